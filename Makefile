@@ -1,0 +1,47 @@
+# Makefile: PGXS build of the fhir_search extension (the install path of record).
+#
+#   make && make install          build and install into the pg_config on PATH
+#   make installcheck             pg_regress against a throwaway instance (see below)
+#   make regenerate               rebuild generated sources from the FHIR R4 definitions
+#
+# The pure C++ core (src/core) is compiled into the same shared library as the
+# PostgreSQL glue (src/pg). CMakeLists.txt builds the core alone for unit tests.
+
+EXTENSION    = fhir_search
+EXTVERSION   = $(shell grep default_version $(EXTENSION).control | sed -e "s/default_version[[:space:]]*=[[:space:]]*'\([^']*\)'/\1/")
+MODULE_big   = fhir_search
+
+CORE_SRCS    = $(sort $(wildcard src/core/*.cpp src/core/generated/*.cpp))
+PG_SRCS      = $(sort $(wildcard src/pg/*.cpp))
+OBJS         = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
+
+DATA_built   = $(EXTENSION)--$(EXTVERSION).sql
+EXTRA_CLEAN  = $(EXTENSION)--$(EXTVERSION).sql
+
+# pg_regress: sql/*.sql against expected/*.out, in a throwaway instance that
+# preloads the library (test/regress.conf). The order lives in test/schedule.
+REGRESS      = $(shell sed -e 's/\#.*//' -e '/^[[:space:]]*$$/d' test/schedule)
+REGRESS_OUTDIR ?= results_dir
+REGRESS_OPTS = --inputdir=. --outputdir=$(REGRESS_OUTDIR) --temp-instance=$(REGRESS_OUTDIR)/tmp_check \
+               --temp-config=test/regress.conf
+
+PG_CONFIG   ?= pg_config
+PG_CPPFLAGS  = -Isrc/core -Isrc/pg
+PG_CXXFLAGS  = -std=c++17 -Wall -Wextra -Wno-register -Wno-unused-parameter -Wno-missing-field-initializers
+SHLIB_LINK   = -lstdc++
+
+# PGXS would compile LLVM bitcode for every .cpp with flags that ignore PG_CXXFLAGS
+# (no C++17); JIT inlining of our code is not worth that, so we opt out.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(EXTENSION)--$(EXTVERSION).sql: src/sql/$(EXTENSION).sql
+	cp $< $@
+
+# Regenerate sources derived from the official FHIR R4 definitions.
+FHIR_DEFS ?= ../shared/fhir-r4
+.PHONY: regenerate
+regenerate:
+	python3 tools/gen_registry.py --defs $(FHIR_DEFS) --out src/core/generated/r4_registry.cpp

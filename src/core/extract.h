@@ -1,0 +1,124 @@
+// extract.h: from a resource to the rows its search parameters index.
+//
+// Run once per write. For every enabled search parameter of the resource's type,
+// the parameter's compiled FHIRPath expression selects nodes, and each node becomes
+// index values by parameter type:
+//   token, reference, uri -> hashes in `tokens` (GIN array on the resource row)
+//   string                -> `strings` rows (normalized + exact text)
+//   date                  -> `dates` rows ([lo, hi) in microseconds, UTC)
+//   number                -> `numbers` rows
+//   quantity              -> `quantities` rows (value range + system/code/unit)
+//   reference             -> also `references` rows (target type/id, for chaining
+//                            and _include/_revinclude joins)
+//   token                 -> also `token_texts` (display/text, for :text) and
+//                            `token_codes` (first code, for _sort)
+//   composite             -> see "Composite parameters" below
+// Every parameter with at least one value also adds TokenForm::Present.
+//
+// Composite parameters. When every component is a token (or reference/uri), each
+// combination of component values is one hash in `tokens`:
+// token_hash(id, TokenForm::SystemCode, "<v1>$<v2>"), where a token component's
+// values are "code" and "system|code" (so `a$b`, `s|a$b`, `a$s|b`, `s|a$s|b` all
+// match). When a component is a quantity, date, number or string, a hash cannot
+// express the range match. Then the composite's token component becomes
+// `composite_keys` rows (hashes of forms Code and SystemCode under the composite's
+// id) and its other components become ordinary quantities/dates/numbers/strings
+// rows under the composite's id; `group` numbers the composite node (from 1, per
+// parameter and resource) and `component` is the component's position in the
+// definition, so a search joins key and value rows on (param_id, group) and picks
+// the value component by `component`. Non-composite rows have group 0.
+#pragma once
+
+#include "fhirpath.h"
+#include "json.h"
+#include "registry.h"
+#include "values.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace fhir {
+
+struct StringRow {
+    int param_id;
+    std::string normalized; // normalize_string(exact)
+    std::string exact;
+    int group = 0;     // composite node number, 0 outside composites
+    int component = 0; // composite component position
+};
+
+struct DateRow {
+    int param_id;
+    int64_t lo; // inclusive, microseconds since epoch UTC (kMinTime = open)
+    int64_t hi; // exclusive (kMaxTime = open)
+    int group = 0;     // composite node number, 0 outside composites
+    int component = 0; // composite component position
+};
+
+struct NumberRow {
+    int param_id;
+    DecimalRange range;
+    int group = 0;     // composite node number, 0 outside composites
+    int component = 0; // composite component position
+};
+
+struct QuantityRow {
+    int param_id;
+    DecimalRange range;
+    std::string system;
+    std::string code;
+    std::string unit;
+    int group = 0;     // composite node number, 0 outside composites
+    int component = 0; // composite component position
+};
+
+struct ReferenceRow {
+    int param_id;
+    std::string target_type; // "" when unknown (e.g. absolute URL to another server)
+    std::string target_id;   // id, or the full reference text when not local
+};
+
+struct TokenTextRow {
+    int param_id;
+    std::string normalized; // normalized CodeableConcept.text / Coding.display / Identifier.type.text
+};
+
+// The token side of a composite whose other side is a range (see above).
+struct CompositeKeyRow {
+    int param_id;  // the composite parameter
+    int group;     // composite node number, as in the value rows
+    int component; // position of the token component in the definition
+    int64_t hash;  // token_hash(param_id, Code, code) or (param_id, SystemCode, system|code)
+};
+
+struct IndexRows {
+    std::vector<int64_t> tokens; // sorted, unique
+    std::vector<StringRow> strings;
+    std::vector<DateRow> dates;
+    std::vector<NumberRow> numbers;
+    std::vector<QuantityRow> quantities;
+    std::vector<ReferenceRow> references;
+    std::vector<TokenTextRow> token_texts;
+    std::vector<CompositeKeyRow> composite_keys;
+};
+
+// Compiles and caches the expressions of one Registry. Not thread-safe; a backend
+// keeps one per registry version.
+class Extractor {
+  public:
+    explicit Extractor(const Registry &registry);
+    ~Extractor();
+
+    // `resource` must have a valid resourceType and id (the writer checks first).
+    IndexRows extract(const Json &resource) const;
+
+  private:
+    const Registry &registry_;
+    struct Compiled;
+    std::unique_ptr<Compiled> compiled_;
+};
+
+} // namespace fhir

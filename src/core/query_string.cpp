@@ -1,0 +1,99 @@
+// query_string.cpp: URL query string splitting and percent-coding.
+#include "query_string.h"
+
+#include "error.h"
+
+namespace fhir {
+
+// Value of one hex digit, or -1.
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+std::string percent_decode(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (size_t i = 0; i < text.size(); i++) {
+        char c = text[i];
+        if (c != '%') {
+            out.push_back(c);
+            continue;
+        }
+        int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
+        int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+        if (hi < 0 || lo < 0)
+            throw Error(ErrorKind::InvalidSearch,
+                        "malformed percent escape in query string near \"" +
+                            std::string(text.substr(i, std::min<size_t>(3, text.size() - i))) + "\"");
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+    }
+    return out;
+}
+
+std::string percent_encode(std::string_view text) {
+    static const char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : text) {
+        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                     c == '.' || c == '_' || c == '~' || c == ':' || c == '/' || c == ',' || c == '$';
+        if (plain) {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(kHex[c >> 4]);
+            out.push_back(kHex[c & 15]);
+        }
+    }
+    return out;
+}
+
+std::vector<QueryPair> split_query_string(std::string_view query) {
+    std::vector<QueryPair> pairs;
+    if (!query.empty() && query.front() == '?')
+        query.remove_prefix(1);
+    size_t start = 0;
+    while (start <= query.size()) {
+        size_t amp = query.find('&', start);
+        if (amp == std::string_view::npos)
+            amp = query.size();
+        std::string_view piece = query.substr(start, amp - start);
+        if (!piece.empty()) {
+            size_t eq = piece.find('=');
+            QueryPair pair;
+            pair.name = percent_decode(piece.substr(0, eq));
+            pair.value = eq == std::string_view::npos ? std::string() : percent_decode(piece.substr(eq + 1));
+            pairs.push_back(std::move(pair));
+        }
+        start = amp + 1;
+    }
+    return pairs;
+}
+
+std::vector<std::string> split_or_values(std::string_view value) {
+    std::vector<std::string> values(1);
+    for (size_t i = 0; i < value.size(); i++) {
+        char c = value[i];
+        if (c == '\\' && i + 1 < value.size() && (value[i + 1] == ',' || value[i + 1] == '\\' ||
+                                                  value[i + 1] == '$' || value[i + 1] == '|')) {
+            // Keep escapes of '$' and '|' for the token/composite splitters; drop the one of ','.
+            if (value[i + 1] != ',')
+                values.back().push_back('\\');
+            values.back().push_back(value[i + 1]);
+            i++;
+        } else if (c == ',') {
+            values.emplace_back();
+        } else {
+            values.back().push_back(c);
+        }
+    }
+    return values;
+}
+
+} // namespace fhir

@@ -1,0 +1,78 @@
+// values.h: FHIR search values as the index stores and compares them.
+//
+// Everything here is pure and deterministic, used both when a resource is written
+// (extraction) and when a query is parsed, so both sides agree byte for byte.
+//   - strings: normalized for FHIR's case- and accent-insensitive matching
+//   - dates:   FHIR date/dateTime/instant text -> half-open UTC range [lo, hi)
+//   - numbers: decimal text -> exact value plus the implicit precision range
+//   - tokens:  64-bit hashes of (parameter, form, value), stored in a GIN array
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace fhir {
+
+// ---- strings ----------------------------------------------------------------
+// Lowercase, strip accents/diacritics (Latin, Greek, Cyrillic ranges at least),
+// map punctuation-insensitive forms as FHIR servers commonly do (collapse runs of
+// whitespace to one space, trim). Input and output are UTF-8. Invalid UTF-8 is
+// passed through byte-wise, never throws.
+std::string normalize_string(std::string_view text);
+
+// ---- dates ------------------------------------------------------------------
+// Microseconds since 1970-01-01T00:00:00Z. kMinTime/kMaxTime stand for open ends.
+constexpr int64_t kMinTime = INT64_MIN;
+constexpr int64_t kMaxTime = INT64_MAX;
+
+enum class DatePrecision { Year, Month, Day, Minute, Second, Millisecond, Microsecond };
+
+struct DateRange {
+    int64_t lo = kMinTime; // inclusive
+    int64_t hi = kMaxTime; // exclusive
+    DatePrecision precision = DatePrecision::Day;
+};
+
+// Parses YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDThh:mm(:ss(.fff...))?(Z|+hh:mm|-hh:mm)?
+// (FHIR date, dateTime, instant; also the search form, which allows hh:mm without
+// seconds). A value without a time zone is taken as UTC. Returns nullopt when the
+// text is not a valid date (bad month/day, etc.); never throws.
+std::optional<DateRange> parse_date_range(std::string_view text);
+
+// Formats microseconds since the epoch as an instant, e.g. 2024-01-02T03:04:05.123456Z
+// (fraction trimmed of trailing zeros; omitted when zero).
+std::string format_instant(int64_t micros);
+
+// ---- numbers ----------------------------------------------------------------
+// A decimal as written plus its implicit precision range (FHIR search: "100" means
+// [99.5, 100.5), "1e2" means [50, 150), "100.00" means [99.995, 100.005)).
+// Values are decimal strings in plain notation (no exponent), suitable for numeric.
+struct DecimalRange {
+    std::string value; // exact value, plain notation, e.g. "100", "0.0053"
+    std::string lo;    // inclusive
+    std::string hi;    // exclusive
+};
+// Returns nullopt when the text is not a decimal number; never throws.
+std::optional<DecimalRange> parse_decimal_range(std::string_view text);
+
+// ---- tokens -----------------------------------------------------------------
+// The forms a token (or reference, or uri) value is indexed and searched by.
+enum class TokenForm : uint8_t {
+    Code = 1,          // "code"            any system
+    SystemCode = 2,    // "system|code"
+    NoSystemCode = 3,  // "|code"           value has no system
+    System = 4,        // "system|"
+    Present = 5,       // parameter has at least one value (for :missing)
+    OfType = 6,        // identifier :of-type "typesystem|typecode|value"
+    Reference = 7,     // reference "Type/id", absolute URL or canonical, as written/resolved
+    ReferenceId = 8,   // reference id alone
+    Uri = 9,           // uri value, exact
+};
+
+// FNV-1a 64-bit over: param id (4 bytes little endian), form (1 byte), value bytes.
+// Stable across platforms and releases: the values are stored on disk.
+int64_t token_hash(int param_id, TokenForm form, std::string_view value);
+
+} // namespace fhir

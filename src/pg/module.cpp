@@ -1,0 +1,51 @@
+// module.cpp: the library's entry point: PG_MODULE_MAGIC, _PG_init and every GUC.
+//
+// All fhir_search.* settings are registered here and nowhere else, so the list
+// below is the complete reference (README "Settings" mirrors it).
+#include "pg_includes.h"
+
+#include "guc.h"
+
+extern "C" {
+PG_MODULE_MAGIC;
+void _PG_init(void);
+}
+
+namespace fhir_pg {
+
+char *guc_base_url = nullptr;
+int guc_default_count = 20;
+int guc_max_count = 1000;
+bool guc_strict_handling = false;
+bool loaded_at_startup = false;
+
+// Registers the settings; some only while shared_preload_libraries is loading us.
+static void define_gucs() {
+    DefineCustomStringVariable("fhir_search.base_url",
+                               "Base URL of the FHIR endpoint, used for Bundle fullUrl and link values.",
+                               "Empty means relative URLs (Patient/123).", &guc_base_url, "", PGC_USERSET, 0,
+                               nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("fhir_search.default_count", "Page size of a search without _count.", nullptr,
+                            &guc_default_count, 20, 1, 100000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("fhir_search.max_count", "Largest page size a search may ask for with _count.",
+                            nullptr, &guc_max_count, 1000, 1, 100000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable("fhir_search.strict_handling",
+                             "Reject unknown or unsupported search parameters instead of ignoring them.",
+                             "Like FHIR's Prefer: handling=strict; per request, the query may also say so.",
+                             &guc_strict_handling, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    FHIR_RESERVE_GUC_PREFIX("fhir_search");
+}
+
+std::string base_url_prefix() {
+    std::string base = guc_base_url ? guc_base_url : "";
+    if (!base.empty() && base.back() != '/')
+        base.push_back('/');
+    return base;
+}
+
+} // namespace fhir_pg
+
+void _PG_init(void) {
+    fhir_pg::loaded_at_startup = process_shared_preload_libraries_in_progress;
+    fhir_pg::define_gucs();
+}

@@ -1,0 +1,126 @@
+// pg_json.cpp: jsonb <-> fhir::Json conversion.
+//
+// Walking the jsonb binary form with its iterator avoids rendering and re-parsing
+// text. Each iterator step is a PostgreSQL call and goes through pg_call, since a
+// failed allocation there would otherwise longjmp over the C++ objects being built.
+#include "pg_json.h"
+
+#include "cpp_wrapper.h"
+
+#include <cstdlib>
+#include <vector>
+
+namespace fhir_pg {
+
+// Converts a jsonb scalar to a fhir::Json scalar.
+static fhir::Json scalar_to_json(const JsonbValue &v) {
+    switch (v.type) {
+    case jbvNull:
+        return nullptr;
+    case jbvBool:
+        return v.val.boolean;
+    case jbvString:
+        return std::string(v.val.string.val, v.val.string.len);
+    case jbvNumeric: {
+        Numeric num = v.val.numeric;
+        char *text = pg_call([num] { return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num))); });
+        std::string s(text);
+        pfree(text);
+        if (s.find_first_of(".eE") == std::string::npos) {
+            errno = 0;
+            char *end = nullptr;
+            long long value = std::strtoll(s.c_str(), &end, 10);
+            if (errno == 0 && end && *end == '\0')
+                return static_cast<int64_t>(value);
+        }
+        return std::strtod(s.c_str(), nullptr);
+    }
+    default:
+        return nullptr;
+    }
+}
+
+fhir::Json jsonb_to_json(Jsonb *jsonb) {
+    JsonbContainer *root = &jsonb->root;
+    JsonbIterator *it = pg_call([root] { return JsonbIteratorInit(root); });
+    JsonbValue value;
+    JsonbValue *value_ptr = &value;
+    JsonbIterator **it_ptr = &it;
+
+    // Stack of open containers; `pending_key` holds the key awaiting its value.
+    std::vector<fhir::Json> stack;
+    std::vector<std::string> keys;
+    fhir::Json result;
+    bool scalar_root = false;
+
+    auto attach = [&](fhir::Json &&node) {
+        if (stack.empty()) {
+            result = std::move(node);
+            return;
+        }
+        fhir::Json &top = stack.back();
+        if (top.is_array()) {
+            top.push_back(std::move(node));
+        } else {
+            top[keys.back()] = std::move(node);
+            keys.pop_back();
+        }
+    };
+
+    for (;;) {
+        JsonbIteratorToken token = pg_call([it_ptr, value_ptr] { return JsonbIteratorNext(it_ptr, value_ptr, false); });
+        if (token == WJB_DONE)
+            break;
+        switch (token) {
+        case WJB_BEGIN_ARRAY:
+            if (value.val.array.rawScalar)
+                scalar_root = true;
+            else
+                stack.emplace_back(fhir::Json::array());
+            break;
+        case WJB_BEGIN_OBJECT:
+            stack.emplace_back(fhir::Json::object());
+            break;
+        case WJB_END_ARRAY:
+            if (scalar_root) {
+                scalar_root = false;
+                break;
+            }
+            [[fallthrough]];
+        case WJB_END_OBJECT: {
+            fhir::Json done = std::move(stack.back());
+            stack.pop_back();
+            attach(std::move(done));
+            break;
+        }
+        case WJB_KEY:
+            keys.emplace_back(value.val.string.val, value.val.string.len);
+            break;
+        case WJB_VALUE:
+        case WJB_ELEM:
+            attach(scalar_to_json(value));
+            break;
+        default:
+            break;
+        }
+    }
+    return result;
+}
+
+Datum text_to_jsonb(const std::string &text) {
+    const char *cstr = text.c_str();
+    return pg_call([cstr] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(cstr)); });
+}
+
+Datum json_to_jsonb(const fhir::Json &json) {
+    return text_to_jsonb(json.dump(-1, ' ', false, fhir::Json::error_handler_t::replace));
+}
+
+std::string jsonb_to_text(Jsonb *jsonb) {
+    char *text = pg_call([jsonb] { return JsonbToCString(NULL, &jsonb->root, VARSIZE(jsonb)); });
+    std::string out(text);
+    pfree(text);
+    return out;
+}
+
+} // namespace fhir_pg

@@ -1,0 +1,28 @@
+// pg_json.h: moving JSON between PostgreSQL's jsonb and the core's fhir::Json.
+//
+// Stored resources stay jsonb end to end; the core gets a fhir::Json view only to
+// validate and extract. Numbers become int64 when integral, double otherwise (the
+// stored jsonb keeps the exact decimal text; only extraction sees the double).
+#pragma once
+
+#include "pg_includes.h"
+
+#include "json.h"
+
+#include <string>
+
+namespace fhir_pg {
+
+// Converts a jsonb value into the core's document type.
+fhir::Json jsonb_to_json(Jsonb *jsonb);
+
+// Converts a core document into a jsonb Datum (palloc'd in the current context).
+Datum json_to_jsonb(const fhir::Json &json);
+
+// Parses JSON text with PostgreSQL's own parser into a jsonb Datum.
+Datum text_to_jsonb(const std::string &text);
+
+// Renders a jsonb value as compact text.
+std::string jsonb_to_text(Jsonb *jsonb);
+
+} // namespace fhir_pg

@@ -1,0 +1,379 @@
+// resource_writer.cpp: single and batched resource writes through SPI.
+//
+// Statement shapes (all prepared once per backend and partition):
+//   lock     SELECT rid, version_id ... FOR UPDATE           current row, if any
+//   archive  INSERT INTO resource_history SELECT ...          superseded version
+//   insert   INSERT ... ON CONFLICT DO NOTHING RETURNING      new resource
+//   update   UPDATE ... RETURNING                             new version in place (rid kept)
+//   side     one CTE statement inserting into all five side tables from arrays
+// Side rows of all resources of a batch travel in one set of arrays, so a bulk
+// batch costs a handful of statements, not a handful per resource.
+#include "resource_writer.h"
+
+#include "cpp_wrapper.h"
+#include "pg_json.h"
+#include "registry_cache.h"
+#include "spi.h"
+#include "values.h"
+
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
+extern "C" {
+#include "utils/timestamp.h"
+}
+
+namespace fhir_pg {
+
+using fhir::Error;
+using fhir::ErrorKind;
+
+int64_t now_unix_micros() {
+    return timestamptz_to_unix_micros(pg_call([] { return GetCurrentTimestamp(); }));
+}
+
+std::string new_resource_id() {
+    unsigned char bytes[16];
+    unsigned char *buf = bytes;
+    pg_call([buf] {
+        if (!pg_strong_random(buf, 16))
+            elog(ERROR, "could not generate a random resource id");
+    });
+    return fhir::uuid_v4_from_bytes(bytes);
+}
+
+namespace {
+
+// Side-table rows of one or more resources, as parallel arrays.
+struct SideRows {
+    std::vector<int64_t> s_rid, d_rid, n_rid, q_rid, r_rid;
+    std::vector<int32_t> s_param, d_param, n_param, q_param, r_param;
+    std::vector<std::string> s_norm, s_exact;
+    std::vector<int64_t> d_lo, d_hi;
+    std::vector<std::string> n_value, n_lo, n_hi;
+    std::vector<std::string> q_value, q_lo, q_hi, q_system, q_code, q_unit;
+    std::vector<std::string> r_type, r_id;
+
+    bool empty() const { return s_rid.empty() && d_rid.empty() && n_rid.empty() && q_rid.empty() && r_rid.empty(); }
+
+    // Appends the extracted values of one resource.
+    void add(int64_t rid, const fhir::IndexRows &rows) {
+        for (const auto &s : rows.strings) {
+            s_rid.push_back(rid);
+            s_param.push_back(s.param_id);
+            s_norm.push_back(s.normalized);
+            s_exact.push_back(s.exact);
+        }
+        for (const auto &t : rows.token_texts) { // token :text values, under the negated param id
+            s_rid.push_back(rid);
+            s_param.push_back(-t.param_id);
+            s_norm.push_back(t.normalized);
+            s_exact.push_back(t.normalized);
+        }
+        for (const auto &d : rows.dates) {
+            d_rid.push_back(rid);
+            d_param.push_back(d.param_id);
+            d_lo.push_back(d.lo);
+            d_hi.push_back(d.hi);
+        }
+        for (const auto &n : rows.numbers) {
+            n_rid.push_back(rid);
+            n_param.push_back(n.param_id);
+            n_value.push_back(n.range.value);
+            n_lo.push_back(n.range.lo);
+            n_hi.push_back(n.range.hi);
+        }
+        for (const auto &q : rows.quantities) {
+            q_rid.push_back(rid);
+            q_param.push_back(q.param_id);
+            q_value.push_back(q.range.value);
+            q_lo.push_back(q.range.lo);
+            q_hi.push_back(q.range.hi);
+            q_system.push_back(q.system);
+            q_code.push_back(q.code);
+            q_unit.push_back(q.unit);
+        }
+        for (const auto &r : rows.references) {
+            r_rid.push_back(rid);
+            r_param.push_back(r.param_id);
+            r_type.push_back(r.target_type);
+            r_id.push_back(r.target_id);
+        }
+    }
+};
+
+const char *kInsertSideRowsSql =
+    "WITH s AS (INSERT INTO fhir.search_string (rid, param, norm, exact) "
+    "  SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[])), "
+    "d AS (INSERT INTO fhir.search_date (rid, param, lo, hi) "
+    "  SELECT * FROM unnest($5::bigint[], $6::int[], $7::timestamptz[], $8::timestamptz[])), "
+    "n AS (INSERT INTO fhir.search_number (rid, param, value, lo, hi) "
+    "  SELECT * FROM unnest($9::bigint[], $10::int[], $11::numeric[], $12::numeric[], $13::numeric[])), "
+    "q AS (INSERT INTO fhir.search_quantity (rid, param, value, lo, hi, system, code, unit) "
+    "  SELECT * FROM unnest($14::bigint[], $15::int[], $16::numeric[], $17::numeric[], $18::numeric[], "
+    "                       $19::text[], $20::text[], $21::text[])), "
+    "r AS (INSERT INTO fhir.search_reference (rid, param, target_type, target_id) "
+    "  SELECT * FROM unnest($22::bigint[], $23::int[], $24::text[], $25::text[])) "
+    "SELECT 1";
+
+// Writes the side rows in one statement.
+void insert_side_rows(const SideRows &rows) {
+    if (rows.empty())
+        return;
+    std::vector<Oid> types = {INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,                // string
+                              INT8ARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,  // date
+                              INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,  // number
+                              INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,  // quantity
+                              TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,                              //
+                              INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID};               // reference
+    SPIPlanPtr plan = prepare_cached(kInsertSideRowsSql, types);
+    Datum v[25] = {
+        int8_array(rows.s_rid), int4_array(rows.s_param), text_array(rows.s_norm), text_array(rows.s_exact),
+        int8_array(rows.d_rid), int4_array(rows.d_param), timestamptz_array(rows.d_lo), timestamptz_array(rows.d_hi),
+        int8_array(rows.n_rid), int4_array(rows.n_param), text_array(rows.n_value), text_array(rows.n_lo),
+        text_array(rows.n_hi), int8_array(rows.q_rid), int4_array(rows.q_param), text_array(rows.q_value),
+        text_array(rows.q_lo), text_array(rows.q_hi), text_array(rows.q_system), text_array(rows.q_code),
+        text_array(rows.q_unit), int8_array(rows.r_rid), int4_array(rows.r_param), text_array(rows.r_type),
+        text_array(rows.r_id)};
+    spi_execute(plan, v, nullptr, false);
+}
+
+const char *kDeleteSideRowsSql =
+    "WITH s AS (DELETE FROM fhir.search_string WHERE rid = ANY($1)), "
+    "d AS (DELETE FROM fhir.search_date WHERE rid = ANY($1)), "
+    "n AS (DELETE FROM fhir.search_number WHERE rid = ANY($1)), "
+    "q AS (DELETE FROM fhir.search_quantity WHERE rid = ANY($1)), "
+    "r AS (DELETE FROM fhir.search_reference WHERE rid = ANY($1)) "
+    "SELECT 1";
+
+// Removes the side rows of resources about to get new values (or deleted).
+void delete_side_rows(const std::vector<int64_t> &rids) {
+    if (rids.empty())
+        return;
+    SPIPlanPtr plan = prepare_cached(kDeleteSideRowsSql, {INT8ARRAYOID});
+    Datum v[1] = {int8_array(rids)};
+    spi_execute(plan, v, nullptr, false);
+}
+
+// The jsonb expression that stores the client's resource with our id and meta.
+// $content, $id, $version, $last_updated_text are SQL placeholders substituted
+// by the caller with its own parameter numbers.
+std::string stamped_content_sql(const std::string &content, const std::string &id, const std::string &version,
+                                const std::string &last_updated_text) {
+    return content + " || jsonb_build_object('id', " + id + ", 'meta', coalesce(" + content +
+           "->'meta', '{}'::jsonb) || jsonb_build_object('versionId', " + version + "::text, 'lastUpdated', " +
+           last_updated_text + "))";
+}
+
+// Sets id/meta on the parsed copy so extraction sees what will be stored.
+void stamp_parsed(fhir::Json &parsed, const std::string &id, int version, int64_t last_updated) {
+    parsed["id"] = id;
+    fhir::Json &meta = parsed["meta"];
+    if (!meta.is_object())
+        meta = fhir::Json::object();
+    meta["versionId"] = std::to_string(version);
+    meta["lastUpdated"] = fhir::format_instant(last_updated);
+}
+
+// Highest version number ever used for (type, id), from history; 0 if none.
+int last_history_version(const std::string &type, const std::string &id) {
+    SPIPlanPtr plan = prepare_cached(
+        "SELECT coalesce(max(version_id), 0) FROM fhir.resource_history WHERE rtype = $1 AND id = $2",
+        {TEXTOID, TEXTOID});
+    Datum v[2] = {text_datum(type), text_datum(id)};
+    spi_execute(plan, v, nullptr, true, 1);
+    return spi_get_int32(0, 1);
+}
+
+// Copies the current row of (type, id) into history.
+void archive_current(const std::string &table, const std::string &type, const std::string &id) {
+    SPIPlanPtr plan = prepare_cached(
+        "INSERT INTO fhir.resource_history (rtype, id, version_id, last_updated, content) "
+        "SELECT rtype, id, version_id, last_updated, content FROM " + table + " WHERE rtype = $1 AND id = $2",
+        {TEXTOID, TEXTOID});
+    Datum v[2] = {text_datum(type), text_datum(id)};
+    spi_execute(plan, v, nullptr, false);
+}
+
+} // namespace
+
+StoredResource write_resource(Datum content, const fhir::Json &parsed_in, const std::string &type,
+                              const std::string &id_in, std::optional<int> if_match) {
+    const std::string table = fhir::partition_table(type);
+    const std::string id = id_in.empty() ? new_resource_id() : id_in;
+    fhir::Json parsed = parsed_in;
+    const fhir::Extractor &extractor = current_extractor();
+
+    SPIPlanPtr lock = prepare_cached("SELECT rid, version_id FROM " + table + " WHERE rtype = $1 AND id = $2 FOR UPDATE",
+                                     {TEXTOID, TEXTOID});
+    std::string stamped = stamped_content_sql("$5", "$2", "$3", "$6");
+    SPIPlanPtr insert = prepare_cached(
+        "INSERT INTO " + table + " (rid, rtype, id, version_id, last_updated, content, tokens) "
+        "VALUES (nextval('fhir.resource_rid_seq'), $1, $2, $3, $4, " + stamped + ", $7) "
+        "ON CONFLICT (rtype, id) DO NOTHING RETURNING rid, content",
+        {TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID, JSONBOID, TEXTOID, INT8ARRAYOID});
+    SPIPlanPtr update = prepare_cached(
+        "UPDATE " + table + " SET version_id = $3, last_updated = $4, content = " + stamped + ", tokens = $7 "
+        "WHERE rtype = $1 AND id = $2 RETURNING rid, content",
+        {TEXTOID, TEXTOID, INT4OID, TIMESTAMPTZOID, JSONBOID, TEXTOID, INT8ARRAYOID});
+
+    StoredResource out;
+    out.type = type;
+    out.id = id;
+    out.last_updated = now_unix_micros();
+    const std::string last_updated_text = fhir::format_instant(out.last_updated);
+
+    // A concurrent creator of the same id can win between our lock attempt and
+    // insert; then the row exists and the next round locks and updates it.
+    for (int attempt = 0; attempt < 3; attempt++) {
+        Datum key[2] = {text_datum(type), text_datum(id)};
+        uint64_t found = spi_execute(lock, key, nullptr, false, 1);
+        bool exists = found > 0;
+        int64_t old_rid = exists ? spi_get_int64(0, 1) : 0;
+        int current_version = exists ? spi_get_int32(0, 2) : 0;
+
+        if (if_match) {
+            if (!exists)
+                throw Error(ErrorKind::VersionConflict,
+                            "version conflict: " + type + "/" + id + " does not exist, but version " +
+                                std::to_string(*if_match) + " was expected",
+                            fhir::operation_outcome("error", "conflict", "resource does not exist"));
+            if (current_version != *if_match)
+                throw Error(ErrorKind::VersionConflict,
+                            "version conflict: " + type + "/" + id + " is at version " +
+                                std::to_string(current_version) + ", not " + std::to_string(*if_match),
+                            fhir::operation_outcome("error", "conflict", "version mismatch"));
+        }
+        out.version = exists ? current_version + 1 : last_history_version(type, id) + 1;
+        out.created = !exists;
+        stamp_parsed(parsed, id, out.version, out.last_updated);
+        fhir::IndexRows rows = extractor.extract(parsed);
+
+        if (exists)
+            archive_current(table, type, id);
+        Datum v[7] = {text_datum(type),
+                      text_datum(id),
+                      Int32GetDatum(out.version),
+                      TimestampTzGetDatum(unix_micros_to_timestamptz(out.last_updated)),
+                      content,
+                      text_datum(last_updated_text),
+                      int8_array(rows.tokens)};
+        uint64_t written = spi_execute(exists ? update : insert, v, nullptr, false, 1);
+        if (written == 0)
+            continue; // lost a race with a concurrent create; retry as an update
+        int64_t rid = spi_get_int64(0, 1);
+        Datum stored = spi_get_datum(0, 2);
+        out.content = pg_call([stored] { return PointerGetDatum(DatumGetJsonbPCopy(stored)); });
+        if (exists)
+            delete_side_rows({old_rid});
+        SideRows side;
+        side.add(rid, rows);
+        insert_side_rows(side);
+        return out;
+    }
+    throw Error(ErrorKind::VersionConflict, "could not write " + type + "/" + id + ": concurrent writers kept winning");
+}
+
+bool delete_resource(const std::string &type, const std::string &id) {
+    const std::string table = fhir::partition_table(type);
+    SPIPlanPtr del = prepare_cached(
+        "WITH gone AS (DELETE FROM " + table + " WHERE rtype = $1 AND id = $2 "
+        "  RETURNING rid, rtype, id, version_id, last_updated, content), "
+        "kept AS (INSERT INTO fhir.resource_history (rtype, id, version_id, last_updated, content) "
+        "  SELECT rtype, id, version_id, last_updated, content FROM gone), "
+        "tomb AS (INSERT INTO fhir.resource_history (rtype, id, version_id, last_updated, deleted, content) "
+        "  SELECT rtype, id, version_id + 1, $3, true, NULL FROM gone) "
+        "SELECT rid FROM gone",
+        {TEXTOID, TEXTOID, TIMESTAMPTZOID});
+    Datum v[3] = {text_datum(type), text_datum(id), TimestampTzGetDatum(unix_micros_to_timestamptz(now_unix_micros()))};
+    uint64_t n = spi_execute(del, v, nullptr, false, 1);
+    if (n == 0)
+        return false;
+    delete_side_rows({spi_get_int64(0, 1)});
+    return true;
+}
+
+uint64_t write_batch(std::vector<PendingWrite> &batch) {
+    if (batch.empty())
+        return 0;
+    const fhir::Extractor &extractor = current_extractor();
+    const int64_t last_updated = now_unix_micros();
+    const std::string last_updated_text = fhir::format_instant(last_updated);
+    const TimestampTz last_updated_ts = unix_micros_to_timestamptz(last_updated);
+
+    // Group by type: each partition gets its own statements.
+    std::unordered_map<std::string, std::vector<size_t>> by_type;
+    for (size_t i = 0; i < batch.size(); i++)
+        by_type[batch[i].type].push_back(i);
+
+    uint64_t written = 0;
+    SideRows side;
+    std::vector<int64_t> replaced_rids;
+    for (auto &[type, members] : by_type) {
+        const std::string table = fhir::partition_table(type);
+        std::vector<std::string> ids;
+        ids.reserve(members.size());
+        for (size_t i : members)
+            ids.push_back(batch[i].id);
+
+        // Which of these exist already? Those are written one by one (updates are
+        // rare in bulk loads); the rest go in one INSERT.
+        SPIPlanPtr existing = prepare_cached(
+            "SELECT id FROM " + table + " WHERE rtype = $1 AND id = ANY($2) "
+            "UNION SELECT DISTINCT id FROM fhir.resource_history WHERE rtype = $1 AND id = ANY($2)",
+            {TEXTOID, TEXTARRAYOID});
+        Datum ev[2] = {text_datum(type), text_array(ids)};
+        uint64_t n_existing = spi_execute(existing, ev, nullptr, true);
+        std::unordered_set<std::string> existing_ids;
+        for (uint64_t r = 0; r < n_existing; r++)
+            existing_ids.insert(spi_get_text(r, 1));
+
+        std::vector<std::string> new_ids, new_texts;
+        std::vector<int64_t> new_tokens;
+        std::vector<int32_t> token_offsets, token_counts;
+        std::vector<fhir::IndexRows> new_rows;
+        for (size_t i : members) {
+            PendingWrite &w = batch[i];
+            if (existing_ids.count(w.id)) {
+                Datum content = text_to_jsonb(w.text);
+                write_resource(content, w.parsed, w.type, w.id, std::nullopt);
+                written++;
+                continue;
+            }
+            stamp_parsed(w.parsed, w.id, 1, last_updated);
+            fhir::IndexRows rows = extractor.extract(w.parsed);
+            new_ids.push_back(w.id);
+            new_texts.push_back(std::move(w.text));
+            token_offsets.push_back(static_cast<int32_t>(new_tokens.size()));
+            token_counts.push_back(static_cast<int32_t>(rows.tokens.size()));
+            new_tokens.insert(new_tokens.end(), rows.tokens.begin(), rows.tokens.end());
+            new_rows.push_back(std::move(rows));
+        }
+        if (new_ids.empty())
+            continue;
+        std::string stamped = stamped_content_sql("c.content", "c.id", "1", "$3");
+        SPIPlanPtr insert = prepare_cached(
+            "INSERT INTO " + table + " (rid, rtype, id, version_id, last_updated, content, tokens) "
+            "SELECT nextval('fhir.resource_rid_seq'), $1, c.id, 1, $2, " + stamped + ", "
+            "  $5[c.off + 1 : c.off + c.cnt] "
+            "FROM unnest($4::text[], $6::text[]::jsonb[], $7::int[], $8::int[]) AS c(id, content, off, cnt) "
+            "RETURNING rid, id",
+            {TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTARRAYOID, INT8ARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
+             INT4ARRAYOID});
+        Datum iv[8] = {text_datum(type),          TimestampTzGetDatum(last_updated_ts), text_datum(last_updated_text),
+                       text_array(new_ids),       int8_array(new_tokens),               text_array(new_texts),
+                       int4_array(token_offsets), int4_array(token_counts)};
+        uint64_t inserted = spi_execute(insert, iv, nullptr, false);
+        std::unordered_map<std::string, int64_t> rid_of;
+        for (uint64_t r = 0; r < inserted; r++)
+            rid_of.emplace(spi_get_text(r, 2), spi_get_int64(r, 1));
+        for (size_t k = 0; k < new_ids.size(); k++)
+            side.add(rid_of.at(new_ids[k]), new_rows[k]);
+        written += inserted;
+    }
+    insert_side_rows(side);
+    return written;
+}
+
+} // namespace fhir_pg

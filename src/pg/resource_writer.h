@@ -1,0 +1,59 @@
+// resource_writer.h: the write path shared by create/update/delete, transactions
+// and bulk load.
+//
+// A write validates the resource, locks the current row, moves the superseded
+// version into fhir.resource_history, stores the new version with server-managed
+// id/meta, and replaces the resource's search values (tokens array and side
+// rows). The stored jsonb is the client's, with only id and meta changed in SQL,
+// so decimals keep their exact text.
+#pragma once
+
+#include "pg_includes.h"
+
+#include "json.h"
+#include "resource.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fhir_pg {
+
+struct StoredResource {
+    std::string type;
+    std::string id;
+    int version = 0;
+    int64_t last_updated = 0; // unix micros
+    bool created = false;     // false when an existing resource got a new version
+    Datum content = 0;        // the stored jsonb, valid until spi_finish
+};
+
+// Creates or updates `resource` (already parsed into `parsed`). `content` is the
+// same resource as a jsonb Datum (stored as is, apart from id/meta). When `id` is
+// empty a new UUID is assigned (FHIR create). `if_match` demands the current
+// version number. Requires an SPI connection.
+StoredResource write_resource(Datum content, const fhir::Json &parsed, const std::string &type, const std::string &id,
+                              std::optional<int> if_match);
+
+// Deletes the current version; returns false if there was none. Requires SPI.
+bool delete_resource(const std::string &type, const std::string &id);
+
+// A new random FHIR id (UUID v4 from PostgreSQL's strong random source).
+std::string new_resource_id();
+
+// Microseconds since 1970 now, at microsecond precision.
+int64_t now_unix_micros();
+
+// One resource of a bulk batch: parsed, with its original JSON text.
+struct PendingWrite {
+    std::string type;
+    std::string id;
+    fhir::Json parsed;
+    std::string text;
+};
+
+// Writes many resources (update semantics, client ids) with a few set-based
+// statements per type. Requires SPI. Returns the number written.
+uint64_t write_batch(std::vector<PendingWrite> &batch);
+
+} // namespace fhir_pg

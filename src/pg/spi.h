@@ -1,0 +1,55 @@
+// spi.h: running the extension's own SQL through SPI, from C++.
+//
+// Statements are prepared once per backend and kept (SPI_keepplan), keyed by their
+// text; the plan cache revalidates them after DDL. SQL text here is always built
+// from our own constants and registry identifiers; user values travel only as
+// parameters. Every call goes through pg_call, so a PostgreSQL error becomes a
+// PgError exception.
+#pragma once
+
+#include "pg_includes.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fhir_pg {
+
+void spi_connect();
+void spi_finish();
+
+// A prepared statement with its parameter types.
+SPIPlanPtr prepare_cached(const std::string &sql, const std::vector<Oid> &arg_types);
+
+// Executes a plan, freeing the previous statement's result first (read results
+// before running the next statement); `nulls` uses SPI's convention (' ' not null, 'n' null), may be
+// null for "no nulls". Returns the number of rows processed.
+uint64_t spi_execute(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long max_rows = 0);
+
+// Runs one-off SQL without parameters (DDL built from registry identifiers).
+uint64_t spi_exec_sql(const std::string &sql, bool read_only = false);
+
+// Accessors for SPI_tuptable rows (row and 1-based column).
+bool spi_isnull(uint64_t row, int col);
+int64_t spi_get_int64(uint64_t row, int col);
+int32_t spi_get_int32(uint64_t row, int col);
+bool spi_get_bool(uint64_t row, int col);
+std::string spi_get_text(uint64_t row, int col);
+// A Datum copied into the memory context that was current at spi_connect() time,
+// so it survives spi_finish (for return values).
+Datum spi_get_datum_outer(uint64_t row, int col);
+Datum spi_get_datum(uint64_t row, int col);
+
+// Parameter builders (palloc'd in the current context).
+Datum text_datum(std::string_view text);
+Datum int8_array(const std::vector<int64_t> &values);
+Datum int4_array(const std::vector<int32_t> &values);
+Datum text_array(const std::vector<std::string> &values);
+Datum timestamptz_array(const std::vector<int64_t> &unix_micros);
+// Microseconds since 1970 (core convention) <-> PostgreSQL TimestampTz.
+TimestampTz unix_micros_to_timestamptz(int64_t micros);
+int64_t timestamptz_to_unix_micros(TimestampTz ts);
+
+} // namespace fhir_pg

@@ -1,0 +1,246 @@
+// transaction.cpp: fhir.transaction() for transaction and batch Bundles.
+//
+// Transaction: every entry or none. All ids are settled before the first write
+// (POST entries get new ids, conditional references and ifNoneExist are
+// searched), references to urn:uuid: fullUrls and conditional references are
+// rewritten in the resources' JSON text, and the writes run in FHIR order. Any
+// failure raises an error and the caller's transaction rolls back everything.
+// Batch: each entry runs in its own subtransaction and reports its own outcome.
+#include "pg_includes.h"
+
+#include "bundle_plan.h"
+#include "conditional.h"
+#include "cpp_wrapper.h"
+#include "pg_json.h"
+#include "resource.h"
+#include "resource_writer.h"
+#include "spi.h"
+#include "values.h"
+
+#include <map>
+
+namespace fhir_pg {
+namespace {
+
+using fhir::Error;
+using fhir::ErrorKind;
+
+struct EntryOutcome {
+    std::string status;   // "201 Created", ...
+    std::string location; // Type/id/_history/v
+    int version = 0;
+    int64_t last_modified = 0;
+    std::string outcome;  // OperationOutcome JSON text for failures
+};
+
+// Resolves a conditional query to exactly one id, or explains why it cannot.
+std::string resolve_single(const std::string &type, const std::string &query, const std::string &what) {
+    std::vector<std::string> ids = match_conditional(type, query, 2);
+    if (ids.size() == 1)
+        return ids[0];
+    throw Error(ErrorKind::PreconditionFailed,
+                what + " \"" + type + "?" + query + "\" matched " + (ids.empty() ? "no" : "more than one") +
+                    " resource",
+                fhir::operation_outcome("error", ids.empty() ? "not-found" : "multiple-matches", what + " unresolved"));
+}
+
+// The JSON text of each Bundle.entry[i].resource, straight from the jsonb (exact decimals).
+std::vector<std::string> entry_resource_texts(Datum bundle) {
+    SPIPlanPtr plan = prepare_cached(
+        "SELECT (e.value->'resource')::text FROM jsonb_array_elements(CASE WHEN jsonb_typeof($1->'entry') = 'array' "
+        "THEN $1->'entry' ELSE '[]'::jsonb END) WITH ORDINALITY AS e(value, n) ORDER BY n",
+        {JSONBOID});
+    Datum v[1] = {bundle};
+    uint64_t n = spi_execute(plan, v, nullptr, true);
+    std::vector<std::string> texts(n);
+    for (uint64_t r = 0; r < n; r++)
+        texts[r] = spi_isnull(r, 1) ? std::string() : spi_get_text(r, 1);
+    return texts;
+}
+
+// Settles the target id of every entry and builds the reference rewrite map.
+void settle_ids(fhir::BundlePlan &plan, std::map<std::string, std::string> &rewrites,
+                std::vector<EntryOutcome> &outcomes, std::vector<bool> &skip) {
+    for (fhir::PlannedEntry &e : plan.entries) {
+        if (!e.error.empty())
+            continue;
+        if (e.method == "POST") {
+            if (!e.if_none_exist.empty()) {
+                std::vector<std::string> ids = match_conditional(e.type, e.if_none_exist, 2);
+                if (ids.size() > 1)
+                    throw Error(ErrorKind::PreconditionFailed,
+                                "ifNoneExist \"" + e.if_none_exist + "\" matched more than one " + e.type);
+                if (ids.size() == 1) {
+                    e.id = ids[0];
+                    skip[e.index] = true;
+                    outcomes[e.index].status = "200 OK";
+                    outcomes[e.index].location = e.type + "/" + e.id;
+                }
+            }
+            if (e.id.empty())
+                e.id = new_resource_id();
+        } else if (e.method == "PUT" && !e.conditional.empty()) {
+            std::vector<std::string> ids = match_conditional(e.type, e.conditional, 2);
+            if (ids.size() > 1)
+                throw Error(ErrorKind::PreconditionFailed,
+                            "conditional update \"" + e.conditional + "\" matched more than one " + e.type);
+            if (ids.size() == 1)
+                e.id = ids[0];
+            else {
+                const fhir::Json &res = *e.resource;
+                e.id = res.contains("id") && res["id"].is_string() ? res["id"].get<std::string>() : new_resource_id();
+            }
+        }
+        if (!e.full_url.empty() && !e.id.empty())
+            rewrites[e.full_url] = e.type + "/" + e.id;
+    }
+}
+
+// Executes one settled entry.
+EntryOutcome execute_entry(const fhir::PlannedEntry &e, const std::vector<std::string> &texts,
+                           const std::map<std::string, std::string> &rewrites,
+                           std::map<std::string, std::string> &conditional_cache) {
+    EntryOutcome out;
+    if (e.method == "POST" || e.method == "PUT") {
+        std::string text = texts.at(e.index);
+        // Conditional references inside this resource ("Patient?identifier=...").
+        std::map<std::string, std::string> mapping = rewrites;
+        for (const std::string &ref : fhir::references_to_resolve(*e.resource)) {
+            if (mapping.count(ref))
+                continue;
+            std::string type, query;
+            if (!fhir::split_conditional_reference(ref, &type, &query))
+                throw Error(ErrorKind::InvalidResource, "reference \"" + ref + "\" points to no entry of this Bundle");
+            auto cached = conditional_cache.find(ref);
+            if (cached == conditional_cache.end())
+                cached = conditional_cache.emplace(ref, type + "/" + resolve_single(type, query, "conditional reference")).first;
+            mapping[ref] = cached->second;
+        }
+        text = fhir::rewrite_reference_strings(text, mapping);
+        fhir::Json parsed = fhir::Json::parse(text, nullptr, false);
+        if (parsed.is_discarded())
+            throw Error(ErrorKind::Internal, "rewritten resource is not valid JSON");
+        Datum content = text_to_jsonb(text);
+        std::optional<int> if_match = e.if_match;
+        StoredResource stored = write_resource(content, parsed, e.type, e.id, if_match);
+        out.status = stored.created ? "201 Created" : "200 OK";
+        out.version = stored.version;
+        out.location = e.type + "/" + e.id + "/_history/" + std::to_string(stored.version);
+        out.last_modified = stored.last_updated;
+    } else if (e.method == "DELETE") {
+        std::vector<std::string> ids = e.conditional.empty() ? std::vector<std::string>{e.id}
+                                                             : match_conditional(e.type, e.conditional, 1000);
+        for (const std::string &id : ids)
+            delete_resource(e.type, id);
+        out.status = "204 No Content";
+    } else { // GET by id
+        SPIPlanPtr plan = prepare_cached("SELECT version_id FROM " + fhir::partition_table(e.type) +
+                                             " WHERE rtype = $1 AND id = $2",
+                                         {TEXTOID, TEXTOID});
+        Datum v[2] = {text_datum(e.type), text_datum(e.id)};
+        if (!e.conditional.empty())
+            throw Error(ErrorKind::UnsupportedFeature, "search entries (GET Type?query) in Bundles are not supported yet");
+        if (spi_execute(plan, v, nullptr, true, 1) == 0)
+            throw Error(ErrorKind::NotFound, e.type + "/" + e.id + " not found");
+        out.status = "200 OK";
+        out.location = e.type + "/" + e.id + "/_history/" + std::to_string(spi_get_int32(0, 1));
+    }
+    return out;
+}
+
+// HTTP status line for a failed batch entry, from its SQLSTATE.
+std::string status_for_sqlstate(int sqlstate) {
+    char *code = unpack_sql_state(sqlstate);
+    if (code[0] == 'F' && code[1] == 'H')
+        return std::string(code + 2, 3) + (code[2] == '4' && code[3] == '0' && code[4] == '4' ? " Not Found"
+                                           : code[4] == '9'                                    ? " Conflict"
+                                                                                               : " Precondition Failed");
+    if (code[0] == '4' && code[1] == '2')
+        return "404 Not Found";
+    return "400 Bad Request";
+}
+
+// Builds the response Bundle in request order.
+fhir::Json response_bundle(fhir::BundleKind kind, const std::vector<EntryOutcome> &outcomes) {
+    fhir::Json entries = fhir::Json::array();
+    for (const EntryOutcome &o : outcomes) {
+        fhir::Json response = {{"status", o.status}};
+        if (!o.location.empty())
+            response["location"] = o.location;
+        if (o.version > 0) {
+            response["etag"] = "W/\"" + std::to_string(o.version) + "\"";
+            response["lastModified"] = fhir::format_instant(o.last_modified);
+        }
+        if (!o.outcome.empty())
+            response["outcome"] = fhir::Json::parse(o.outcome);
+        entries.push_back({{"response", response}});
+    }
+    return {{"resourceType", "Bundle"},
+            {"type", kind == fhir::BundleKind::Transaction ? "transaction-response" : "batch-response"},
+            {"entry", entries}};
+}
+
+} // namespace
+} // namespace fhir_pg
+
+FHIR_FUNCTION(fhir_transaction) {
+    using namespace fhir_pg;
+    Jsonb *bundle_jsonb = PG_GETARG_JSONB_P(0);
+    fhir::Json bundle = jsonb_to_json(bundle_jsonb);
+    fhir::BundlePlan plan = fhir::plan_bundle(bundle);
+    std::vector<EntryOutcome> outcomes(plan.entry_count);
+    std::vector<bool> skip(plan.entry_count, false);
+    std::map<std::string, std::string> rewrites, conditional_cache;
+
+    spi_connect();
+    std::vector<std::string> texts = entry_resource_texts(PointerGetDatum(bundle_jsonb));
+    if (plan.kind == fhir::BundleKind::Transaction) {
+        for (const fhir::PlannedEntry &e : plan.entries)
+            if (!e.error.empty())
+                throw fhir::Error(fhir::ErrorKind::InvalidResource,
+                                  "transaction entry " + std::to_string(e.index) + ": " + e.error,
+                                  fhir::operation_outcome("error", "invalid", e.error));
+        settle_ids(plan, rewrites, outcomes, skip);
+        for (const fhir::PlannedEntry &e : plan.entries) {
+            if (skip[e.index])
+                continue;
+            try {
+                outcomes[e.index] = execute_entry(e, texts, rewrites, conditional_cache);
+            } catch (const fhir::Error &err) {
+                throw fhir::Error(err.kind(), "transaction entry " + std::to_string(e.index) + ": " + err.what(),
+                                  err.detail());
+            }
+        }
+    } else {
+        // Batch: ids first (failures there are per entry too), then each entry alone.
+        for (fhir::PlannedEntry &e : plan.entries) {
+            if (!e.error.empty())
+                continue;
+            SubtransactionFailure failure = run_in_subtransaction([&] {
+                fhir::BundlePlan single;
+                single.entries.push_back(e);
+                std::vector<EntryOutcome> one(plan.entry_count);
+                std::vector<bool> one_skip(plan.entry_count, false);
+                std::map<std::string, std::string> no_rewrites;
+                settle_ids(single, no_rewrites, one, one_skip);
+                e = single.entries[0];
+                if (one_skip[e.index])
+                    outcomes[e.index] = one[e.index];
+                else
+                    outcomes[e.index] = execute_entry(e, texts, no_rewrites, conditional_cache);
+            });
+            if (failure.failed) {
+                outcomes[e.index] = EntryOutcome();
+                outcomes[e.index].status = status_for_sqlstate(failure.sqlstate);
+                outcomes[e.index].outcome = fhir::operation_outcome("error", "processing", failure.message);
+            }
+        }
+        for (const fhir::PlannedEntry &e : plan.entries)
+            if (!e.error.empty()) {
+                outcomes[e.index].status = "400 Bad Request";
+                outcomes[e.index].outcome = fhir::operation_outcome("error", "invalid", e.error);
+            }
+    }
+    spi_finish();
+    return json_to_jsonb(response_bundle(plan.kind, outcomes));
+}

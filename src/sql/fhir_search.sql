@@ -1,0 +1,187 @@
+-- fhir_search install script (becomes fhir_search--<version>.sql at build time).
+--
+-- Storage layout (docs/architecture.md explains the choices and measurements):
+--   fhir.resource               current version of every resource, LIST-partitioned by
+--                               type: one partition per R4 type (fhir.resource_<type>),
+--                               holding the jsonb plus `tokens`, the hashed token,
+--                               reference and uri values of its search parameters
+--                               (one GIN index answers any AND/OR of them).
+--   fhir.resource_history       every superseded version and delete tombstone.
+--   fhir.search_string/date/number/quantity/reference
+--                               extracted values the GIN array cannot answer
+--                               (prefix, range and join searches), keyed by rid.
+--   fhir.search_param_override  DBA changes to the built-in registry and custom params.
+
+\echo Use "CREATE EXTENSION fhir_search" to load this file. \quit
+
+CREATE SEQUENCE fhir.resource_rid_seq CACHE 64;
+COMMENT ON SEQUENCE fhir.resource_rid_seq IS 'surrogate keys (rid) of stored resources; the search side tables refer to resources by rid';
+
+CREATE TABLE fhir.resource (
+    rid          bigint      NOT NULL,
+    rtype        text        NOT NULL,
+    id           text        NOT NULL,
+    version_id   integer     NOT NULL,
+    last_updated timestamptz NOT NULL,
+    content      jsonb       NOT NULL,
+    tokens       bigint[]    NOT NULL DEFAULT '{}',
+    PRIMARY KEY (rtype, id)
+) PARTITION BY LIST (rtype);
+COMMENT ON TABLE fhir.resource IS 'current version of every FHIR resource, one partition per resource type; write through fhir.create/update/delete';
+COMMENT ON COLUMN fhir.resource.rid IS 'surrogate key used by the search side tables';
+COMMENT ON COLUMN fhir.resource.tokens IS 'hashed token/reference/uri search values (see docs/architecture.md); maintained by the extension';
+
+CREATE TABLE fhir.resource_history (
+    rtype        text        NOT NULL,
+    id           text        NOT NULL,
+    version_id   integer     NOT NULL,
+    last_updated timestamptz NOT NULL,
+    deleted      boolean     NOT NULL DEFAULT false,
+    content      jsonb,
+    PRIMARY KEY (rtype, id, version_id)
+);
+COMMENT ON TABLE fhir.resource_history IS 'superseded versions and delete tombstones (content NULL); the current version lives in fhir.resource';
+
+-- Search side tables. Each row belongs to one resource (rid) and one search
+-- parameter (param, the registry id). Per-parameter partial indexes on these are
+-- made by fhir.create_index(); the rid indexes serve re-index and deletes.
+CREATE TABLE fhir.search_string (
+    rid     bigint NOT NULL,
+    param   integer NOT NULL,
+    norm    text COLLATE "C" NOT NULL,
+    exact   text NOT NULL
+);
+COMMENT ON TABLE fhir.search_string IS 'string search values: norm is lowercased and accent-free for the default and :contains matches, exact for :exact; param < 0 holds the display text of token parameter -param (for :text)';
+CREATE INDEX search_string_rid_idx ON fhir.search_string (rid);
+
+CREATE TABLE fhir.search_date (
+    rid     bigint NOT NULL,
+    param   integer NOT NULL,
+    lo      timestamptz NOT NULL,
+    hi      timestamptz NOT NULL
+);
+COMMENT ON TABLE fhir.search_date IS 'date search values as half-open ranges [lo, hi) in UTC (-infinity/infinity for open periods)';
+CREATE INDEX search_date_rid_idx ON fhir.search_date (rid);
+
+CREATE TABLE fhir.search_number (
+    rid     bigint NOT NULL,
+    param   integer NOT NULL,
+    value   numeric NOT NULL,
+    lo      numeric NOT NULL,
+    hi      numeric NOT NULL
+);
+COMMENT ON TABLE fhir.search_number IS 'number search values with their implicit precision range [lo, hi)';
+CREATE INDEX search_number_rid_idx ON fhir.search_number (rid);
+
+CREATE TABLE fhir.search_quantity (
+    rid     bigint NOT NULL,
+    param   integer NOT NULL,
+    value   numeric NOT NULL,
+    lo      numeric NOT NULL,
+    hi      numeric NOT NULL,
+    system  text NOT NULL,
+    code    text NOT NULL,
+    unit    text NOT NULL
+);
+COMMENT ON TABLE fhir.search_quantity IS 'quantity search values: value with precision range [lo, hi) and system/code/unit';
+CREATE INDEX search_quantity_rid_idx ON fhir.search_quantity (rid);
+
+CREATE TABLE fhir.search_reference (
+    rid          bigint NOT NULL,
+    param        integer NOT NULL,
+    target_type  text NOT NULL,
+    target_id    text NOT NULL
+);
+COMMENT ON TABLE fhir.search_reference IS 'reference search values (target type and id) for chaining, _has and _include/_revinclude joins';
+CREATE INDEX search_reference_rid_idx ON fhir.search_reference (rid);
+CREATE INDEX search_reference_target_idx ON fhir.search_reference (target_type, target_id, param);
+
+-- Registry overrides: built-in parameters disabled by the DBA, and custom ones.
+CREATE TABLE fhir.search_param_override (
+    id            integer PRIMARY KEY,
+    resource_type text NOT NULL,
+    code          text NOT NULL,
+    enabled       boolean NOT NULL DEFAULT true,
+    definition    jsonb,
+    UNIQUE (resource_type, code)
+);
+COMMENT ON TABLE fhir.search_param_override IS 'changes to the built-in search parameter registry (enabled flag) and custom SearchParameters (definition); use fhir.enable_search_param()/fhir.add_search_param()';
+CREATE SEQUENCE fhir.custom_param_id_seq START 100000;
+
+-- ---------------------------------------------------------------------------
+-- C functions
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION fhir.resource_types() RETURNS SETOF text
+    AS 'MODULE_PATHNAME', 'fhir_resource_types' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION fhir.resource_types() IS 'every FHIR R4 resource type the extension knows (generated from the official definitions)';
+
+CREATE FUNCTION fhir.partition_name(resource_type text) RETURNS text
+    AS 'MODULE_PATHNAME', 'fhir_partition_name' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION fhir.partition_name(text) IS 'name of the fhir.resource partition holding one resource type';
+
+CREATE FUNCTION fhir.create(resource jsonb) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'fhir_create' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION fhir.create(jsonb) IS 'FHIR create: stores a new resource under a server-assigned id and returns it with id and meta set';
+
+CREATE FUNCTION fhir.update(resource jsonb, if_match integer DEFAULT NULL) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'fhir_update' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION fhir.update(jsonb, integer) IS 'FHIR update (create-or-update with the client''s id); if_match, when given, must equal the current version (like If-Match), else SQLSTATE FH409';
+
+CREATE FUNCTION fhir.read(resource_type text, id text) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'fhir_read' LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION fhir.read(text, text) IS 'FHIR read: the current version, or NULL when absent or deleted';
+
+CREATE FUNCTION fhir.vread(resource_type text, id text, version_id integer) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'fhir_vread' LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION fhir.vread(text, text, integer) IS 'FHIR vread: one version of a resource, or NULL when there is no such version (or it is a delete)';
+
+CREATE FUNCTION fhir.delete(resource_type text, id text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'fhir_delete' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION fhir.delete(text, text) IS 'FHIR delete: removes the current version (kept in history with a tombstone); true if something was deleted';
+
+CREATE FUNCTION fhir.history(resource_type text, id text) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'fhir_history' LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION fhir.history(text, text) IS 'FHIR history of one resource as a history Bundle, newest version first';
+
+CREATE FUNCTION fhir.transaction(bundle jsonb) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'fhir_transaction' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION fhir.transaction(jsonb) IS 'processes a transaction Bundle (all or nothing) or a batch Bundle (each entry on its own) and returns the response Bundle';
+
+CREATE FUNCTION fhir.load(data text, batch_size integer DEFAULT 1000) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'fhir_load' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION fhir.load(text, integer) IS 'bulk load: NDJSON (one resource per line, stored under its own id like update) or one Bundle; returns the number of resources written';
+
+CREATE FUNCTION fhir.load_file(path text, batch_size integer DEFAULT 1000) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'fhir_load_file' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION fhir.load_file(text, integer) IS 'bulk load from a server-side NDJSON or Bundle file (needs pg_read_server_files); reports progress as NOTICEs';
+
+CREATE FUNCTION fhir.token_hash(param_id integer, form integer, value text) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'fhir_token_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION fhir.token_hash(integer, integer, text) IS 'the 64-bit hash stored in fhir.resource.tokens for a parameter, form and value';
+
+CREATE FUNCTION fhir.memory_usage(OUT context_bytes bigint, OUT malloc_bytes bigint)
+    AS 'MODULE_PATHNAME', 'fhir_memory_usage' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION fhir.memory_usage() IS 'this backend''s memory: bytes in PostgreSQL memory contexts and bytes malloc''d (C++ heap); for leak checks';
+
+CREATE FUNCTION fhir._registry_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'fhir_registry_changed' LANGUAGE C;
+CREATE TRIGGER search_param_override_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON fhir.search_param_override FOR EACH STATEMENT EXECUTE FUNCTION fhir._registry_changed();
+
+-- ---------------------------------------------------------------------------
+-- One partition per resource type, from the generated registry.
+-- ---------------------------------------------------------------------------
+DO $$
+DECLARE
+    t text;
+    p text;
+BEGIN
+    FOR t IN SELECT fhir.resource_types() LOOP
+        p := fhir.partition_name(t);
+        EXECUTE format('CREATE TABLE fhir.%I PARTITION OF fhir.resource FOR VALUES IN (%L)', p, t);
+        EXECUTE format('CREATE INDEX %I ON fhir.%I (rid)', p || '_rid_idx', p);
+        EXECUTE format('CREATE INDEX %I ON fhir.%I USING gin (tokens)', p || '_tokens_idx', p);
+        EXECUTE format('CREATE INDEX %I ON fhir.%I (last_updated)', p || '_last_updated_idx', p);
+    END LOOP;
+END
+$$;
