@@ -89,9 +89,10 @@ std::string uuid_v4_from_bytes(const unsigned char bytes[16]) {
 }
 
 std::string operation_outcome(std::string_view severity, std::string_view code, std::string_view diagnostics) {
-    Json outcome = {{"resourceType", "OperationOutcome"},
-                    {"issue", Json::array({{{"severity", severity}, {"code", code}, {"diagnostics", diagnostics}}})}};
-    return outcome.dump(-1, ' ', false, Json::error_handler_t::replace);
+    // ordered_json: FHIR clients expect resourceType first.
+    nlohmann::ordered_json issue = {{"severity", severity}, {"code", code}, {"diagnostics", diagnostics}};
+    nlohmann::ordered_json outcome = {{"resourceType", "OperationOutcome"}, {"issue", nlohmann::ordered_json::array({issue})}};
+    return outcome.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 } // namespace fhir

@@ -82,11 +82,15 @@ class BatchLoader {
         report(false);
     }
 
-    // Emits a progress NOTICE every 5 s, and a final one when asked.
+    // Emits a progress NOTICE every 5 s, and a final one for loads that reported
+    // progress (short loads stay quiet).
     void report(bool final) {
         int64_t now = now_unix_micros();
         if (!final && now - last_report_ < 5000000)
             return;
+        if (final && !reported_)
+            return;
+        reported_ = true;
         last_report_ = now;
         double seconds = (now - started_) / 1e6;
         long long written = static_cast<long long>(written_);
@@ -107,6 +111,7 @@ class BatchLoader {
     uint64_t written_ = 0;
     int64_t started_ = 0;
     int64_t last_report_ = 0;
+    bool reported_ = false;
     MemoryContext batch_context_ = nullptr;
 };
 

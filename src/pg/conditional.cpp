@@ -70,7 +70,7 @@ std::vector<std::string> match_conditional(const std::string &type, const std::s
     std::vector<Datum> values = {text_datum(type)};
     for (const auto &g : groups)
         values.push_back(int8_array(g));
-    uint64_t n = spi_execute(plan, values.data(), nullptr, true);
+    uint64_t n = spi_execute(plan, values.data(), nullptr, false);
     std::vector<std::string> ids;
     for (uint64_t r = 0; r < n; r++)
         ids.push_back(spi_get_text(r, 1));

@@ -182,7 +182,7 @@ int last_history_version(const std::string &type, const std::string &id) {
         "SELECT coalesce(max(version_id), 0) FROM fhir.resource_history WHERE rtype = $1 AND id = $2",
         {TEXTOID, TEXTOID});
     Datum v[2] = {text_datum(type), text_datum(id)};
-    spi_execute(plan, v, nullptr, true, 1);
+    spi_execute(plan, v, nullptr, false, 1); // false: see this statement's own writes
     return spi_get_int32(0, 1);
 }
 
@@ -324,7 +324,7 @@ uint64_t write_batch(std::vector<PendingWrite> &batch) {
             "UNION SELECT DISTINCT id FROM fhir.resource_history WHERE rtype = $1 AND id = ANY($2)",
             {TEXTOID, TEXTARRAYOID});
         Datum ev[2] = {text_datum(type), text_array(ids)};
-        uint64_t n_existing = spi_execute(existing, ev, nullptr, true);
+        uint64_t n_existing = spi_execute(existing, ev, nullptr, false);
         std::unordered_set<std::string> existing_ids;
         for (uint64_t r = 0; r < n_existing; r++)
             existing_ids.insert(spi_get_text(r, 1));

@@ -23,7 +23,8 @@ void spi_finish();
 // A prepared statement with its parameter types.
 SPIPlanPtr prepare_cached(const std::string &sql, const std::vector<Oid> &arg_types);
 
-// Executes a plan, freeing the previous statement's result first (read results
+// Executes a plan (read_only=true only in STABLE functions: a read-only execution
+// does not see the writes made earlier by the same call), freeing the previous statement's result first (read results
 // before running the next statement); `nulls` uses SPI's convention (' ' not null, 'n' null), may be
 // null for "no nulls". Returns the number of rows processed.
 uint64_t spi_execute(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long max_rows = 0);

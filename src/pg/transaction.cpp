@@ -51,7 +51,7 @@ std::vector<std::string> entry_resource_texts(Datum bundle) {
         "THEN $1->'entry' ELSE '[]'::jsonb END) WITH ORDINALITY AS e(value, n) ORDER BY n",
         {JSONBOID});
     Datum v[1] = {bundle};
-    uint64_t n = spi_execute(plan, v, nullptr, true);
+    uint64_t n = spi_execute(plan, v, nullptr, false);
     std::vector<std::string> texts(n);
     for (uint64_t r = 0; r < n; r++)
         texts[r] = spi_isnull(r, 1) ? std::string() : spi_get_text(r, 1);
@@ -140,7 +140,7 @@ EntryOutcome execute_entry(const fhir::PlannedEntry &e, const std::vector<std::s
         Datum v[2] = {text_datum(e.type), text_datum(e.id)};
         if (!e.conditional.empty())
             throw Error(ErrorKind::UnsupportedFeature, "search entries (GET Type?query) in Bundles are not supported yet");
-        if (spi_execute(plan, v, nullptr, true, 1) == 0)
+        if (spi_execute(plan, v, nullptr, false, 1) == 0)
             throw Error(ErrorKind::NotFound, e.type + "/" + e.id + " not found");
         out.status = "200 OK";
         out.location = e.type + "/" + e.id + "/_history/" + std::to_string(spi_get_int32(0, 1));

@@ -1,0 +1,160 @@
+// search_query.h: a FHIR R4 search query string, parsed and validated.
+//
+// parse_search_query() turns "name:exact=Eve&birthdate=ge1970,lt1960&_count=10"
+// for one resource type into AND-ed clauses of OR-ed, typed values, checked
+// against the registry, so that search_sql.h only has to translate. Every
+// parameter name is resolved to its registry entry (forward chains
+// `subject:Patient.name` and reverse chains `_has:Observation:patient:code` are
+// resolved link by link), every modifier is checked against the parameter type
+// and every value is parsed by type (prefix, date range, decimal range, token,
+// quantity, reference, composite).
+//
+// Error policy (https://hl7.org/fhir/R4/search.html#errors):
+//   - A parameter the server does not know (unknown, disabled, or unknown at the
+//     end of a chain) is UnknownParameter when strict; when lenient it is listed
+//     in `ignored` with the reason and the search runs without it.
+//   - A known parameter we cannot search at all (_filter, _text, _content,
+//     _query, _list, special parameters such as `near`, parameters without an
+//     expression) is UnsupportedFeature when strict, ignored when lenient.
+//   - A supported parameter is never partially ignored: an unsupported modifier
+//     (:in, :not-in, token/reference :above/:below) or value form (composites
+//     with range components) is always UnsupportedFeature, and a malformed
+//     modifier or value is always InvalidSearch, because dropping either would
+//     silently widen the result (R4: servers reject unsupported modifiers).
+//   - A parameter whose value is empty ("name=") is ignored (reason recorded).
+// Result parameters (_count, _sort, _include, ...) are collected verbatim in
+// `result_params`; _count and _sort are also validated and parsed.
+#pragma once
+
+#include "query_string.h"
+#include "registry.h"
+#include "values.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fhir {
+
+enum class SearchModifier {
+    None,
+    Missing,    // all types
+    Exact,      // string
+    Contains,   // string
+    Text,       // token
+    Not,        // token
+    OfType,     // token (Identifier)
+    Above,      // uri (token/reference: unsupported)
+    Below,      // uri (token/reference: unsupported)
+    Identifier, // reference
+    Type,       // reference ":[type]", the type in SearchClause::modifier_type
+};
+
+// The modifier's spelling in a query (":exact" without the colon; "" for None/Type).
+const char *search_modifier_name(SearchModifier modifier);
+
+enum class SearchPrefix { Eq, Ne, Gt, Lt, Ge, Le, Sa, Eb, Ap };
+
+// The prefix's two-letter spelling.
+const char *search_prefix_name(SearchPrefix prefix);
+
+// A token value "[system]|[code]" (escapes removed).
+struct TokenValue {
+    std::string system;
+    std::string code;
+    bool has_bar = false; // "|code" (no system) and "system|" (any code) need it
+};
+
+// A quantity value "[number]|[system]|[code]" (or "[number]||[code]", or "[number]").
+struct QuantityValue {
+    DecimalRange number;
+    std::string system; // "" = any system
+    std::string code;   // "" = any unit; without a system it matches code or unit
+};
+
+// A reference value: "Type/id", an absolute URL/URN/canonical, or a bare id.
+struct ReferenceValue {
+    std::string literal; // matched as written (Reference form); empty for a bare id
+    std::string id;      // bare id (ReferenceId form), or the id part of "Type/id"
+    std::string type;    // "Type" of "Type/id" or of the :Type modifier; may be empty
+};
+
+// One OR-ed value, parsed by the parameter type. Only the member of that type is set.
+struct SearchValue {
+    std::string raw;                     // the value as written (after OR splitting)
+    SearchPrefix prefix = SearchPrefix::Eq; // number, date, quantity only
+    bool missing = false;                // :missing=true
+    DateRange date;                      // date
+    DecimalRange number;                 // number
+    TokenValue token;                    // token; reference :identifier; composite components
+    QuantityValue quantity;              // quantity
+    ReferenceValue reference;            // reference
+    std::string text;                    // string (as written, unescaped), uri, token :text
+    std::vector<std::string> of_type;    // token :of-type: type system, type code, value
+    std::vector<SearchValue> components; // composite, one per component
+};
+
+// One step of a chain. Forward: from the current type along the reference
+// parameter `param` to `type`. Reverse (_has): from the current type to resources
+// of `type` whose reference parameter `param` (a parameter of `type`) points back.
+struct ChainLink {
+    bool reverse = false;
+    const SearchParamDef *param = nullptr;
+    std::string type;
+};
+
+// One AND-ed parameter: a path of links, then a parameter of the type reached,
+// its modifier and OR-ed values.
+struct SearchClause {
+    std::string name; // as written, e.g. "subject:Patient.name:exact"
+    std::vector<ChainLink> chain;
+    std::string target_type; // the type `param` belongs to (the searched type when no chain)
+    const SearchParamDef *param = nullptr;
+    SearchModifier modifier = SearchModifier::None;
+    std::string modifier_type; // for SearchModifier::Type
+    std::vector<SearchValue> values; // OR-ed; never empty
+    // Composite only: the component parameters, in definition order.
+    std::vector<const SearchParamDef *> components;
+};
+
+struct SortKey {
+    const SearchParamDef *param = nullptr;
+    bool descending = false;
+};
+
+struct ResultParam {
+    std::string name; // including any modifier, e.g. "_include:iterate"
+    std::string value;
+};
+
+struct IgnoredParam {
+    std::string name;
+    std::string value;
+    std::string reason; // lowercase sentence for an OperationOutcome warning
+};
+
+struct SearchQuery {
+    std::string resource_type;
+    std::vector<SearchClause> clauses; // AND-ed
+    std::vector<ResultParam> result_params;
+    std::optional<int> count; // _count
+    std::vector<SortKey> sort; // _sort, in order
+    std::vector<IgnoredParam> ignored;
+};
+
+// Parses a query string (percent-encoded, optional leading '?') for `resource_type`.
+// Throws fhir::Error as described in the file comment; UnknownResourceType when
+// the type is not an R4 resource type.
+SearchQuery parse_search_query(const Registry &registry, std::string_view resource_type, std::string_view query,
+                               bool strict);
+
+// The same for pairs already split and decoded (e.g. from a POST body).
+SearchQuery parse_search_pairs(const Registry &registry, std::string_view resource_type,
+                               const std::vector<QueryPair> &pairs, bool strict);
+
+// True for the parameter names that shape results rather than select resources.
+bool is_result_parameter(std::string_view name);
+
+} // namespace fhir

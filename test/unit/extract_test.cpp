@@ -1,0 +1,575 @@
+// extract_test.cpp: unit tests of the index extractor (src/core/extract.cpp).
+//
+// Realistic resources go through the built-in R4 registry; the assertions look up
+// the expected rows by parameter code, so they state what a search for that
+// parameter will find, independent of generated parameter ids.
+#include "extract.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace {
+
+using fhir::DateRow;
+using fhir::Extractor;
+using fhir::IndexRows;
+using fhir::Json;
+using fhir::Registry;
+using fhir::TokenForm;
+
+// One registry and extractor for all tests: builtin() copies the tables each call.
+const Registry &registry() {
+    static const Registry r = Registry::builtin();
+    return r;
+}
+
+int param(const std::string &type, const std::string &code) {
+    const fhir::SearchParamDef *def = registry().find(type, code);
+    EXPECT_NE(def, nullptr) << type << "." << code;
+    return def ? def->id : -1;
+}
+
+IndexRows extract(const Json &resource) {
+    static Extractor extractor(registry());
+    return extractor.extract(resource);
+}
+
+bool has_token(const IndexRows &rows, const std::string &type, const std::string &code, TokenForm form,
+               const std::string &value) {
+    return std::binary_search(rows.tokens.begin(), rows.tokens.end(), fhir::token_hash(param(type, code), form, value));
+}
+
+std::vector<std::string> strings_of(const IndexRows &rows, int param_id, bool normalized = true) {
+    std::vector<std::string> out;
+    for (const auto &row : rows.strings) {
+        if (row.param_id == param_id)
+            out.push_back(normalized ? row.normalized : row.exact);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::vector<DateRow> dates_of(const IndexRows &rows, int param_id) {
+    std::vector<DateRow> out;
+    for (const auto &row : rows.dates) {
+        if (row.param_id == param_id)
+            out.push_back(row);
+    }
+    return out;
+}
+
+std::vector<std::string> texts_of(const IndexRows &rows, int param_id) {
+    std::vector<std::string> out;
+    for (const auto &row : rows.token_texts) {
+        if (row.param_id == param_id)
+            out.push_back(row.normalized);
+    }
+    return out;
+}
+
+int64_t instant(const char *text) { return fhir::parse_date_range(text)->lo; }
+
+const Json kPatient = Json::parse(R"({
+  "resourceType": "Patient", "id": "p1",
+  "meta": {"lastUpdated": "2024-03-01T10:00:00Z", "profile": ["http://example.org/fhir/StructureDefinition/p|2.0"],
+           "tag": [{"system": "http://example.org/tags", "code": "vip"}]},
+  "identifier": [
+    {"use": "official", "system": "http://hospital.example/mrn", "value": "MRN-1",
+     "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}],
+              "text": "Medical Record Number"}},
+    {"value": "no-system"}
+  ],
+  "active": true,
+  "name": [{"use": "official", "family": "Müller", "given": ["Zoë", "Anne-Marie"], "prefix": ["Dr."]},
+           {"text": "Zoe Mueller"}],
+  "telecom": [{"system": "phone", "value": "+33 1 23 45 67 89", "use": "home"},
+              {"system": "email", "value": "zoe@example.org"}],
+  "gender": "female",
+  "birthDate": "1980-05",
+  "address": [{"line": ["12 Rue de l'Église"], "city": "Paris", "postalCode": "75001", "country": "FR"}],
+  "generalPractitioner": [{"reference": "Practitioner/dr1"}],
+  "managingOrganization": {"reference": "http://other.example/fhir/Organization/org9/_history/4"}
+})");
+
+TEST(Extract, PatientStringsAreNormalizedAndKeepExactText) {
+    IndexRows rows = extract(kPatient);
+    EXPECT_EQ(strings_of(rows, param("Patient", "family")), std::vector<std::string>{"muller"});
+    EXPECT_EQ(strings_of(rows, param("Patient", "family"), false), std::vector<std::string>{"Müller"});
+    EXPECT_EQ(strings_of(rows, param("Patient", "given")), (std::vector<std::string>{"anne-marie", "zoe"}));
+    EXPECT_EQ(strings_of(rows, param("Patient", "name")),
+              (std::vector<std::string>{"anne-marie", "dr.", "muller", "zoe", "zoe mueller"}));
+    EXPECT_EQ(strings_of(rows, param("Patient", "address")),
+              (std::vector<std::string>{"12 rue de l'eglise", "75001", "fr", "paris"}));
+    EXPECT_EQ(strings_of(rows, param("Patient", "address-city")), std::vector<std::string>{"paris"});
+}
+
+TEST(Extract, PatientIdentifierTokens) {
+    IndexRows rows = extract(kPatient);
+    EXPECT_TRUE(has_token(rows, "Patient", "identifier", TokenForm::Code, "MRN-1"));
+    EXPECT_TRUE(has_token(rows, "Patient", "identifier", TokenForm::SystemCode, "http://hospital.example/mrn|MRN-1"));
+    EXPECT_TRUE(has_token(rows, "Patient", "identifier", TokenForm::System, "http://hospital.example/mrn|"));
+    EXPECT_FALSE(has_token(rows, "Patient", "identifier", TokenForm::NoSystemCode, "MRN-1"));
+    EXPECT_TRUE(has_token(rows, "Patient", "identifier", TokenForm::OfType,
+                          "http://terminology.hl7.org/CodeSystem/v2-0203|MR|MRN-1"));
+    EXPECT_TRUE(has_token(rows, "Patient", "identifier", TokenForm::NoSystemCode, "no-system"));
+    EXPECT_EQ(texts_of(rows, param("Patient", "identifier")), std::vector<std::string>{"medical record number"});
+}
+
+TEST(Extract, PatientSimpleTokens) {
+    IndexRows rows = extract(kPatient);
+    EXPECT_TRUE(has_token(rows, "Patient", "_id", TokenForm::Code, "p1"));
+    EXPECT_TRUE(has_token(rows, "Patient", "gender", TokenForm::Code, "female"));
+    EXPECT_TRUE(has_token(rows, "Patient", "gender", TokenForm::NoSystemCode, "female"));
+    EXPECT_TRUE(has_token(rows, "Patient", "active", TokenForm::Code, "true"));
+    EXPECT_TRUE(has_token(rows, "Patient", "deceased", TokenForm::Code, "false"));
+    EXPECT_TRUE(has_token(rows, "Patient", "_tag", TokenForm::SystemCode, "http://example.org/tags|vip"));
+}
+
+TEST(Extract, PatientTelecomMatchesValueOnly) {
+    IndexRows rows = extract(kPatient);
+    EXPECT_TRUE(has_token(rows, "Patient", "telecom", TokenForm::Code, "+33 1 23 45 67 89"));
+    EXPECT_TRUE(has_token(rows, "Patient", "telecom", TokenForm::NoSystemCode, "zoe@example.org"));
+    EXPECT_FALSE(has_token(rows, "Patient", "telecom", TokenForm::SystemCode, "phone|+33 1 23 45 67 89"));
+    EXPECT_TRUE(has_token(rows, "Patient", "email", TokenForm::Code, "zoe@example.org"));
+    EXPECT_FALSE(has_token(rows, "Patient", "email", TokenForm::Code, "+33 1 23 45 67 89"));
+    EXPECT_TRUE(has_token(rows, "Patient", "phone", TokenForm::Code, "+33 1 23 45 67 89"));
+}
+
+TEST(Extract, PatientDates) {
+    IndexRows rows = extract(kPatient);
+    auto birth = dates_of(rows, param("Patient", "birthdate"));
+    ASSERT_EQ(birth.size(), 1u);
+    EXPECT_EQ(birth[0].lo, instant("1980-05-01T00:00:00Z"));
+    EXPECT_EQ(birth[0].hi, instant("1980-06-01T00:00:00Z"));
+    auto updated = dates_of(rows, param("Patient", "_lastUpdated"));
+    ASSERT_EQ(updated.size(), 1u);
+    EXPECT_EQ(updated[0].lo, instant("2024-03-01T10:00:00Z"));
+    EXPECT_TRUE(dates_of(rows, param("Patient", "death-date")).empty());
+}
+
+TEST(Extract, PatientReferences) {
+    IndexRows rows = extract(kPatient);
+    EXPECT_TRUE(has_token(rows, "Patient", "general-practitioner", TokenForm::Reference, "Practitioner/dr1"));
+    EXPECT_TRUE(has_token(rows, "Patient", "general-practitioner", TokenForm::ReferenceId, "dr1"));
+    // An absolute URL stays absolute (the base is unknown) but still gives its id and target.
+    const std::string url = "http://other.example/fhir/Organization/org9";
+    EXPECT_TRUE(has_token(rows, "Patient", "organization", TokenForm::Reference, url + "/_history/4"));
+    EXPECT_TRUE(has_token(rows, "Patient", "organization", TokenForm::Reference, url));
+    EXPECT_FALSE(has_token(rows, "Patient", "organization", TokenForm::Reference, "Organization/org9"));
+    EXPECT_TRUE(has_token(rows, "Patient", "organization", TokenForm::ReferenceId, "org9"));
+    bool found = false;
+    for (const auto &row : rows.references)
+        found |= row.param_id == param("Patient", "organization") && row.target_type == "Organization" &&
+                 row.target_id == "org9";
+    EXPECT_TRUE(found);
+}
+
+TEST(Extract, UriAndCanonicalProfile) {
+    IndexRows rows = extract(kPatient);
+    // _profile is a uri parameter in R4: exact token plus a case-preserving string row.
+    EXPECT_TRUE(has_token(rows, "Patient", "_profile", TokenForm::Uri, "http://example.org/fhir/StructureDefinition/p|2.0"));
+    EXPECT_EQ(strings_of(rows, param("Patient", "_profile")),
+              std::vector<std::string>{"http://example.org/fhir/StructureDefinition/p|2.0"});
+}
+
+TEST(Extract, PresentMarkersOnlyForParametersWithValues) {
+    IndexRows rows = extract(kPatient);
+    for (const char *code : {"family", "identifier", "birthdate", "organization", "_id", "telecom", "deceased"})
+        EXPECT_TRUE(has_token(rows, "Patient", code, TokenForm::Present, "")) << code;
+    for (const char *code : {"death-date", "link", "language", "address-state", "_security"})
+        EXPECT_FALSE(has_token(rows, "Patient", code, TokenForm::Present, "")) << code;
+}
+
+TEST(Extract, TokensAreSortedAndUnique) {
+    IndexRows rows = extract(kPatient);
+    EXPECT_TRUE(std::is_sorted(rows.tokens.begin(), rows.tokens.end()));
+    EXPECT_EQ(std::adjacent_find(rows.tokens.begin(), rows.tokens.end()), rows.tokens.end());
+}
+
+const Json kBloodPressure = Json::parse(R"({
+  "resourceType": "Observation", "id": "bp1", "status": "final",
+  "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                            "code": "vital-signs", "display": "Vital Signs"}]}],
+  "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9", "display": "Blood pressure panel"}],
+           "text": "Blood Pressure"},
+  "subject": {"reference": "Patient/p1"},
+  "effectivePeriod": {"start": "2024-01-01T10:00:00Z"},
+  "component": [
+    {"code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
+     "valueQuantity": {"value": 120, "unit": "mmHg", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}},
+    {"code": {"coding": [{"system": "http://loinc.org", "code": "8462-4"}]},
+     "valueQuantity": {"value": 80.5, "unit": "mmHg", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}}
+  ]
+})");
+
+TEST(Extract, ObservationCodeTokensAndTexts) {
+    IndexRows rows = extract(kBloodPressure);
+    EXPECT_TRUE(has_token(rows, "Observation", "code", TokenForm::Code, "85354-9"));
+    EXPECT_TRUE(has_token(rows, "Observation", "code", TokenForm::SystemCode, "http://loinc.org|85354-9"));
+    EXPECT_TRUE(has_token(rows, "Observation", "code", TokenForm::System, "http://loinc.org|"));
+    EXPECT_FALSE(has_token(rows, "Observation", "code", TokenForm::NoSystemCode, "85354-9"));
+    auto texts = texts_of(rows, param("Observation", "code"));
+    std::sort(texts.begin(), texts.end());
+    EXPECT_EQ(texts, (std::vector<std::string>{"blood pressure", "blood pressure panel"}));
+    EXPECT_TRUE(has_token(rows, "Observation", "component-code", TokenForm::Code, "8462-4"));
+    EXPECT_TRUE(has_token(rows, "Observation", "combo-code", TokenForm::Code, "85354-9"));
+    EXPECT_TRUE(has_token(rows, "Observation", "combo-code", TokenForm::Code, "8480-6"));
+    EXPECT_TRUE(has_token(rows, "Observation", "category", TokenForm::Code, "vital-signs"));
+}
+
+TEST(Extract, ObservationSubjectAndPatient) {
+    IndexRows rows = extract(kBloodPressure);
+    EXPECT_TRUE(has_token(rows, "Observation", "subject", TokenForm::Reference, "Patient/p1"));
+    EXPECT_TRUE(has_token(rows, "Observation", "patient", TokenForm::Reference, "Patient/p1"));
+    EXPECT_TRUE(has_token(rows, "Observation", "patient", TokenForm::ReferenceId, "p1"));
+    int refs = 0;
+    for (const auto &row : rows.references)
+        refs += row.target_type == "Patient" && row.target_id == "p1";
+    EXPECT_EQ(refs, 2); // subject and patient
+}
+
+TEST(Extract, ObservationOpenPeriod) {
+    IndexRows rows = extract(kBloodPressure);
+    auto dates = dates_of(rows, param("Observation", "date"));
+    ASSERT_EQ(dates.size(), 1u);
+    EXPECT_EQ(dates[0].lo, instant("2024-01-01T10:00:00Z"));
+    EXPECT_EQ(dates[0].hi, fhir::kMaxTime);
+    EXPECT_EQ(dates[0].group, 0);
+}
+
+TEST(Extract, ObservationComponentQuantities) {
+    IndexRows rows = extract(kBloodPressure);
+    std::vector<std::string> values;
+    for (const auto &row : rows.quantities) {
+        if (row.param_id == param("Observation", "component-value-quantity")) {
+            values.push_back(row.range.value);
+            EXPECT_EQ(row.system, "http://unitsofmeasure.org");
+            EXPECT_EQ(row.code, "mm[Hg]");
+            EXPECT_EQ(row.unit, "mmHg");
+        }
+    }
+    std::sort(values.begin(), values.end());
+    EXPECT_EQ(values, (std::vector<std::string>{"120", "80.5"}));
+    EXPECT_FALSE(has_token(rows, "Observation", "value-quantity", TokenForm::Present, ""));
+}
+
+TEST(Extract, CompositeComponentCodeValueQuantityGroupsRows) {
+    IndexRows rows = extract(kBloodPressure);
+    const int id = param("Observation", "component-code-value-quantity");
+    // Each component is one group: key rows for its code, a quantity row for its value.
+    std::map<int, std::vector<int64_t>> keys;
+    for (const auto &row : rows.composite_keys) {
+        if (row.param_id == id) {
+            EXPECT_EQ(row.component, 0);
+            keys[row.group].push_back(row.hash);
+        }
+    }
+    ASSERT_EQ(keys.size(), 2u);
+    std::map<int, std::string> values;
+    for (const auto &row : rows.quantities) {
+        if (row.param_id == id) {
+            EXPECT_EQ(row.component, 1);
+            values[row.group] = row.range.value;
+        }
+    }
+    ASSERT_EQ(values.size(), 2u);
+    int systolic_group = 0;
+    for (const auto &[group, hashes] : keys) {
+        if (std::count(hashes.begin(), hashes.end(), fhir::token_hash(id, TokenForm::SystemCode, "http://loinc.org|8480-6")))
+            systolic_group = group;
+        EXPECT_EQ(hashes.size(), 2u); // Code and SystemCode
+    }
+    ASSERT_NE(systolic_group, 0);
+    EXPECT_EQ(values[systolic_group], "120");
+    EXPECT_TRUE(has_token(rows, "Observation", "component-code-value-quantity", TokenForm::Present, ""));
+    // The Observation itself has no value[x], so code-value-quantity has no value rows.
+    for (const auto &row : rows.quantities)
+        EXPECT_NE(row.param_id, param("Observation", "code-value-quantity"));
+}
+
+TEST(Extract, CompositeCodeValueQuantityOnTheObservation) {
+    Json glucose = Json::parse(R"({"resourceType":"Observation","id":"g","status":"final",
+        "code":{"coding":[{"system":"http://loinc.org","code":"15074-8"}]},
+        "valueQuantity":{"value":6.3,"unit":"mmol/l","system":"http://unitsofmeasure.org","code":"mmol/L"}})");
+    IndexRows rows = extract(glucose);
+    const int id = param("Observation", "code-value-quantity");
+    int keys = 0, quantities = 0;
+    for (const auto &row : rows.composite_keys) {
+        if (row.param_id == id) {
+            ++keys;
+            EXPECT_EQ(row.group, 1);
+        }
+    }
+    for (const auto &row : rows.quantities) {
+        if (row.param_id == id) {
+            ++quantities;
+            EXPECT_EQ(row.group, 1);
+            EXPECT_EQ(row.range.value, "6.3");
+            EXPECT_EQ(row.range.lo, "6.25");
+            EXPECT_EQ(row.range.hi, "6.35");
+        }
+    }
+    EXPECT_EQ(keys, 2);
+    EXPECT_EQ(quantities, 1);
+    // value-quantity (plain) too.
+    EXPECT_TRUE(has_token(rows, "Observation", "value-quantity", TokenForm::Present, ""));
+}
+
+TEST(Extract, CompositeTokenTokenIsHashed) {
+    Json obs = Json::parse(R"({"resourceType":"Observation","id":"c","status":"final",
+        "code":{"coding":[{"system":"http://loinc.org","code":"883-9"}]},
+        "valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"112144000"}]}})");
+    IndexRows rows = extract(obs);
+    for (const char *combination : {"883-9$112144000", "http://loinc.org|883-9$112144000",
+                                    "883-9$http://snomed.info/sct|112144000",
+                                    "http://loinc.org|883-9$http://snomed.info/sct|112144000"})
+        EXPECT_TRUE(has_token(rows, "Observation", "code-value-concept", TokenForm::SystemCode, combination))
+            << combination;
+    EXPECT_FALSE(has_token(rows, "Observation", "code-value-concept", TokenForm::SystemCode, "112144000$883-9"));
+    EXPECT_TRUE(has_token(rows, "Observation", "value-concept", TokenForm::Code, "112144000"));
+}
+
+TEST(Extract, CompositeNodeMissingAComponentLeavesNoRows) {
+    Json obs = Json::parse(R"({"resourceType":"Observation","id":"c","status":"final",
+        "code":{"coding":[{"system":"http://loinc.org","code":"883-9"}]},
+        "valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"112144000"}]}})");
+    IndexRows rows = extract(obs);
+    const int id = param("Observation", "code-value-quantity");
+    for (const auto &row : rows.composite_keys)
+        EXPECT_NE(row.param_id, id);
+    EXPECT_FALSE(has_token(rows, "Observation", "code-value-quantity", TokenForm::Present, ""));
+    EXPECT_FALSE(has_token(rows, "Observation", "code-value-date", TokenForm::Present, ""));
+    EXPECT_TRUE(has_token(rows, "Observation", "code-value-concept", TokenForm::Present, ""));
+}
+
+TEST(Extract, CompositeCodeValueStringAndDate) {
+    Json obs = Json::parse(R"({"resourceType":"Observation","id":"s","status":"final",
+        "code":{"coding":[{"code":"note"}]},"valueString":"Élevé"})");
+    IndexRows rows = extract(obs);
+    const int id = param("Observation", "code-value-string");
+    auto strings = strings_of(rows, id);
+    EXPECT_EQ(strings, std::vector<std::string>{"eleve"});
+    EXPECT_EQ(strings_of(rows, param("Observation", "value-string")), std::vector<std::string>{"eleve"});
+
+    Json dated = Json::parse(R"({"resourceType":"Observation","id":"d","status":"final",
+        "code":{"coding":[{"code":"x"}]},"valueDateTime":"2023-07-04"})");
+    rows = extract(dated);
+    auto dates = dates_of(rows, param("Observation", "code-value-date"));
+    ASSERT_EQ(dates.size(), 1u);
+    EXPECT_EQ(dates[0].group, 1);
+    EXPECT_EQ(dates[0].component, 1);
+    EXPECT_EQ(dates[0].lo, instant("2023-07-04T00:00:00Z"));
+}
+
+TEST(Extract, CompositeWithResourceRelativeComponent) {
+    Json sequence = Json::parse(R"({"resourceType":"MolecularSequence","id":"m","coordinateSystem":0,
+        "referenceSeq":{"chromosome":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/chromosome-human","code":"1"}]}},
+        "variant":[{"start":100,"end":101},{"start":200,"end":205}]})");
+    IndexRows rows = extract(sequence);
+    const int id = param("MolecularSequence", "chromosome-variant-coordinate");
+    int keys = 0;
+    for (const auto &row : rows.composite_keys)
+        keys += row.param_id == id;
+    EXPECT_EQ(keys, 4); // two variants x (Code, SystemCode)
+    std::map<std::pair<int, int>, std::string> numbers;
+    for (const auto &row : rows.numbers) {
+        if (row.param_id == id)
+            numbers[{row.group, row.component}] = row.range.value;
+    }
+    EXPECT_EQ(numbers.size(), 4u);
+    EXPECT_EQ((numbers[{2, 1}]), "200");
+    EXPECT_EQ((numbers[{2, 2}]), "205");
+}
+
+TEST(Extract, ConditionCodeOnsetAndSubject) {
+    Json condition = Json::parse(R"({"resourceType":"Condition","id":"c1",
+        "clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},
+        "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Diabetes mellitus type 2"}]},
+        "subject":{"reference":"Patient/p1"},
+        "onsetPeriod":{"start":"2019-01","end":"2019-02-15"},
+        "abatementAge":{"value":50,"unit":"a","system":"http://unitsofmeasure.org","code":"a"},
+        "recordedDate":"2019-03-01T08:00:00+02:00",
+        "note":[{"text":"Since 2019","time":"2019-03-01"}]})");
+    IndexRows rows = extract(condition);
+    EXPECT_TRUE(has_token(rows, "Condition", "code", TokenForm::SystemCode, "http://snomed.info/sct|44054006"));
+    EXPECT_TRUE(has_token(rows, "Condition", "clinical-status", TokenForm::Code, "active"));
+    EXPECT_EQ(texts_of(rows, param("Condition", "code")), std::vector<std::string>{"diabetes mellitus type 2"});
+    EXPECT_TRUE(has_token(rows, "Condition", "patient", TokenForm::Reference, "Patient/p1"));
+    auto onset = dates_of(rows, param("Condition", "onset-date"));
+    ASSERT_EQ(onset.size(), 1u);
+    EXPECT_EQ(onset[0].lo, instant("2019-01-01T00:00:00Z"));
+    EXPECT_EQ(onset[0].hi, instant("2019-02-16T00:00:00Z"));
+    auto recorded = dates_of(rows, param("Condition", "recorded-date"));
+    ASSERT_EQ(recorded.size(), 1u);
+    EXPECT_EQ(recorded[0].lo, instant("2019-03-01T06:00:00Z"));
+    bool age = false;
+    for (const auto &row : rows.quantities)
+        age |= row.param_id == param("Condition", "abatement-age") && row.range.value == "50" && row.code == "a";
+    EXPECT_TRUE(age);
+}
+
+TEST(Extract, MedicationRequestMedicationChoice) {
+    Json request = Json::parse(R"({"resourceType":"MedicationRequest","id":"mr1","status":"active","intent":"order",
+        "medicationCodeableConcept":{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"1049502",
+                                                "display":"Acetaminophen 325 MG"}]},
+        "subject":{"reference":"Patient/p1"},"authoredOn":"2024-02-02"})");
+    IndexRows rows = extract(request);
+    EXPECT_TRUE(has_token(rows, "MedicationRequest", "code", TokenForm::Code, "1049502"));
+    EXPECT_FALSE(has_token(rows, "MedicationRequest", "medication", TokenForm::Present, ""));
+    EXPECT_TRUE(has_token(rows, "MedicationRequest", "status", TokenForm::Code, "active"));
+
+    Json by_reference = request;
+    by_reference.erase("medicationCodeableConcept");
+    by_reference["medicationReference"] = {{"reference", "Medication/med1"}};
+    rows = extract(by_reference);
+    EXPECT_FALSE(has_token(rows, "MedicationRequest", "code", TokenForm::Present, ""));
+    EXPECT_TRUE(has_token(rows, "MedicationRequest", "medication", TokenForm::Reference, "Medication/med1"));
+}
+
+TEST(Extract, ReferenceForms) {
+    Json obs = Json::parse(R"({"resourceType":"Observation","id":"r","status":"final","code":{"text":"x"},
+        "performer":[{"reference":"urn:uuid:0b2e7d2c-1111-2222-3333-444455556666"},
+                     {"reference":"#c1"},
+                     {"reference":"Practitioner/pr1/_history/2"},
+                     {"identifier":{"system":"http://npi","value":"123"}},
+                     {"reference":"Organization/o1","identifier":{"value":"o-1"}},
+                     {"display":"nobody"}]})");
+    IndexRows rows = extract(obs);
+    auto ref = [&](TokenForm form, const std::string &value) {
+        return has_token(rows, "Observation", "performer", form, value);
+    };
+    EXPECT_TRUE(ref(TokenForm::Reference, "urn:uuid:0b2e7d2c-1111-2222-3333-444455556666"));
+    EXPECT_TRUE(ref(TokenForm::Reference, "#c1"));
+    EXPECT_TRUE(ref(TokenForm::Reference, "Practitioner/pr1"));
+    EXPECT_TRUE(ref(TokenForm::Reference, "Practitioner/pr1/_history/2"));
+    EXPECT_TRUE(ref(TokenForm::ReferenceId, "pr1"));
+    EXPECT_TRUE(ref(TokenForm::SystemCode, "identifier:http://npi|123"));
+    EXPECT_TRUE(ref(TokenForm::Code, "identifier:123"));
+    EXPECT_TRUE(ref(TokenForm::Reference, "Organization/o1"));
+    EXPECT_TRUE(ref(TokenForm::NoSystemCode, "identifier:o-1"));
+    const int id = param("Observation", "performer");
+    std::vector<std::pair<std::string, std::string>> targets;
+    for (const auto &row : rows.references) {
+        if (row.param_id == id)
+            targets.emplace_back(row.target_type, row.target_id);
+    }
+    std::sort(targets.begin(), targets.end());
+    EXPECT_EQ(targets, (std::vector<std::pair<std::string, std::string>>{
+                           {"", "urn:uuid:0b2e7d2c-1111-2222-3333-444455556666"},
+                           {"Organization", "o1"},
+                           {"Practitioner", "pr1"}}));
+}
+
+TEST(Extract, CanonicalReferencesWithAndWithoutVersion) {
+    Json plan = Json::parse(R"({"resourceType":"PlanDefinition","id":"pd","status":"active",
+        "action":[{"definitionCanonical":"http://example.org/ActivityDefinition/a|1.2"}],
+        "relatedArtifact":[{"type":"depends-on","resource":"http://example.org/Library/lib"}]})");
+    IndexRows rows = extract(plan);
+    EXPECT_TRUE(has_token(rows, "PlanDefinition", "definition", TokenForm::Reference,
+                          "http://example.org/ActivityDefinition/a|1.2"));
+    EXPECT_TRUE(has_token(rows, "PlanDefinition", "definition", TokenForm::Reference,
+                          "http://example.org/ActivityDefinition/a"));
+    EXPECT_TRUE(has_token(rows, "PlanDefinition", "depends-on", TokenForm::Reference, "http://example.org/Library/lib"));
+}
+
+TEST(Extract, DisabledParametersProduceNothing) {
+    Registry custom = Registry::builtin();
+    const int family = custom.find("Patient", "family")->id;
+    const int identifier = custom.find("Patient", "identifier")->id;
+    custom.set_enabled(family, false);
+    custom.set_enabled(identifier, false);
+    Extractor extractor(custom);
+    IndexRows rows = extractor.extract(kPatient);
+    for (const auto &row : rows.strings)
+        EXPECT_NE(row.param_id, family);
+    for (const auto &row : rows.token_texts)
+        EXPECT_NE(row.param_id, identifier);
+    EXPECT_FALSE(std::binary_search(rows.tokens.begin(), rows.tokens.end(),
+                                    fhir::token_hash(family, TokenForm::Present, "")));
+    EXPECT_FALSE(std::binary_search(rows.tokens.begin(), rows.tokens.end(),
+                                    fhir::token_hash(identifier, TokenForm::Code, "MRN-1")));
+    EXPECT_TRUE(std::binary_search(rows.tokens.begin(), rows.tokens.end(),
+                                   fhir::token_hash(custom.find("Patient", "given")->id, TokenForm::Present, "")));
+}
+
+TEST(Extract, CustomParameterWithUnsupportedExpressionIsSkipped) {
+    Registry custom = Registry::builtin();
+    fhir::SearchParamDef def;
+    def.id = fhir::kFirstCustomParamId;
+    def.resource_type = "Patient";
+    def.code = "x-weird";
+    def.type = fhir::ParamType::String;
+    def.expression = "Patient.name.family + 'x'";
+    def.url = "http://example.org/SearchParameter/x-weird";
+    custom.add(def);
+    fhir::SearchParamDef good = def;
+    good.id = fhir::kFirstCustomParamId + 1;
+    good.code = "x-mothers-maiden-name";
+    good.expression = "Patient.extension('http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName').value";
+    good.url = "http://example.org/SearchParameter/x-mmn";
+    custom.add(good);
+    Extractor extractor(custom);
+    Json patient = kPatient;
+    patient["extension"] = {{{"url", "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName"},
+                             {"valueString", "Durand"}}};
+    IndexRows rows = extractor.extract(patient);
+    EXPECT_EQ(strings_of(rows, good.id), std::vector<std::string>{"durand"});
+    EXPECT_TRUE(strings_of(rows, def.id).empty());
+}
+
+TEST(Extract, NumbersAndMoney) {
+    Json risk = Json::parse(R"({"resourceType":"RiskAssessment","id":"ra","status":"final","subject":{"reference":"Patient/p1"},
+        "prediction":[{"probabilityDecimal":0.25},{"probabilityDecimal":100}]})");
+    IndexRows rows = extract(risk);
+    std::vector<std::string> values;
+    for (const auto &row : rows.numbers) {
+        if (row.param_id == param("RiskAssessment", "probability"))
+            values.push_back(row.range.value);
+    }
+    std::sort(values.begin(), values.end());
+    EXPECT_EQ(values, (std::vector<std::string>{"0.25", "100"}));
+
+    Json item = Json::parse(R"({"resourceType":"ChargeItem","id":"ci","status":"billable","code":{"text":"x"},
+        "subject":{"reference":"Patient/p1"},"priceOverride":{"value":12.5,"currency":"EUR"}})");
+    rows = extract(item);
+    bool money = false;
+    for (const auto &row : rows.quantities)
+        money |= row.param_id == param("ChargeItem", "price-override") && row.system == "urn:iso:std:iso:4217" &&
+                 row.code == "EUR" && row.range.value == "12.5";
+    EXPECT_TRUE(money);
+}
+
+TEST(Extract, TimingEventsAndBounds) {
+    Json request = Json::parse(R"({"resourceType":"ServiceRequest","id":"sr","status":"active","intent":"order",
+        "subject":{"reference":"Patient/p1"},
+        "occurrenceTiming":{"event":["2024-05-01","not-a-date"],
+                            "repeat":{"boundsPeriod":{"start":"2024-06-01","end":"2024-06-30"}}}})");
+    IndexRows rows = extract(request);
+    auto dates = dates_of(rows, param("ServiceRequest", "occurrence"));
+    ASSERT_EQ(dates.size(), 2u);
+    EXPECT_EQ(dates[0].lo, instant("2024-05-01T00:00:00Z"));
+    EXPECT_EQ(dates[1].lo, instant("2024-06-01T00:00:00Z"));
+    EXPECT_EQ(dates[1].hi, instant("2024-07-01T00:00:00Z"));
+}
+
+TEST(Extract, InvalidValuesAreSkippedNotFatal) {
+    Json patient = Json::parse(R"({"resourceType":"Patient","id":"bad","birthDate":"1980-13-45",
+        "name":[{"family":42,"given":[null,{"x":1}]}],"identifier":[{"value":7}],"gender":["female"],
+        "generalPractitioner":[{"reference":""}],"telecom":"nope"})");
+    IndexRows rows;
+    ASSERT_NO_THROW(rows = extract(patient));
+    EXPECT_TRUE(dates_of(rows, param("Patient", "birthdate")).empty());
+    EXPECT_TRUE(strings_of(rows, param("Patient", "family")).empty());
+    EXPECT_FALSE(has_token(rows, "Patient", "general-practitioner", TokenForm::Present, ""));
+    EXPECT_TRUE(has_token(rows, "Patient", "_id", TokenForm::Code, "bad"));
+}
+
+TEST(Extract, UnknownResourceTypeGivesNoRows) {
+    IndexRows rows = extract(Json{{"resourceType", "NotAType"}, {"id", "x"}});
+    EXPECT_TRUE(rows.tokens.empty());
+    rows = extract(Json::parse("[]"));
+    EXPECT_TRUE(rows.tokens.empty());
+}
+
+} // namespace
