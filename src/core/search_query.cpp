@@ -1,0 +1,595 @@
+// search_query.cpp: parsing and validating FHIR search query strings.
+//
+// The work is in three steps per name=value pair: classify the name (result
+// parameter, unsupported feature, or search parameter), resolve the search
+// parameter's path (chains and _has) against the registry, then check the
+// modifier and parse each OR-ed value by type. A resolution failure that the
+// lenient mode may skip is raised internally as Skip and turned into an error or
+// an `ignored` entry in one place (see the error policy in search_query.h).
+#include "search_query.h"
+
+#include "error.h"
+
+#include <algorithm>
+#include <climits>
+#include <utility>
+
+namespace fhir {
+
+namespace {
+
+// Longest chain (forward and reverse links together) accepted; deeper paths are
+// legal FHIR but make joins no server should run.
+constexpr size_t kMaxChainLinks = 4;
+
+// A parameter the lenient mode may drop: its error kind and reason.
+struct Skip {
+    ErrorKind kind;
+    std::string reason;
+};
+
+// Names that shape the result set; collected raw (plus _count/_sort parsing).
+const char *const kResultParams[] = {"_count",   "_sort",    "_include",   "_revinclude", "_summary",
+                                     "_elements", "_total",  "_contained", "_containedType", "_format",
+                                     "_pretty",  "_offset"};
+
+// Whole-query features we do not implement (they are not search parameters).
+const char *const kUnsupportedNames[] = {"_filter", "_query", "_list", "_type", "_text", "_content"};
+
+// Removes FHIR's search escapes ("\\", "\,", "\$", "\|") from a value piece.
+std::string unescape(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (size_t i = 0; i < text.size(); i++) {
+        if (text[i] == '\\' && i + 1 < text.size() &&
+            (text[i + 1] == '\\' || text[i + 1] == ',' || text[i + 1] == '$' || text[i + 1] == '|')) {
+            out.push_back(text[i + 1]);
+            i++;
+        } else {
+            out.push_back(text[i]);
+        }
+    }
+    return out;
+}
+
+// Splits on `sep` where it is not escaped by a backslash; pieces keep their escapes.
+std::vector<std::string> split_unescaped(std::string_view text, char sep) {
+    std::vector<std::string> pieces(1);
+    for (size_t i = 0; i < text.size(); i++) {
+        if (text[i] == '\\' && i + 1 < text.size()) {
+            pieces.back().push_back(text[i]);
+            pieces.back().push_back(text[i + 1]);
+            i++;
+        } else if (text[i] == sep) {
+            pieces.emplace_back();
+        } else {
+            pieces.back().push_back(text[i]);
+        }
+    }
+    return pieces;
+}
+
+// Quotes a name or value for an error message.
+std::string q(std::string_view text) {
+    return "'" + std::string(text) + "'";
+}
+
+// Looks up an enabled parameter; disabled ones count as unknown.
+const SearchParamDef *find_enabled(const Registry &registry, std::string_view type, std::string_view code) {
+    const SearchParamDef *def = registry.find(type, code);
+    return def && def->enabled ? def : nullptr;
+}
+
+// The Skip for a parameter the registry does not know on `type`.
+Skip unknown(std::string_view type, std::string_view code) {
+    return {ErrorKind::UnknownParameter, "unknown search parameter " + q(code) + " for resource type " + std::string(type)};
+}
+
+// Splits "code:modifier" at the first colon.
+std::pair<std::string, std::string> split_modifier(std::string_view segment) {
+    size_t colon = segment.find(':');
+    if (colon == std::string_view::npos)
+        return {std::string(segment), std::string()};
+    return {std::string(segment.substr(0, colon)), std::string(segment.substr(colon + 1))};
+}
+
+// Checks that `param` of `from` can be followed to `to`: a reference parameter whose targets allow it.
+void check_reference_link(const SearchParamDef &param, std::string_view from, std::string_view to) {
+    if (param.type != ParamType::Reference)
+        throw Error(ErrorKind::InvalidSearch, "parameter " + q(param.code) + " of " + std::string(from) +
+                                                  " is a " + param_type_name(param.type) +
+                                                  " parameter and cannot be chained");
+    if (!param.targets.empty() && std::find(param.targets.begin(), param.targets.end(), to) == param.targets.end())
+        throw Error(ErrorKind::InvalidSearch, "parameter " + q(param.code) + " of " + std::string(from) +
+                                                  " does not refer to " + std::string(to));
+}
+
+// Resolves the chain links of `name` for `type` into `clause`; returns the final "code[:modifier]" segment.
+std::string resolve_path(const Registry &registry, std::string type, std::string_view name, SearchClause &clause) {
+    while (true) {
+        if (clause.chain.size() > kMaxChainLinks)
+            throw Error(ErrorKind::InvalidSearch, "search parameter " + q(clause.name) + " is chained more than " +
+                                                      std::to_string(kMaxChainLinks) + " levels deep");
+        if (name.substr(0, 5) == "_has:") {
+            std::string_view rest = name.substr(5);
+            size_t c1 = rest.find(':');
+            size_t c2 = c1 == std::string_view::npos ? c1 : rest.find(':', c1 + 1);
+            if (c2 == std::string_view::npos || c1 == 0 || c2 == c1 + 1 || c2 + 1 == rest.size())
+                throw Error(ErrorKind::InvalidSearch,
+                            "malformed _has parameter " + q(clause.name) + ", expected _has:Type:reference:parameter");
+            std::string source(rest.substr(0, c1));
+            std::string code(rest.substr(c1 + 1, c2 - c1 - 1));
+            if (!Registry::is_resource_type(source))
+                throw Error(ErrorKind::InvalidSearch,
+                            "unknown resource type " + q(source) + " in _has parameter " + q(clause.name));
+            const SearchParamDef *param = find_enabled(registry, source, code);
+            if (!param)
+                throw Skip(unknown(source, code));
+            check_reference_link(*param, source, type);
+            clause.chain.push_back({true, param, source});
+            type = source;
+            name = rest.substr(c2 + 1);
+            continue;
+        }
+        size_t dot = name.find('.');
+        if (dot == std::string_view::npos) {
+            clause.target_type = type;
+            return std::string(name);
+        }
+        auto [code, explicit_type] = split_modifier(name.substr(0, dot));
+        const SearchParamDef *param = find_enabled(registry, type, code);
+        if (!param)
+            throw Skip(unknown(type, code));
+        std::string target = explicit_type;
+        if (target.empty()) {
+            if (param->type == ParamType::Reference && param->targets.size() != 1)
+                throw Error(ErrorKind::InvalidSearch,
+                            "chained parameter " + q(code) + " of " + type +
+                                " refers to several resource types; name one, e.g. " + code + ":" +
+                                (param->targets.empty() ? std::string("Patient") : param->targets.front()) + "." +
+                                std::string(name.substr(dot + 1)));
+            if (param->type == ParamType::Reference)
+                target = param->targets.front();
+        } else if (!Registry::is_resource_type(target)) {
+            throw Error(ErrorKind::InvalidSearch,
+                        "unknown resource type " + q(target) + " in chained parameter " + q(clause.name));
+        }
+        check_reference_link(*param, type, target);
+        clause.chain.push_back({false, param, target});
+        type = target;
+        name = name.substr(dot + 1);
+        if (name.empty())
+            throw Error(ErrorKind::InvalidSearch, "chained parameter " + q(clause.name) + " ends with '.'");
+    }
+}
+
+// Parses a modifier's text for `param`, throwing when the parameter type does not allow it.
+SearchModifier parse_modifier(const SearchParamDef &param, const std::string &text, std::string *type_out) {
+    if (text.empty())
+        return SearchModifier::None;
+    auto not_allowed = [&]() {
+        return Error(ErrorKind::InvalidSearch, "modifier ':" + text + "' is not allowed on " +
+                                                   param_type_name(param.type) + " parameter " + q(param.code));
+    };
+    auto unsupported = [&]() {
+        return Error(ErrorKind::UnsupportedFeature, "modifier ':" + text + "' on " + param_type_name(param.type) +
+                                                        " parameter " + q(param.code) + " is not supported");
+    };
+    if (text == "missing")
+        return SearchModifier::Missing;
+    if (param.code == "_id") {
+        if (text == "not")
+            return SearchModifier::Not;
+        if (text == "in" || text == "not-in" || text == "above" || text == "below" || text == "text" ||
+            text == "of-type")
+            throw unsupported();
+        throw not_allowed();
+    }
+    switch (param.type) {
+    case ParamType::String:
+        if (text == "exact")
+            return SearchModifier::Exact;
+        if (text == "contains")
+            return SearchModifier::Contains;
+        break;
+    case ParamType::Token:
+        if (text == "text")
+            return SearchModifier::Text;
+        if (text == "not")
+            return SearchModifier::Not;
+        if (text == "of-type")
+            return SearchModifier::OfType;
+        if (text == "above" || text == "below" || text == "in" || text == "not-in")
+            throw unsupported();
+        break;
+    case ParamType::Reference:
+        if (text == "identifier")
+            return SearchModifier::Identifier;
+        if (text == "above" || text == "below")
+            throw unsupported();
+        if (Registry::is_resource_type(text)) {
+            if (!param.targets.empty() &&
+                std::find(param.targets.begin(), param.targets.end(), text) == param.targets.end())
+                throw Error(ErrorKind::InvalidSearch,
+                            "parameter " + q(param.code) + " does not refer to resource type " + text);
+            *type_out = text;
+            return SearchModifier::Type;
+        }
+        break;
+    case ParamType::Uri:
+        if (text == "above")
+            return SearchModifier::Above;
+        if (text == "below")
+            return SearchModifier::Below;
+        break;
+    default:
+        break;
+    }
+    throw not_allowed();
+}
+
+// Splits a leading comparison prefix off a number, date or quantity value.
+SearchPrefix take_prefix(std::string &value) {
+    static const std::pair<const char *, SearchPrefix> prefixes[] = {
+        {"eq", SearchPrefix::Eq}, {"ne", SearchPrefix::Ne}, {"gt", SearchPrefix::Gt},
+        {"lt", SearchPrefix::Lt}, {"ge", SearchPrefix::Ge}, {"le", SearchPrefix::Le},
+        {"sa", SearchPrefix::Sa}, {"eb", SearchPrefix::Eb}, {"ap", SearchPrefix::Ap}};
+    if (value.size() >= 2) {
+        for (const auto &[name, prefix] : prefixes) {
+            if (value.compare(0, 2, name) == 0) {
+                value.erase(0, 2);
+                return prefix;
+            }
+        }
+    }
+    return SearchPrefix::Eq;
+}
+
+// The error for a value that does not parse as the parameter's type.
+Error bad_value(const char *what, const std::string &raw, const SearchParamDef &param) {
+    return Error(ErrorKind::InvalidSearch, "invalid " + std::string(what) + " " + q(raw) + " for parameter " +
+                                               q(param.code));
+}
+
+// Parses "[system]|[code]" (escapes still in) into a token value; a code may
+// itself contain '|', so only the first unescaped bar separates.
+TokenValue parse_token(const std::string &raw, const SearchParamDef &param) {
+    TokenValue token;
+    size_t bar = std::string::npos;
+    for (size_t i = 0; i < raw.size(); i++) {
+        if (raw[i] == '\\') {
+            i++;
+        } else if (raw[i] == '|') {
+            bar = i;
+            break;
+        }
+    }
+    if (bar == std::string::npos) {
+        token.code = unescape(raw);
+        return token;
+    }
+    token.has_bar = true;
+    token.system = unescape(std::string_view(raw).substr(0, bar));
+    token.code = unescape(std::string_view(raw).substr(bar + 1));
+    if (token.system.empty() && token.code.empty())
+        throw bad_value("token", raw, param);
+    return token;
+}
+
+// Parses one OR-ed value of a non-composite parameter by its type and modifier.
+SearchValue parse_value(const SearchParamDef &param, SearchModifier modifier, const std::string &modifier_type,
+                        const std::string &raw) {
+    SearchValue value;
+    value.raw = raw;
+    if (modifier == SearchModifier::Missing) {
+        if (raw == "true")
+            value.missing = true;
+        else if (raw != "false")
+            throw Error(ErrorKind::InvalidSearch,
+                        "value " + q(raw) + " of " + q(param.code + ":missing") + " must be true or false");
+        return value;
+    }
+    switch (param.type) {
+    case ParamType::Number:
+    case ParamType::Date:
+    case ParamType::Quantity: {
+        std::string rest = raw;
+        value.prefix = take_prefix(rest);
+        if (param.type == ParamType::Date) {
+            auto range = parse_date_range(rest);
+            if (!range)
+                throw bad_value("date", raw, param);
+            value.date = *range;
+        } else if (param.type == ParamType::Number) {
+            auto range = parse_decimal_range(rest);
+            if (!range)
+                throw bad_value("number", raw, param);
+            value.number = std::move(*range);
+        } else {
+            std::vector<std::string> parts = split_unescaped(rest, '|');
+            if (parts.size() != 1 && parts.size() != 3)
+                throw bad_value("quantity", raw, param);
+            auto range = parse_decimal_range(parts[0]);
+            if (!range)
+                throw bad_value("quantity", raw, param);
+            value.quantity.number = std::move(*range);
+            if (parts.size() == 3) {
+                value.quantity.system = unescape(parts[1]);
+                value.quantity.code = unescape(parts[2]);
+            }
+        }
+        break;
+    }
+    case ParamType::String:
+    case ParamType::Uri:
+        value.text = unescape(raw);
+        break;
+    case ParamType::Token:
+        if (modifier == SearchModifier::Text) {
+            value.text = unescape(raw);
+        } else if (modifier == SearchModifier::OfType) {
+            std::vector<std::string> parts = split_unescaped(raw, '|');
+            if (parts.size() != 3 || parts[2].empty())
+                throw Error(ErrorKind::InvalidSearch, "value " + q(raw) + " of " + q(param.code + ":of-type") +
+                                                          " must be system|code|value");
+            for (const std::string &part : parts)
+                value.of_type.push_back(unescape(part));
+        } else if (param.code == "_id") {
+            value.text = unescape(raw);
+        } else {
+            value.token = parse_token(raw, param);
+        }
+        break;
+    case ParamType::Reference: {
+        if (modifier == SearchModifier::Identifier) {
+            value.token = parse_token(raw, param);
+            if (value.token.has_bar && value.token.code.empty())
+                throw Error(ErrorKind::UnsupportedFeature, "reference :identifier search by system alone (" + q(raw) +
+                                                               ") is not supported");
+            break;
+        }
+        std::string text = unescape(raw);
+        ReferenceValue &ref = value.reference;
+        if ((!text.empty() && text[0] == '#') || text.find(':') != std::string::npos) {
+            ref.literal = text;
+        } else if (text.find('/') != std::string::npos) {
+            ref.literal = text;
+            size_t slash = text.find('/');
+            std::string type = text.substr(0, slash);
+            std::string id = text.substr(slash + 1, text.find('/', slash + 1) - slash - 1);
+            if (Registry::is_resource_type(type)) {
+                ref.type = type;
+                ref.id = id;
+            }
+        } else {
+            ref.id = text;
+            if (modifier == SearchModifier::Type) {
+                ref.type = modifier_type;
+                ref.literal = modifier_type + "/" + text;
+            }
+        }
+        break;
+    }
+    case ParamType::Composite:
+    case ParamType::Special:
+        break; // composites are parsed by the caller; specials never get here
+    }
+    return value;
+}
+
+// Parses a composite value "a$b" into component values of the components' types.
+SearchValue parse_composite(const SearchClause &clause, const std::string &raw) {
+    SearchValue value;
+    value.raw = raw;
+    std::vector<std::string> parts = split_unescaped(raw, '$');
+    if (parts.size() != clause.components.size())
+        throw Error(ErrorKind::InvalidSearch, "composite parameter " + q(clause.param->code) + " needs " +
+                                                  std::to_string(clause.components.size()) +
+                                                  " values separated by '$', not " + q(raw));
+    for (size_t i = 0; i < parts.size(); i++) {
+        const SearchParamDef &component = *clause.components[i];
+        if (parts[i].empty())
+            throw Error(ErrorKind::InvalidSearch, "composite parameter " + q(clause.param->code) +
+                                                      " has an empty component in " + q(raw));
+        SearchValue part;
+        part.raw = parts[i];
+        if (component.type == ParamType::Token) {
+            part.token = parse_token(parts[i], component);
+            if (part.token.has_bar && part.token.code.empty())
+                throw Error(ErrorKind::UnsupportedFeature, "composite component " + q(parts[i]) + " of " +
+                                                               q(clause.param->code) +
+                                                               " matches by system alone, which is not supported");
+        } else {
+            part.text = unescape(parts[i]);
+        }
+        value.components.push_back(std::move(part));
+    }
+    return value;
+}
+
+// True for the types a composite component can be matched by hash (see extract.h).
+bool hashable(ParamType type) {
+    return type == ParamType::Token || type == ParamType::Reference || type == ParamType::Uri;
+}
+
+// Resolves a composite's component parameters; only token-like ones are searchable.
+void resolve_components(const Registry &registry, SearchClause &clause) {
+    const SearchParamDef &param = *clause.param;
+    for (const CompositeComponent &component : param.components) {
+        const SearchParamDef *def = registry.find_by_url(clause.target_type, component.definition);
+        if (!def)
+            throw Error(ErrorKind::UnsupportedFeature, "composite parameter " + q(param.code) +
+                                                           " has a component that is not a known parameter");
+        if (!hashable(def->type))
+            throw Error(ErrorKind::UnsupportedFeature,
+                        "composite parameter " + q(param.code) + " has a " + param_type_name(def->type) +
+                            " component; only composites of token, reference and uri components are supported");
+        clause.components.push_back(def);
+    }
+    if (clause.components.empty())
+        throw Error(ErrorKind::UnsupportedFeature, "composite parameter " + q(param.code) + " has no components");
+}
+
+// Parses one search parameter pair into a clause, or throws Skip/Error.
+std::optional<SearchClause> parse_clause(const Registry &registry, const std::string &type, const QueryPair &pair,
+                                         std::vector<IgnoredParam> &ignored) {
+    SearchClause clause;
+    clause.name = pair.name;
+    std::string last = resolve_path(registry, type, pair.name, clause);
+    auto [code, modifier_text] = split_modifier(last);
+    const SearchParamDef *param = find_enabled(registry, clause.target_type, code);
+    if (!param)
+        throw Skip(unknown(clause.target_type, code));
+    if (param->type == ParamType::Special || param->expression.empty())
+        throw Skip({ErrorKind::UnsupportedFeature, "search parameter " + q(code) + " of " + clause.target_type +
+                                                       " is not supported"});
+    clause.param = param;
+    clause.modifier = parse_modifier(*param, modifier_text, &clause.modifier_type);
+    if (param->type == ParamType::Composite && clause.modifier != SearchModifier::Missing)
+        resolve_components(registry, clause);
+
+    if (pair.value.find('\0') != std::string::npos)
+        throw Error(ErrorKind::InvalidSearch, "value of search parameter " + q(pair.name) + " contains a nul byte");
+    std::vector<std::string> pieces = split_or_values(pair.value);
+    pieces.erase(std::remove(pieces.begin(), pieces.end(), std::string()), pieces.end());
+    if (pieces.empty()) {
+        ignored.push_back({pair.name, pair.value, "search parameter " + q(pair.name) + " has no value"});
+        return std::nullopt;
+    }
+    if (clause.modifier == SearchModifier::Missing && pieces.size() > 1)
+        throw Error(ErrorKind::InvalidSearch, "value " + q(pair.value) + " of " + q(pair.name) +
+                                                  " must be true or false");
+    for (const std::string &piece : pieces) {
+        if (param->type == ParamType::Composite && clause.modifier != SearchModifier::Missing)
+            clause.values.push_back(parse_composite(clause, piece));
+        else
+            clause.values.push_back(parse_value(*param, clause.modifier, clause.modifier_type, piece));
+    }
+    return clause;
+}
+
+// Parses _count: a positive int.
+int parse_count(const std::string &value) {
+    bool digits = !value.empty() && value.size() <= 10 &&
+                  std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+    long long n = digits ? std::stoll(value) : 0;
+    if (!digits || n < 1 || n > INT_MAX)
+        throw Error(ErrorKind::InvalidSearch, "_count must be a positive integer, not " + q(value));
+    return static_cast<int>(n);
+}
+
+// Handles the name as a result parameter when it is one; returns whether it was.
+void parse_sort(const Registry &registry, const std::string &type, const std::string &value, bool strict,
+                SearchQuery &out) {
+    for (const std::string &item : split_or_values(value)) {
+        std::string code = unescape(item);
+        bool descending = !code.empty() && code[0] == '-';
+        if (descending)
+            code.erase(0, 1);
+        if (code.empty())
+            throw Error(ErrorKind::InvalidSearch, "_sort has an empty sort key in " + q(value));
+        const SearchParamDef *param = find_enabled(registry, type, code);
+        if (!param || param->type == ParamType::Special || param->type == ParamType::Composite) {
+            std::string reason = param ? "cannot sort by parameter " + q(code) + " of " + type
+                                       : "unknown search parameter " + q(code) + " for resource type " + type;
+            if (strict)
+                throw Error(param ? ErrorKind::InvalidSearch : ErrorKind::UnknownParameter, "_sort: " + reason);
+            out.ignored.push_back({"_sort", item, "_sort: " + reason});
+            continue;
+        }
+        out.sort.push_back({param, descending});
+    }
+}
+
+} // namespace
+
+const char *search_modifier_name(SearchModifier modifier) {
+    switch (modifier) {
+    case SearchModifier::None: return "";
+    case SearchModifier::Missing: return "missing";
+    case SearchModifier::Exact: return "exact";
+    case SearchModifier::Contains: return "contains";
+    case SearchModifier::Text: return "text";
+    case SearchModifier::Not: return "not";
+    case SearchModifier::OfType: return "of-type";
+    case SearchModifier::Above: return "above";
+    case SearchModifier::Below: return "below";
+    case SearchModifier::Identifier: return "identifier";
+    case SearchModifier::Type: return "";
+    }
+    return "";
+}
+
+const char *search_prefix_name(SearchPrefix prefix) {
+    switch (prefix) {
+    case SearchPrefix::Eq: return "eq";
+    case SearchPrefix::Ne: return "ne";
+    case SearchPrefix::Gt: return "gt";
+    case SearchPrefix::Lt: return "lt";
+    case SearchPrefix::Ge: return "ge";
+    case SearchPrefix::Le: return "le";
+    case SearchPrefix::Sa: return "sa";
+    case SearchPrefix::Eb: return "eb";
+    case SearchPrefix::Ap: return "ap";
+    }
+    return "eq";
+}
+
+// Tells result-shaping names (without modifier) from search parameters.
+bool is_result_parameter(std::string_view name) {
+    std::string_view base = name.substr(0, name.find(':'));
+    for (const char *result : kResultParams) {
+        if (base == result)
+            return true;
+    }
+    return false;
+}
+
+// Splits and decodes, then parses the pairs.
+SearchQuery parse_search_query(const Registry &registry, std::string_view resource_type, std::string_view query,
+                               bool strict) {
+    return parse_search_pairs(registry, resource_type, split_query_string(query), strict);
+}
+
+// Classifies every pair, then parses it as result parameter or search clause.
+SearchQuery parse_search_pairs(const Registry &registry, std::string_view resource_type,
+                               const std::vector<QueryPair> &pairs, bool strict) {
+    if (!Registry::is_resource_type(resource_type))
+        throw Error(ErrorKind::UnknownResourceType, "unknown resource type " + q(resource_type));
+    SearchQuery out;
+    out.resource_type = std::string(resource_type);
+    bool have_count = false, have_sort = false;
+    for (const QueryPair &pair : pairs) {
+        if (is_result_parameter(pair.name)) {
+            out.result_params.push_back({pair.name, pair.value});
+            if (pair.name == "_count") {
+                if (have_count)
+                    throw Error(ErrorKind::InvalidSearch, "_count is given more than once");
+                have_count = true;
+                out.count = parse_count(pair.value);
+            } else if (pair.name == "_sort") {
+                if (have_sort)
+                    throw Error(ErrorKind::InvalidSearch, "_sort is given more than once");
+                have_sort = true;
+                parse_sort(registry, out.resource_type, pair.value, strict, out);
+            }
+            continue;
+        }
+        try {
+            std::string_view base = std::string_view(pair.name).substr(0, pair.name.find_first_of(":."));
+            for (const char *name : kUnsupportedNames) {
+                if (base == name)
+                    throw Skip({ErrorKind::UnsupportedFeature, "search parameter " + q(name) + " is not supported"});
+            }
+            if (auto clause = parse_clause(registry, out.resource_type, pair, out.ignored))
+                out.clauses.push_back(std::move(*clause));
+        } catch (const Skip &skip) {
+            if (strict)
+                throw Error(skip.kind, skip.reason);
+            out.ignored.push_back({pair.name, pair.value, skip.reason});
+        }
+    }
+    return out;
+}
+
+} // namespace fhir

@@ -1,0 +1,490 @@
+// search_sql.cpp: SQL WHERE conditions for parsed FHIR searches.
+//
+// One Builder per build_where() call collects placeholders and hands out unique
+// subquery aliases (fs_<kind><n>), so nested chains and EXISTS subqueries never
+// shadow each other. Each clause becomes one parenthesized condition; clauses
+// are AND-ed. The semantics are listed in search_sql.h.
+#include "search_sql.h"
+
+#include "error.h"
+#include "resource.h"
+#include "values.h"
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+
+namespace fhir {
+
+namespace {
+
+constexpr int64_t kMicrosPerDay = 86400LL * 1000000LL;
+
+// Adds without overflowing past the open-end markers.
+int64_t saturating_add(int64_t a, int64_t b) {
+    if (b > 0 && a > kMaxTime - b)
+        return kMaxTime;
+    if (b < 0 && a < kMinTime - b)
+        return kMinTime;
+    return a + b;
+}
+
+// True for a plain lowercase SQL identifier (safe to splice unquoted).
+bool is_plain_identifier(std::string_view name) {
+    if (name.empty() || name.size() > 63 || !((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_'))
+        return false;
+    return std::all_of(name.begin(), name.end(),
+                       [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+// A resource type as a SQL string literal; registry types are plain words, checked anyway.
+std::string type_literal(const std::string &type) {
+    if (!Registry::is_resource_type(type) ||
+        !std::all_of(type.begin(), type.end(), [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }))
+        throw Error(ErrorKind::Internal, "resource type " + type + " cannot be used in sql");
+    return "'" + type + "'";
+}
+
+// The token hash a token search value matches (see TokenForm and extract.cpp).
+int64_t token_value_hash(int param_id, const TokenValue &token, const std::string &prefix = {}) {
+    if (!token.has_bar)
+        return token_hash(param_id, TokenForm::Code, prefix + token.code);
+    if (token.system.empty())
+        return token_hash(param_id, TokenForm::NoSystemCode, prefix + token.code);
+    if (token.code.empty())
+        return token_hash(param_id, TokenForm::System, prefix + token.system + "|");
+    return token_hash(param_id, TokenForm::SystemCode, prefix + token.system + "|" + token.code);
+}
+
+// The string a composite component value contributes to the combined hash (see extract.h).
+std::string composite_part(const SearchParamDef &component, const SearchValue &value) {
+    if (component.type == ParamType::Token)
+        return value.token.has_bar && !value.token.system.empty() ? value.token.system + "|" + value.token.code
+                                                                  : value.token.code;
+    return value.text;
+}
+
+class Builder {
+  public:
+    Builder(int first_param, int64_t now) : next_param_(first_param), now_(now) {}
+
+    std::vector<SqlParam> params;
+
+    // The condition of one clause over `alias` of the searched type.
+    std::string clause(const SearchClause &c, const std::string &type, const std::string &alias) {
+        return path(c, 0, type, alias);
+    }
+
+  private:
+    int next_param_;
+    int64_t now_;
+    int next_alias_ = 1;
+
+    // Registers a parameter and returns its placeholder with a cast.
+    std::string add(SqlParam p) {
+        static const char *const casts[] = {"::text", "::text[]", "::bigint[]", "::integer[]",
+                                            "::timestamptz", "::numeric", "::boolean"};
+        std::string cast = casts[p.kind];
+        params.push_back(std::move(p));
+        return "$" + std::to_string(next_param_++) + cast;
+    }
+    std::string add_text(std::string text) {
+        SqlParam p;
+        p.kind = SqlParam::Text;
+        p.text = std::move(text);
+        return add(std::move(p));
+    }
+    std::string add_texts(std::vector<std::string> texts) {
+        SqlParam p;
+        p.kind = SqlParam::TextArray;
+        p.texts = std::move(texts);
+        return add(std::move(p));
+    }
+    std::string add_hashes(std::vector<int64_t> hashes) {
+        std::sort(hashes.begin(), hashes.end());
+        hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
+        SqlParam p;
+        p.kind = SqlParam::Int8Array;
+        p.ints = std::move(hashes);
+        return add(std::move(p));
+    }
+    std::string add_time(int64_t micros) {
+        SqlParam p;
+        p.kind = SqlParam::TimestampTz;
+        p.micros = micros;
+        return add(std::move(p));
+    }
+    std::string add_numeric(const std::string &decimal) {
+        SqlParam p;
+        p.kind = SqlParam::Numeric;
+        p.text = decimal;
+        return add(std::move(p));
+    }
+    std::string alias(const char *kind) { return std::string("fs_") + kind + std::to_string(next_alias_++); }
+
+    // Follows the chain from link `i`, then matches the parameter.
+    std::string path(const SearchClause &c, size_t i, const std::string &type, const std::string &row) {
+        if (i == c.chain.size())
+            return param(c, row);
+        const ChainLink &link = c.chain[i];
+        std::string x = alias("x");
+        if (!link.reverse) {
+            std::string t = alias("t");
+            return row + ".rid IN (SELECT " + x + ".rid FROM fhir.search_reference " + x + " WHERE " + x +
+                   ".param = " + std::to_string(link.param->id) + " AND " + x +
+                   ".target_type = " + type_literal(link.type) + " AND " + x + ".target_id IN (SELECT " + t +
+                   ".id FROM " + partition_table(link.type) + " " + t + " WHERE " + path(c, i + 1, link.type, t) +
+                   "))";
+        }
+        std::string o = alias("o");
+        return row + ".id IN (SELECT " + x + ".target_id FROM fhir.search_reference " + x + " JOIN " +
+               partition_table(link.type) + " " + o + " ON " + o + ".rid = " + x + ".rid WHERE " + x +
+               ".param = " + std::to_string(link.param->id) + " AND " + x + ".target_type = " + type_literal(type) +
+               " AND " + path(c, i + 1, link.type, o) + ")";
+    }
+
+    // The condition for the clause's parameter on `row` (a row of c.target_type).
+    std::string param(const SearchClause &c, const std::string &row) {
+        const SearchParamDef &p = *c.param;
+        if (c.modifier == SearchModifier::Missing) {
+            bool missing = c.values.front().missing;
+            if (p.code == "_id" || p.code == "_lastUpdated")
+                return missing ? "false" : "true";
+            std::string present = row + ".tokens @> " + add_hashes({token_hash(p.id, TokenForm::Present, "")});
+            return missing ? "NOT (" + present + ")" : present;
+        }
+        if (p.code == "_id") {
+            std::vector<std::string> ids;
+            for (const SearchValue &v : c.values)
+                ids.push_back(v.text);
+            std::string in = row + ".id = ANY(" + add_texts(std::move(ids)) + ")";
+            return c.modifier == SearchModifier::Not ? "NOT (" + in + ")" : in;
+        }
+        if (p.code == "_lastUpdated")
+            return or_values(c, [&](const SearchValue &v) { return instant(v, row + ".last_updated"); });
+        switch (p.type) {
+        case ParamType::Token: return token(c, row);
+        case ParamType::Reference: return reference(c, row);
+        case ParamType::Uri: return uri(c, row);
+        case ParamType::String: return string(c, row);
+        case ParamType::Date: return date(c, row);
+        case ParamType::Number: return number_table(c, row, "search_number", "n");
+        case ParamType::Quantity: return number_table(c, row, "search_quantity", "q");
+        case ParamType::Composite: return composite(c, row);
+        case ParamType::Special: break;
+        }
+        throw Error(ErrorKind::Internal, "search parameter " + p.code + " has no sql translation");
+    }
+
+    // ORs one condition per value, parenthesized.
+    std::string or_values(const SearchClause &c, const std::function<std::string(const SearchValue &)> &fn) {
+        std::string out;
+        for (const SearchValue &v : c.values) {
+            if (!out.empty())
+                out += " OR ";
+            out += "(" + fn(v) + ")";
+        }
+        return c.values.size() > 1 ? "(" + out + ")" : out;
+    }
+
+    // EXISTS over a side table's rows of this parameter (param id `param_id`).
+    std::string exists(const char *table, const std::string &s, const std::string &row, int param_id,
+                       const std::string &condition) {
+        return "EXISTS (SELECT 1 FROM fhir." + std::string(table) + " " + s + " WHERE " + s + ".rid = " + row +
+               ".rid AND " + s + ".param = " + std::to_string(param_id) + " AND " + condition + ")";
+    }
+
+    // `col` starts with `prefix` as a C-collation range.
+    std::string starts_with(const std::string &col, const std::string &prefix) {
+        std::string upper = prefix_successor(prefix);
+        std::string out = col + " >= " + add_text(prefix);
+        if (!upper.empty())
+            out = "(" + out + " AND " + col + " < " + add_text(upper) + ")";
+        return out;
+    }
+
+    std::string token(const SearchClause &c, const std::string &row) {
+        const SearchParamDef &p = *c.param;
+        if (c.modifier == SearchModifier::Text) {
+            std::string s = alias("s");
+            return exists("search_string", s, row, -p.id,
+                          or_values(c, [&](const SearchValue &v) { return starts_with(s + ".norm", normalize_string(v.text)); }));
+        }
+        std::vector<int64_t> hashes;
+        for (const SearchValue &v : c.values) {
+            if (c.modifier == SearchModifier::OfType)
+                hashes.push_back(token_hash(p.id, TokenForm::OfType, v.of_type[0] + "|" + v.of_type[1] + "|" + v.of_type[2]));
+            else
+                hashes.push_back(token_value_hash(p.id, v.token));
+        }
+        std::string match = row + ".tokens && " + add_hashes(std::move(hashes));
+        return c.modifier == SearchModifier::Not ? "NOT (" + match + ")" : match;
+    }
+
+    std::string reference(const SearchClause &c, const std::string &row) {
+        const SearchParamDef &p = *c.param;
+        std::vector<int64_t> hashes;
+        for (const SearchValue &v : c.values) {
+            if (c.modifier == SearchModifier::Identifier) {
+                hashes.push_back(token_value_hash(p.id, v.token, "identifier:"));
+            } else if (!v.reference.literal.empty()) {
+                hashes.push_back(token_hash(p.id, TokenForm::Reference, v.reference.literal));
+            } else {
+                hashes.push_back(token_hash(p.id, TokenForm::ReferenceId, v.reference.id));
+                if (p.targets.size() == 1)
+                    hashes.push_back(token_hash(p.id, TokenForm::Reference, p.targets[0] + "/" + v.reference.id));
+            }
+        }
+        return row + ".tokens && " + add_hashes(std::move(hashes));
+    }
+
+    std::string uri(const SearchClause &c, const std::string &row) {
+        const SearchParamDef &p = *c.param;
+        if (c.modifier == SearchModifier::None) {
+            std::vector<int64_t> hashes;
+            for (const SearchValue &v : c.values)
+                hashes.push_back(token_hash(p.id, TokenForm::Uri, v.text));
+            return row + ".tokens && " + add_hashes(std::move(hashes));
+        }
+        std::string s = alias("s");
+        if (c.modifier == SearchModifier::Below)
+            return exists("search_string", s, row, p.id,
+                          or_values(c, [&](const SearchValue &v) { return starts_with(s + ".norm", v.text); }));
+        // :above: the stored uri is a prefix of the search value.
+        return exists("search_string", s, row, p.id, or_values(c, [&](const SearchValue &v) {
+                          return s + ".norm = left(" + add_text(v.text) + ", length(" + s + ".norm))";
+                      }));
+    }
+
+    std::string string(const SearchClause &c, const std::string &row) {
+        const SearchParamDef &p = *c.param;
+        std::string s = alias("s");
+        return exists("search_string", s, row, p.id, or_values(c, [&](const SearchValue &v) {
+                          if (c.modifier == SearchModifier::Exact)
+                              return s + ".exact = " + add_text(v.text);
+                          std::string norm = normalize_string(v.text);
+                          if (c.modifier == SearchModifier::Contains)
+                              return s + ".norm LIKE " + add_text("%" + escape_like(norm) + "%");
+                          return starts_with(s + ".norm", norm);
+                      }));
+    }
+
+    // The date prefix semantics on a stored range; `lo_ge(x)` etc. render the bound tests.
+    struct RangeOps {
+        std::function<std::string(const std::string &)> lo_ge, lo_lt, hi_gt, hi_le;
+    };
+
+    // Widening for ap: 10% of the distance from now, at least a day.
+    std::pair<int64_t, int64_t> approximate(const DateRange &r) const {
+        int64_t distance = r.lo > now_ ? r.lo - now_ : now_ - r.lo;
+        if (distance < 0)
+            distance = kMaxTime; // overflowed subtraction
+        int64_t widen = std::max(kMicrosPerDay, distance / 10);
+        return {saturating_add(r.lo, -widen), saturating_add(r.hi, widen)};
+    }
+
+    std::string date_condition(const SearchValue &v, const RangeOps &ops) {
+        std::string slo, shi;
+        auto lo = [&]() { return slo.empty() ? (slo = add_time(v.date.lo)) : slo; };
+        auto hi = [&]() { return shi.empty() ? (shi = add_time(v.date.hi)) : shi; };
+        auto eq = [&]() {
+            std::string a = ops.lo_ge(lo());
+            std::string b = ops.hi_le(hi());
+            return a + " AND " + b;
+        };
+        switch (v.prefix) {
+        case SearchPrefix::Eq: return eq();
+        case SearchPrefix::Ne: return "NOT (" + eq() + ")";
+        case SearchPrefix::Gt: return ops.hi_gt(hi());
+        case SearchPrefix::Lt: return ops.lo_lt(lo());
+        case SearchPrefix::Ge: return ops.hi_gt(hi()) + " OR (" + eq() + ")";
+        case SearchPrefix::Le: return ops.lo_lt(lo()) + " OR (" + eq() + ")";
+        case SearchPrefix::Sa: return ops.lo_ge(hi());
+        case SearchPrefix::Eb: return ops.hi_le(lo());
+        case SearchPrefix::Ap: {
+            auto [wlo, whi] = approximate(v.date);
+            // overlap: lo < whi AND hi > wlo
+            std::string a = ops.lo_lt(add_time(whi));
+            std::string b = ops.hi_gt(add_time(wlo));
+            return a + " AND " + b;
+        }
+        }
+        return "false";
+    }
+
+    std::string date(const SearchClause &c, const std::string &row) {
+        std::string s = alias("d");
+        RangeOps ops{[&](const std::string &x) { return s + ".lo >= " + x; },
+                     [&](const std::string &x) { return s + ".lo < " + x; },
+                     [&](const std::string &x) { return s + ".hi > " + x; },
+                     [&](const std::string &x) { return s + ".hi <= " + x; }};
+        return exists("search_date", s, row, c.param->id,
+                      or_values(c, [&](const SearchValue &v) { return date_condition(v, ops); }));
+    }
+
+    // An instant column t as the range [t, t + 1us): hi > x is t >= x, hi <= x is t < x.
+    std::string instant(const SearchValue &v, const std::string &col) {
+        RangeOps ops{[&](const std::string &x) { return col + " >= " + x; },
+                     [&](const std::string &x) { return col + " < " + x; },
+                     [&](const std::string &x) { return col + " >= " + x; },
+                     [&](const std::string &x) { return col + " < " + x; }};
+        // ge/le simplify to one bound, which an index on the column can use.
+        if (v.prefix == SearchPrefix::Ge)
+            return col + " >= " + add_time(v.date.lo);
+        if (v.prefix == SearchPrefix::Le)
+            return col + " < " + add_time(v.date.hi);
+        return date_condition(v, ops);
+    }
+
+    // Number/quantity prefix semantics on the stored value `col` (see search_sql.h).
+    std::string number_condition(SearchPrefix prefix, const DecimalRange &n, const std::string &col) {
+        auto in_range = [&]() {
+            std::string lo = add_numeric(n.lo);
+            std::string hi = add_numeric(n.hi);
+            return col + " >= " + lo + " AND " + col + " < " + hi;
+        };
+        switch (prefix) {
+        case SearchPrefix::Eq: return in_range();
+        case SearchPrefix::Ne: return "NOT (" + in_range() + ")";
+        case SearchPrefix::Gt: return col + " > " + add_numeric(n.value);
+        case SearchPrefix::Lt: return col + " < " + add_numeric(n.value);
+        case SearchPrefix::Ge: return col + " >= " + add_numeric(n.value);
+        case SearchPrefix::Le: return col + " <= " + add_numeric(n.value);
+        case SearchPrefix::Sa: return col + " >= " + add_numeric(n.hi);
+        case SearchPrefix::Eb: return col + " < " + add_numeric(n.lo);
+        case SearchPrefix::Ap: {
+            std::string v = add_numeric(n.value);
+            return "(" + in_range() + ") OR (" + col + " >= " + v + " - abs(" + v + ") * 0.1 AND " + col +
+                   " <= " + v + " + abs(" + v + ") * 0.1)";
+        }
+        }
+        return "false";
+    }
+
+    std::string number_table(const SearchClause &c, const std::string &row, const char *table, const char *kind) {
+        std::string s = alias(kind);
+        const bool quantity = c.param->type == ParamType::Quantity;
+        return exists(table, s, row, c.param->id, or_values(c, [&](const SearchValue &v) {
+                          if (!quantity)
+                              return number_condition(v.prefix, v.number, s + ".value");
+                          std::string out = "(" + number_condition(v.prefix, v.quantity.number, s + ".value") + ")";
+                          const QuantityValue &qv = v.quantity;
+                          if (!qv.system.empty())
+                              out += " AND " + s + ".system = " + add_text(qv.system);
+                          if (!qv.code.empty()) {
+                              if (!qv.system.empty()) {
+                                  out += " AND " + s + ".code = " + add_text(qv.code);
+                              } else {
+                                  std::string code = add_text(qv.code);
+                                  out += " AND (" + s + ".code = " + code + " OR " + s + ".unit = " + code + ")";
+                              }
+                          }
+                          return out;
+                      }));
+    }
+
+    std::string composite(const SearchClause &c, const std::string &row) {
+        std::vector<int64_t> hashes;
+        for (const SearchValue &v : c.values) {
+            std::string combined;
+            for (size_t i = 0; i < v.components.size(); i++) {
+                if (i > 0)
+                    combined += "$";
+                combined += composite_part(*c.components[i], v.components[i]);
+            }
+            hashes.push_back(token_hash(c.param->id, TokenForm::SystemCode, combined));
+        }
+        return row + ".tokens && " + add_hashes(std::move(hashes));
+    }
+};
+
+// The current time in microseconds since the epoch.
+int64_t clock_now() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+} // namespace
+
+// Backslash-escapes the LIKE metacharacters %, _ and the escape itself.
+std::string escape_like(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        if (c == '%' || c == '_' || c == '\\')
+            out.push_back('\\');
+        out.push_back(c);
+    }
+    return out;
+}
+
+// Increments the last code point (UTF-8 aware, so the bound stays valid text;
+// byte order equals code point order), dropping code points that cannot grow.
+// Bytes that are not valid UTF-8 are incremented as bytes.
+std::string prefix_successor(std::string_view prefix) {
+    std::string out(prefix);
+    while (!out.empty()) {
+        size_t start = out.size() - 1;
+        while (start > 0 && out.size() - start < 4 && (static_cast<unsigned char>(out[start]) & 0xC0) == 0x80)
+            start--;
+        const unsigned char lead = static_cast<unsigned char>(out[start]);
+        const size_t len = out.size() - start;
+        size_t expected = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 0;
+        if (expected != len) {
+            // Not one well-formed code point: fall back to bytes.
+            unsigned char last = static_cast<unsigned char>(out.back());
+            if (last < 0xFF) {
+                out.back() = static_cast<char>(last + 1);
+                return out;
+            }
+            out.pop_back();
+            continue;
+        }
+        uint32_t cp = len == 1 ? lead : lead & (0xFF >> (len + 1));
+        for (size_t i = start + 1; i < out.size(); i++)
+            cp = (cp << 6) | (static_cast<unsigned char>(out[i]) & 0x3F);
+        out.erase(start);
+        cp++;
+        if (cp == 0xD800)
+            cp = 0xE000;
+        if (cp > 0x10FFFF)
+            continue;
+        if (cp < 0x80) {
+            out.push_back(static_cast<char>(cp));
+        } else if (cp < 0x800) {
+            out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else if (cp < 0x10000) {
+            out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else {
+            out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        }
+        return out;
+    }
+    return out;
+}
+
+// ANDs one condition per clause.
+SqlFragment build_where(const SearchQuery &query, std::string_view alias, int first_param, const SqlOptions &options) {
+    if (!is_plain_identifier(alias))
+        throw Error(ErrorKind::Internal, "row alias " + std::string(alias) + " is not a plain sql identifier");
+    Builder builder(first_param, options.now_micros != 0 ? options.now_micros : clock_now());
+    SqlFragment out;
+    for (const SearchClause &clause : query.clauses) {
+        if (!out.where.empty())
+            out.where += " AND ";
+        out.where += "(" + builder.clause(clause, query.resource_type, std::string(alias)) + ")";
+    }
+    if (out.where.empty())
+        out.where = "true";
+    out.params = std::move(builder.params);
+    return out;
+}
+
+} // namespace fhir

@@ -1,0 +1,82 @@
+// search_sql.h: the SQL WHERE condition for a parsed FHIR search.
+//
+// build_where() turns a SearchQuery (search_query.h) into one boolean SQL
+// expression over a resource partition row (alias chosen by the caller) plus its
+// parameters. User text never becomes SQL text: values travel as $n parameters,
+// and the only things spliced in are registry-derived identifiers (partition
+// tables, parameter ids and resource type names, which are checked to be plain
+// words before use) and the caller's alias. Storage is src/sql/fhir_search.sql;
+// what is stored per parameter is src/core/extract.cpp.
+//
+// Semantics chosen (https://hl7.org/fhir/R4/search.html):
+//   - token/reference/uri/composite exact matches: `tokens && $n::bigint[]` over
+//     the token hashes the extractor writes (one array for all OR-ed values).
+//     Token "system|" matches hash System("system|"), "|code" NoSystemCode.
+//   - :missing (every type): the Present hash, `tokens @> $n`.
+//   - string: starts-with on normalized text as a C-collation range
+//     [prefix, successor(prefix)); :exact on the text as written; :contains as a
+//     LIKE on the normalized text with %, _ and \ escaped.
+//   - date: stored [lo, hi) against the search value's range [slo, shi):
+//     eq lo>=slo AND hi<=shi; ne NOT eq; gt hi>shi; lt lo<slo; ge gt OR eq;
+//     le lt OR eq; sa lo>=shi; eb hi<=slo; ap: the ranges overlap after widening
+//     the search range on both sides by 10% of the distance between now and the
+//     search value, at least one day. _lastUpdated compares r.last_updated as
+//     the instant [t, t+1us).
+//   - number/quantity: eq matches a stored value inside the search value's
+//     implicit precision range ("100" = [99.5, 100.5)), ne is its negation; gt lt
+//     ge le compare the stored value with the search value exactly, as R4 words
+//     them ("the value in the resource is greater than the provided value");
+//     sa/eb mean above/below the whole precision range; ap accepts the precision
+//     range or within 10% of the search value. The stored precision range (lo/hi)
+//     is not used: R4 defines the comparisons on the resource's value.
+//     Quantity "n|system|code" also requires system and code; "n||code" matches
+//     code or unit.
+//   - uri :below is a prefix range on the stored text, :above keeps stored
+//     values that are a prefix of the search value.
+//   - chains: r.rid IN (search_reference rows of the parameter whose target is
+//     in the chained type's matching ids); _has: r.id IN (target ids of the
+//     source type's matching rows).
+#pragma once
+
+#include "search_query.h"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fhir {
+
+struct SqlParam {
+    enum Kind { Text, TextArray, Int8Array, Int4Array, TimestampTz /* unix micros */, Numeric /* decimal text */, Bool };
+    Kind kind = Text;
+    std::string text;               // Text, Numeric
+    std::vector<std::string> texts; // TextArray
+    std::vector<int64_t> ints;      // Int8Array, Int4Array
+    int64_t micros = 0;             // TimestampTz; kMinTime/kMaxTime mean -infinity/infinity
+    bool flag = false;              // Bool
+};
+
+struct SqlFragment {
+    std::string where; // boolean expression; "true" for a query without clauses
+    std::vector<SqlParam> params; // params[i] is $(first_param + i)
+};
+
+struct SqlOptions {
+    int64_t now_micros = 0; // "now" for the date prefix ap; 0 = the system clock
+};
+
+// The condition for all clauses of `query` over the row alias `alias` (a plain
+// lowercase SQL identifier), numbering placeholders from $first_param.
+// Throws fhir::Error(Internal) for an alias that is not a plain identifier.
+SqlFragment build_where(const SearchQuery &query, std::string_view alias = "r", int first_param = 1,
+                        const SqlOptions &options = {});
+
+// The escaped form of `text` for a LIKE pattern with the default escape '\'.
+std::string escape_like(std::string_view text);
+
+// The least string greater than every string starting with `prefix` under
+// byte-wise (C) collation, valid UTF-8 when `prefix` is; "" when there is none.
+std::string prefix_successor(std::string_view prefix);
+
+} // namespace fhir
