@@ -141,15 +141,26 @@ std::string resolve_path(const Registry &registry, std::string type, std::string
         if (!param)
             throw Skip(unknown(type, code));
         std::string target = explicit_type;
-        if (target.empty()) {
-            if (param->type == ParamType::Reference && param->targets.size() != 1)
+        if (target.empty() && param->type == ParamType::Reference) {
+            // Infer the target: the only one, or the only one that has the next parameter.
+            std::vector<std::string> candidates = param->targets;
+            if (candidates.size() > 1) {
+                std::string_view next = name.substr(dot + 1);
+                std::string next_code(next.substr(0, next.find_first_of(":.")));
+                candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
+                                                [&](const std::string &t) {
+                                                    return next_code == "_has" ||
+                                                           !find_enabled(registry, t, next_code);
+                                                }),
+                                 candidates.end());
+            }
+            if (candidates.size() != 1)
                 throw Error(ErrorKind::InvalidSearch,
                             "chained parameter " + q(code) + " of " + type +
                                 " refers to several resource types; name one, e.g. " + code + ":" +
                                 (param->targets.empty() ? std::string("Patient") : param->targets.front()) + "." +
                                 std::string(name.substr(dot + 1)));
-            if (param->type == ParamType::Reference)
-                target = param->targets.front();
+            target = candidates.front();
         } else if (!Registry::is_resource_type(target)) {
             throw Error(ErrorKind::InvalidSearch,
                         "unknown resource type " + q(target) + " in chained parameter " + q(clause.name));
@@ -478,7 +489,7 @@ int parse_count(const std::string &value) {
     return static_cast<int>(n);
 }
 
-// Handles the name as a result parameter when it is one; returns whether it was.
+// Parses _sort: comma-separated codes, "-" for descending; unknown codes follow the strict/lenient policy.
 void parse_sort(const Registry &registry, const std::string &type, const std::string &value, bool strict,
                 SearchQuery &out) {
     for (const std::string &item : split_or_values(value)) {

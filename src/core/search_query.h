@@ -22,6 +22,10 @@
 //     modifier or value is always InvalidSearch, because dropping either would
 //     silently widen the result (R4: servers reject unsupported modifiers).
 //   - A parameter whose value is empty ("name=") is ignored (reason recorded).
+// A forward chain link without ":Type" infers the target type when the reference
+// parameter has one target, or when exactly one of its targets has the next
+// parameter in the chain (Observation?patient.name= goes to Patient, because
+// Group has no `name`); otherwise it is InvalidSearch asking for ":Type".
 // Result parameters (_count, _sort, _include, ...) are collected verbatim in
 // `result_params`; _count and _sort are also validated and parsed.
 #pragma once
