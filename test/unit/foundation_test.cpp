@@ -1,0 +1,126 @@
+// foundation_test.cpp: unit tests of resource validation, Bundle planning and
+// query-string splitting (the pure C++ parts of the write path).
+#include "bundle_plan.h"
+#include "error.h"
+#include "query_string.h"
+#include "resource.h"
+
+#include <gtest/gtest.h>
+
+using fhir::Json;
+
+TEST(ResourceValidation, AcceptsAndReportsIdentity) {
+    auto id = fhir::validate_resource(Json::parse(R"({"resourceType":"Patient","id":"a-1.B"})"));
+    EXPECT_EQ(id.type, "Patient");
+    EXPECT_EQ(id.id, "a-1.B");
+    EXPECT_TRUE(fhir::validate_resource(Json::parse(R"({"resourceType":"Observation"})")).id.empty());
+}
+
+TEST(ResourceValidation, RejectsBadInputWithKind) {
+    auto kind_of = [](const char *text) {
+        try {
+            fhir::validate_resource(Json::parse(text));
+        } catch (const fhir::Error &e) {
+            return e.kind();
+        }
+        return fhir::ErrorKind::Internal;
+    };
+    EXPECT_EQ(kind_of("[1]"), fhir::ErrorKind::InvalidResource);
+    EXPECT_EQ(kind_of(R"({"id":"x"})"), fhir::ErrorKind::InvalidResource);
+    EXPECT_EQ(kind_of(R"({"resourceType":"Patiant"})"), fhir::ErrorKind::UnknownResourceType);
+    EXPECT_EQ(kind_of(R"({"resourceType":"Patient","id":"a b"})"), fhir::ErrorKind::InvalidResource);
+    EXPECT_EQ(kind_of(R"({"resourceType":"Patient","id":1})"), fhir::ErrorKind::InvalidResource);
+    EXPECT_EQ(kind_of(R"({"resourceType":"Patient","meta":"x"})"), fhir::ErrorKind::InvalidResource);
+    EXPECT_THROW(fhir::validate_resource(Json::parse(R"({"resourceType":"Patient"})"), "Observation"), fhir::Error);
+}
+
+TEST(ResourceValidation, IdSyntax) {
+    EXPECT_TRUE(fhir::is_valid_id(std::string(64, 'a')));
+    EXPECT_FALSE(fhir::is_valid_id(std::string(65, 'a')));
+    EXPECT_FALSE(fhir::is_valid_id(""));
+    EXPECT_FALSE(fhir::is_valid_id("a/b"));
+    EXPECT_FALSE(fhir::is_valid_id("ä"));
+}
+
+TEST(ResourceValidation, UuidAndPartitionNames) {
+    unsigned char bytes[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    EXPECT_EQ(fhir::uuid_v4_from_bytes(bytes), "ffffffff-ffff-4fff-bfff-ffffffffffff");
+    EXPECT_EQ(fhir::partition_table("MedicationRequest"), "fhir.resource_medicationrequest");
+    EXPECT_THROW(fhir::partition_table("x; drop table y"), fhir::Error);
+}
+
+TEST(BundlePlan, OrdersEntriesAndParsesRequests) {
+    Json bundle = Json::parse(R"({"resourceType":"Bundle","type":"transaction","entry":[
+      {"request":{"method":"GET","url":"Patient/1"}},
+      {"resource":{"resourceType":"Patient","id":"2"},"request":{"method":"PUT","url":"Patient/2","ifMatch":"W/\"3\""}},
+      {"fullUrl":"urn:uuid:x","resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=a|b"}},
+      {"request":{"method":"DELETE","url":"http://h/fhir/Observation?code=c"}}]})");
+    fhir::BundlePlan plan = fhir::plan_bundle(bundle);
+    ASSERT_EQ(plan.entries.size(), 4u);
+    EXPECT_EQ(plan.entries[0].method, "DELETE");
+    EXPECT_EQ(plan.entries[0].type, "Observation");
+    EXPECT_EQ(plan.entries[0].conditional, "code=c");
+    EXPECT_EQ(plan.entries[1].method, "POST");
+    EXPECT_EQ(plan.entries[1].if_none_exist, "identifier=a|b");
+    EXPECT_EQ(plan.entries[1].full_url, "urn:uuid:x");
+    EXPECT_EQ(plan.entries[2].method, "PUT");
+    EXPECT_EQ(plan.entries[2].if_match, 3);
+    EXPECT_EQ(plan.entries[3].method, "GET");
+    EXPECT_EQ(plan.entries[3].index, 0u);
+    for (const auto &e : plan.entries)
+        EXPECT_TRUE(e.error.empty()) << e.error;
+}
+
+TEST(BundlePlan, ReportsEntryErrors) {
+    Json bundle = Json::parse(R"({"resourceType":"Bundle","type":"batch","entry":[
+      {"resource":{"resourceType":"Patient","id":"a"},"request":{"method":"PUT","url":"Patient/b"}},
+      {"request":{"method":"PATCH","url":"Patient/1"}},
+      {"resource":{"resourceType":"Observation"},"request":{"method":"POST","url":"Patient"}},
+      {"request":{"method":"DELETE","url":"Nothing/1"}}]})");
+    fhir::BundlePlan plan = fhir::plan_bundle(bundle);
+    EXPECT_EQ(plan.kind, fhir::BundleKind::Batch);
+    for (const auto &e : plan.entries)
+        EXPECT_FALSE(e.error.empty()) << "entry " << e.index;
+    EXPECT_THROW(fhir::plan_bundle(Json::parse(R"({"resourceType":"Bundle","type":"searchset"})")), fhir::Error);
+    EXPECT_THROW(fhir::plan_bundle(Json::parse(R"({"resourceType":"Patient"})")), fhir::Error);
+}
+
+TEST(BundlePlan, FindsAndRewritesReferences) {
+    Json resource = Json::parse(R"({"resourceType":"Observation","subject":{"reference":"urn:uuid:1"},
+      "performer":[{"reference":"Practitioner?identifier=a|b"},{"reference":"Practitioner/p"}],
+      "note":[{"text":"urn:uuid:1"}]})");
+    auto refs = fhir::references_to_resolve(resource);
+    ASSERT_EQ(refs.size(), 2u);
+    EXPECT_EQ(refs[0], "Practitioner?identifier=a|b");
+    EXPECT_EQ(refs[1], "urn:uuid:1");
+    std::string out = fhir::rewrite_reference_strings(R"({"a":"urn:uuid:1","b":"urn:uuid:10","c":"x\"urn:uuid:1"})",
+                                                      {{"urn:uuid:1", "Patient/9"}});
+    EXPECT_EQ(out, R"({"a":"Patient/9","b":"urn:uuid:10","c":"x\"urn:uuid:1"})");
+    std::string type, query;
+    EXPECT_TRUE(fhir::split_conditional_reference("Patient?identifier=a|b", &type, &query));
+    EXPECT_EQ(type, "Patient");
+    EXPECT_EQ(query, "identifier=a|b");
+    EXPECT_FALSE(fhir::split_conditional_reference("Patient/1", &type, &query));
+    EXPECT_FALSE(fhir::split_conditional_reference("Nope?x=1", &type, &query));
+}
+
+TEST(QueryString, SplitsAndDecodes) {
+    auto pairs = fhir::split_query_string("?code=http%3A%2F%2Floinc.org%7C8867-4&&date=ge2020-01-01T00:00:00+05:00&flag");
+    ASSERT_EQ(pairs.size(), 3u);
+    EXPECT_EQ(pairs[0].name, "code");
+    EXPECT_EQ(pairs[0].value, "http://loinc.org|8867-4");
+    EXPECT_EQ(pairs[1].value, "ge2020-01-01T00:00:00+05:00");
+    EXPECT_EQ(pairs[2].name, "flag");
+    EXPECT_EQ(pairs[2].value, "");
+    EXPECT_THROW(fhir::split_query_string("a=%zz"), fhir::Error);
+    EXPECT_THROW(fhir::split_query_string("a=%4"), fhir::Error);
+}
+
+TEST(QueryString, OrValuesAndEncoding) {
+    auto values = fhir::split_or_values("a,b\\,c,,d");
+    ASSERT_EQ(values.size(), 4u);
+    EXPECT_EQ(values[1], "b,c");
+    EXPECT_EQ(values[2], "");
+    EXPECT_EQ(fhir::percent_encode("a b|c&d"), "a%20b%7Cc%26d");
+    EXPECT_EQ(fhir::percent_decode(fhir::percent_encode("Müller & Søn|x")), "Müller & Søn|x");
+}
