@@ -15,7 +15,8 @@
 //     the local "Type/id" form. A versioned reference also indexes its text as
 //     written. "urn:uuid:..", "#contained" and other text give Reference(text)
 //     only (and urn/other text a ReferenceRow with an empty type). Canonical
-//     strings give Reference(text) and, for "url|version", Reference(url).
+//     strings give Reference(text), for "url|version" also Reference(url), and a
+//     ReferenceRow{"", url}.
 //     Reference.identifier is indexed for `:identifier` under the same parameter
 //     id as the token forms Code, SystemCode and NoSystemCode of a value prefixed
 //     "identifier:", e.g. token_hash(id, SystemCode, "identifier:sys|123").
@@ -66,11 +67,13 @@ struct Sink {
     int component = 0;
 
     void token(TokenForm form, std::string_view value) { rows.tokens.push_back(token_hash(param_id, form, value)); }
+    // Display and text for :text, compared normalized.
     void text(const std::string &value) {
         std::string normalized = normalize_string(value);
         if (!normalized.empty())
             rows.token_texts.push_back({param_id, std::move(normalized)});
     }
+    // A string parameter value: normalized for matching, exact for :exact.
     void string(const std::string &value) {
         if (!value.empty())
             rows.strings.push_back({param_id, normalize_string(value), value, group, component});
@@ -119,6 +122,7 @@ template <typename Fn> void for_each_object(const Json &object, const char *key,
     }
 }
 
+// ContactPoint.system codes, which tell a ContactPoint from an Identifier.
 bool is_contact_system(const std::string &system) {
     return system == "phone" || system == "fax" || system == "email" || system == "pager" || system == "url" ||
            system == "sms" || system == "other";
@@ -192,18 +196,21 @@ void index_code(Sink &sink, const std::string *system, const std::string *code) 
         sink.token(TokenForm::System, *system + "|");
 }
 
+// A Coding's code forms and its display for :text.
 void index_coding(Sink &sink, const Json &coding) {
     index_code(sink, string_at(coding, "system"), string_at(coding, "code"));
     if (const std::string *display = string_at(coding, "display"))
         sink.text(*display);
 }
 
+// Every coding, plus the concept's text for :text.
 void index_codeable_concept(Sink &sink, const Json &concept) {
     for_each_object(concept, "coding", [&](const Json &coding) { index_coding(sink, coding); });
     if (const std::string *text = string_at(concept, "text"))
         sink.text(*text);
 }
 
+// Identifier.value as the code, plus :of-type forms and type.text for :text.
 void index_identifier(Sink &sink, const Json &identifier) {
     const std::string *value = string_at(identifier, "value");
     index_code(sink, string_at(identifier, "system"), value);
@@ -222,6 +229,7 @@ void index_identifier(Sink &sink, const Json &identifier) {
         sink.text(*text);
 }
 
+// Token values of a node of any shape a token parameter reaches.
 void index_token(Sink &sink, const Node &node) {
     const Json &value = *node.value;
     if (auto text = primitive_text(value)) {
@@ -274,13 +282,13 @@ std::optional<ParsedReference> parse_reference(const std::string &text) {
         return std::nullopt;
     std::string_view type = segments[n - 2], id = segments[n - 1];
     if (!Registry::is_resource_type(type) || id.empty() || id.size() > 64 ||
-        !std::all_of(id.begin(), id.end(), [](char c) {
-            return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
-        }))
+        !std::all_of(id.begin(), id.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.'; }))
         return std::nullopt;
     return ParsedReference{std::string(type), std::string(id), text.substr(0, end)};
 }
 
+// Reference.reference in its forms (see the file comment).
 void index_reference_text(Sink &sink, const std::string &text) {
     if (text.empty())
         return;
@@ -327,6 +335,7 @@ void index_reference_identifier(Sink &sink, const Json &identifier) {
         sink.token(TokenForm::NoSystemCode, prefixed);
 }
 
+// A Reference object, or a canonical/uri string a reference parameter selects.
 void index_reference(Sink &sink, const Node &node) {
     const Json &value = *node.value;
     if (value.is_string()) {
@@ -344,6 +353,7 @@ void index_reference(Sink &sink, const Node &node) {
 
 // ---- uri, string --------------------------------------------------------------
 
+// Exact token plus a case-preserving string row for :below/:above.
 void index_uri(Sink &sink, const Node &node) {
     const Json &value = *node.value;
     if (!value.is_string() || value.get_ref<const std::string &>().empty())
@@ -365,6 +375,7 @@ bool only_text(const Json &value) {
     return true;
 }
 
+// The strings of a node: itself, or the parts of a name, address or annotation.
 void index_string(Sink &sink, const Node &node) {
     const Json &value = *node.value;
     if (value.is_string()) {
@@ -386,6 +397,7 @@ void index_string(Sink &sink, const Node &node) {
 
 // ---- date, number, quantity ---------------------------------------------------
 
+// A date, dateTime or instant as its implicit range.
 void index_date_text(Sink &sink, const std::string &text) {
     if (auto range = parse_date_range(text))
         sink.rows.dates.push_back({sink.param_id, range->lo, range->hi, sink.group, sink.component});
@@ -413,6 +425,7 @@ void index_period(Sink &sink, const Json &period) {
     sink.rows.dates.push_back({sink.param_id, lo, hi, sink.group, sink.component});
 }
 
+// A date value, Period or Timing as date ranges.
 void index_date(Sink &sink, const Node &node) {
     const Json &value = *node.value;
     if (value.is_string()) {
@@ -442,11 +455,13 @@ std::optional<DecimalRange> decimal_of(const Json &value) {
     return std::nullopt;
 }
 
+// A number with its implicit precision range.
 void index_number(Sink &sink, const Node &node) {
     if (auto range = decimal_of(*node.value))
         sink.rows.numbers.push_back({sink.param_id, std::move(*range), sink.group, sink.component});
 }
 
+// A Quantity (or profile), Money, or bare number as a quantity row.
 void index_quantity(Sink &sink, const Node &node) {
     const Json &value = *node.value;
     if (value.is_number()) {
@@ -469,8 +484,9 @@ void index_quantity(Sink &sink, const Node &node) {
     };
     if (kind == "Money") {
         const std::string currency = text("currency");
-        sink.rows.quantities.push_back({sink.param_id, std::move(*range), currency.empty() ? "" : std::string(kCurrencySystem),
-                                        currency, currency, sink.group, sink.component});
+        sink.rows.quantities.push_back({sink.param_id, std::move(*range),
+                                        currency.empty() ? "" : std::string(kCurrencySystem), currency, currency,
+                                        sink.group, sink.component});
         return;
     }
     sink.rows.quantities.push_back(
@@ -480,20 +496,36 @@ void index_quantity(Sink &sink, const Node &node) {
 // Indexes one node by parameter type (all but composite and special).
 void index_node(ParamType type, Sink &sink, const Node &node) {
     switch (type) {
-    case ParamType::Token: index_token(sink, node); break;
-    case ParamType::Reference: index_reference(sink, node); break;
-    case ParamType::Uri: index_uri(sink, node); break;
-    case ParamType::String: index_string(sink, node); break;
-    case ParamType::Date: index_date(sink, node); break;
-    case ParamType::Number: index_number(sink, node); break;
-    case ParamType::Quantity: index_quantity(sink, node); break;
+    case ParamType::Token:
+        index_token(sink, node);
+        break;
+    case ParamType::Reference:
+        index_reference(sink, node);
+        break;
+    case ParamType::Uri:
+        index_uri(sink, node);
+        break;
+    case ParamType::String:
+        index_string(sink, node);
+        break;
+    case ParamType::Date:
+        index_date(sink, node);
+        break;
+    case ParamType::Number:
+        index_number(sink, node);
+        break;
+    case ParamType::Quantity:
+        index_quantity(sink, node);
+        break;
     case ParamType::Composite:
-    case ParamType::Special: break;
+    case ParamType::Special:
+        break;
     }
 }
 
 // ---- composite ----------------------------------------------------------------
 
+// Component types whose values are exact strings, so combinations can be hashed.
 bool is_hashable(ParamType type) {
     return type == ParamType::Token || type == ParamType::Reference || type == ParamType::Uri;
 }
@@ -545,6 +577,7 @@ std::vector<std::pair<TokenForm, std::string>> component_values(ParamType type, 
 struct Extractor::Compiled {
     std::unordered_map<std::string, std::unique_ptr<fhirpath::Expression>> by_text; // null: does not compile
 
+    // The compiled expression, compiling it on first use; nullptr when it does not compile.
     const fhirpath::Expression *get(const std::string &text) {
         auto it = by_text.find(text);
         if (it == by_text.end()) {
@@ -560,8 +593,10 @@ struct Extractor::Compiled {
     }
 };
 
+// Compiles lazily: a backend that writes only Patients never compiles the rest.
 Extractor::Extractor(const Registry &registry) : registry_(registry), compiled_(std::make_unique<Compiled>()) {}
 
+// Out of line, where Compiled is complete.
 Extractor::~Extractor() = default;
 
 namespace {
@@ -575,8 +610,8 @@ template <typename Row, typename Key> void sort_unique(std::vector<Row> &rows, K
 
 // Total number of rows, to tell whether a parameter added any value.
 size_t row_count(const IndexRows &rows) {
-    return rows.tokens.size() + rows.strings.size() + rows.dates.size() + rows.numbers.size() +
-           rows.quantities.size() + rows.references.size() + rows.token_texts.size() + rows.composite_keys.size();
+    return rows.tokens.size() + rows.strings.size() + rows.dates.size() + rows.numbers.size() + rows.quantities.size() +
+           rows.references.size() + rows.token_texts.size() + rows.composite_keys.size();
 }
 
 // The sizes of the row vectors a composite writes to, so a partial group can be undone.
@@ -588,6 +623,7 @@ struct RowMark {
           numbers(rows.numbers.size()), quantities(rows.quantities.size()), token_texts(rows.token_texts.size()),
           composite_keys(rows.composite_keys.size()) {}
 
+    // Drops every row added since the mark.
     void rollback(IndexRows &rows) const {
         rows.tokens.resize(tokens);
         rows.strings.resize(strings);
@@ -655,6 +691,7 @@ void index_composite(int param_id, const std::vector<CompositePart> &parts, cons
 
 } // namespace
 
+// Runs every enabled parameter of the resource's type, then sorts and deduplicates the rows.
 IndexRows Extractor::extract(const Json &resource) const {
     IndexRows rows;
     const std::string *resource_type = string_at(resource, "resourceType");
@@ -697,7 +734,8 @@ IndexRows Extractor::extract(const Json &resource) const {
         return std::tie(r.param_id, r.group, r.component, r.range.value, r.range.lo, r.range.hi);
     });
     sort_unique(rows.quantities, [](const QuantityRow &r) {
-        return std::tie(r.param_id, r.group, r.component, r.range.value, r.range.lo, r.range.hi, r.system, r.code, r.unit);
+        return std::tie(r.param_id, r.group, r.component, r.range.value, r.range.lo, r.range.hi, r.system, r.code,
+                        r.unit);
     });
     sort_unique(rows.references,
                 [](const ReferenceRow &r) { return std::tie(r.param_id, r.target_type, r.target_id); });

@@ -26,7 +26,8 @@
 // rows under the composite's id; `group` numbers the composite node (from 1, per
 // parameter and resource) and `component` is the component's position in the
 // definition, so a search joins key and value rows on (param_id, group) and picks
-// the value component by `component`. Non-composite rows have group 0.
+// the value component by `component`. Non-composite rows have group 0. A
+// composite node lacking a value for any component indexes nothing.
 #pragma once
 
 #include "fhirpath.h"

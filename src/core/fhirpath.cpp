@@ -58,24 +58,24 @@ using AstPtr = std::unique_ptr<Ast>;
 // R4 primitive types: the lowercase names choice suffixes map to.
 const std::set<std::string, std::less<>> &primitive_types() {
     static const std::set<std::string, std::less<>> names = {
-        "base64Binary", "boolean", "canonical", "code",        "date",        "dateTime", "decimal",
-        "id",           "instant", "integer",   "markdown",    "oid",         "positiveInt", "string",
-        "time",         "unsignedInt", "uri",   "url",         "uuid",        "xhtml"};
+        "base64Binary", "boolean",     "canonical", "code",     "date", "dateTime",    "decimal",
+        "id",           "instant",     "integer",   "markdown", "oid",  "positiveInt", "string",
+        "time",         "unsignedInt", "uri",       "url",      "uuid", "xhtml"};
     return names;
 }
 
 // R4 complex data types that may appear as a choice suffix or in `as`/`is`.
 const std::set<std::string, std::less<>> &complex_types() {
+    // clang-format off
     static const std::set<std::string, std::less<>> names = {
-        "Address",          "Age",           "Annotation",        "Attachment",      "BackboneElement",
-        "CodeableConcept",  "Coding",        "ContactDetail",     "ContactPoint",    "Contributor",
-        "Count",            "DataRequirement", "Distance",        "Dosage",          "Duration",
-        "Element",          "Expression",    "Extension",         "HumanName",       "Identifier",
-        "MarketingStatus",  "Meta",          "Money",             "MoneyQuantity",   "Narrative",
-        "ParameterDefinition", "Period",     "Population",        "ProdCharacteristic", "ProductShelfLife",
-        "Quantity",         "Range",         "Ratio",             "Reference",       "RelatedArtifact",
-        "SampledData",      "Signature",     "SimpleQuantity",    "SubstanceAmount", "Timing",
-        "TriggerDefinition", "UsageContext"};
+        "Address", "Age", "Annotation", "Attachment", "BackboneElement", "CodeableConcept", "Coding",
+        "ContactDetail", "ContactPoint", "Contributor", "Count", "DataRequirement", "Distance", "Dosage",
+        "Duration", "Element", "Expression", "Extension", "HumanName", "Identifier", "MarketingStatus", "Meta",
+        "Money", "MoneyQuantity", "Narrative", "ParameterDefinition", "Period", "Population",
+        "ProdCharacteristic", "ProductShelfLife", "Quantity", "Range", "Ratio", "Reference", "RelatedArtifact",
+        "SampledData", "Signature", "SimpleQuantity", "SubstanceAmount", "Timing", "TriggerDefinition",
+        "UsageContext"};
+    // clang-format on
     return names;
 }
 
@@ -108,15 +108,15 @@ bool is_choice_suffix(std::string_view suffix) {
     return complex_types().count(suffix) > 0 || primitive_types().count(lower_first(suffix)) > 0;
 }
 
+// The Quantity profiles, which `as Quantity` accepts and a guessed Quantity may become.
 bool is_quantity_profile(std::string_view type) {
-    return type == "Age" || type == "Count" || type == "Distance" || type == "Duration" ||
-           type == "SimpleQuantity" || type == "MoneyQuantity";
+    return type == "Age" || type == "Count" || type == "Distance" || type == "Duration" || type == "SimpleQuantity" ||
+           type == "MoneyQuantity";
 }
 
 // Resource type names are capitalized and are not data types.
 bool is_resource_type_name(std::string_view type) {
-    return !type.empty() && std::isupper(static_cast<unsigned char>(type[0])) &&
-           complex_types().count(type) == 0;
+    return !type.empty() && std::isupper(static_cast<unsigned char>(type[0])) && complex_types().count(type) == 0;
 }
 
 // Whether a value of type `actual` is also a `wanted` (FHIR's type hierarchy, the
@@ -135,8 +135,7 @@ bool type_matches(std::string_view actual, std::string_view wanted) {
     if (wanted == "Resource")
         return is_resource_type_name(actual);
     if (wanted == "DomainResource")
-        return is_resource_type_name(actual) && actual != "Bundle" && actual != "Binary" &&
-               actual != "Parameters";
+        return is_resource_type_name(actual) && actual != "Bundle" && actual != "Binary" && actual != "Parameters";
     return false;
 }
 
@@ -162,6 +161,7 @@ bool keys_within(const Json &object, std::initializer_list<std::string_view> all
     return true;
 }
 
+// Shape tests only trust keys holding the JSON kind FHIR gives them.
 bool has_string(const Json &object, const char *key) {
     auto it = object.find(key);
     return it != object.end() && it->is_string();
@@ -195,10 +195,10 @@ std::string guess_type(const Json &value) {
     if ((value.contains("family") || value.contains("given")) &&
         keys_within(value, {"id", "extension", "use", "text", "family", "given", "prefix", "suffix", "period"}))
         return "HumanName";
-    if ((value.contains("line") || value.contains("city") || value.contains("district") ||
-         value.contains("state") || value.contains("postalCode") || value.contains("country")) &&
-        keys_within(value, {"id", "extension", "use", "type", "text", "line", "city", "district", "state",
-                            "postalCode", "country", "period"}))
+    if ((value.contains("line") || value.contains("city") || value.contains("district") || value.contains("state") ||
+         value.contains("postalCode") || value.contains("country")) &&
+        keys_within(value, {"id", "extension", "use", "type", "text", "line", "city", "district", "state", "postalCode",
+                            "country", "period"}))
         return "Address";
     if ((value.contains("low") || value.contains("high")) && keys_within(value, {"id", "extension", "low", "high"}))
         return "Range";
@@ -231,8 +231,8 @@ struct Token {
 
 // Compile errors carry the position so a custom SearchParameter's author can find the problem.
 [[noreturn]] void fail(std::string_view source, size_t pos, const std::string &what) {
-    throw Error(ErrorKind::InvalidSearch, "fhirpath: " + what + " at position " + std::to_string(pos) +
-                                              " in \"" + std::string(source) + "\"");
+    throw Error(ErrorKind::InvalidSearch,
+                "fhirpath: " + what + " at position " + std::to_string(pos) + " in \"" + std::string(source) + "\"");
 }
 
 // Appends the UTF-8 encoding of a code point from a \uXXXX escape.
@@ -264,11 +264,25 @@ std::string read_quoted(std::string_view source, size_t &i) {
             break;
         char e = source[i++];
         switch (e) {
-        case '\'': case '"': case '`': case '\\': case '/': out += e; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '\'':
+        case '"':
+        case '`':
+        case '\\':
+        case '/':
+            out += e;
+            break;
+        case 'f':
+            out += '\f';
+            break;
+        case 'n':
+            out += '\n';
+            break;
+        case 'r':
+            out += '\r';
+            break;
+        case 't':
+            out += '\t';
+            break;
         case 'u': {
             if (i + 4 > source.size())
                 fail(source, i - 2, "bad \\u escape");
@@ -284,7 +298,8 @@ std::string read_quoted(std::string_view source, size_t &i) {
             append_utf8(out, code);
             break;
         }
-        default: fail(source, i - 2, std::string("unknown escape \\") + e);
+        default:
+            fail(source, i - 2, std::string("unknown escape \\") + e);
         }
     }
     if (i >= source.size())
@@ -408,15 +423,14 @@ struct FunctionSpec {
     bool type_argument;
 };
 
+// The functions the evaluator implements; anything else is refused at compile time.
 const FunctionSpec *find_function(std::string_view name) {
     static const FunctionSpec specs[] = {
-        {"where", 1, 1, false},    {"select", 1, 1, false},  {"exists", 0, 1, false},
-        {"all", 1, 1, false},      {"empty", 0, 0, false},   {"not", 0, 0, false},
-        {"first", 0, 0, false},    {"last", 0, 0, false},    {"tail", 0, 0, false},
-        {"single", 0, 0, false},   {"count", 0, 0, false},   {"distinct", 0, 0, false},
-        {"hasValue", 0, 0, false}, {"resolve", 0, 0, false}, {"extension", 1, 1, false},
-        {"as", 1, 1, true},        {"is", 1, 1, true},       {"ofType", 1, 1, true},
-        {"conformsTo", 1, 1, false}, {"trace", 1, 2, false},
+        {"where", 1, 1, false},    {"select", 1, 1, false},  {"exists", 0, 1, false},     {"all", 1, 1, false},
+        {"empty", 0, 0, false},    {"not", 0, 0, false},     {"first", 0, 0, false},      {"last", 0, 0, false},
+        {"tail", 0, 0, false},     {"single", 0, 0, false},  {"count", 0, 0, false},      {"distinct", 0, 0, false},
+        {"hasValue", 0, 0, false}, {"resolve", 0, 0, false}, {"extension", 1, 1, false},  {"as", 1, 1, true},
+        {"is", 1, 1, true},        {"ofType", 1, 1, true},   {"conformsTo", 1, 1, false}, {"trace", 1, 2, false},
     };
     for (const auto &spec : specs) {
         if (name == spec.name)
@@ -424,6 +438,12 @@ const FunctionSpec *find_function(std::string_view name) {
     }
     return nullptr;
 }
+
+// Evaluation recurses once per tree level and parsing once per nesting level, so
+// both are bounded: R4's largest expressions have a few dozen nodes, and a custom
+// SearchParameter must not be able to exhaust a backend's stack.
+constexpr size_t kMaxNodes = 1000;
+constexpr int kMaxNesting = 64;
 
 class Parser {
   public:
@@ -440,24 +460,35 @@ class Parser {
     }
 
   private:
+    // Every tree node comes from here, so that the size limit holds.
+    AstPtr new_node() {
+        if (++node_count_ > kMaxNodes)
+            fail(source_, peek().pos, "expression too long");
+        return std::make_unique<Ast>();
+    }
     const Token &peek(size_t ahead = 0) const { return tokens_[std::min(pos_ + ahead, tokens_.size() - 1)]; }
     const Token &next() { return tokens_[pos_ < tokens_.size() - 1 ? pos_++ : pos_]; }
 
+    // Operators and punctuation are symbols; keywords are identifiers (below).
     bool peek_symbol(std::string_view sym, size_t ahead = 0) const {
         return peek(ahead).kind == TokenKind::Symbol && peek(ahead).text == sym;
     }
+    // A keyword only where written bare: `and` is a keyword, `` `and` `` a name.
     bool peek_keyword(std::string_view word) const {
         return peek().kind == TokenKind::Identifier && !peek().quoted && peek().text == word;
     }
+    // Consumes a required symbol or reports what was found instead.
     void expect_symbol(std::string_view sym) {
         if (!peek_symbol(sym))
-            fail(source_, peek().pos, "expected '" + std::string(sym) + "'" +
-                                          (peek().kind == TokenKind::End ? " at end" : ", found '" + peek().text + "'"));
+            fail(source_, peek().pos,
+                 "expected '" + std::string(sym) + "'" +
+                     (peek().kind == TokenKind::End ? " at end" : ", found '" + peek().text + "'"));
         next();
     }
 
-    static AstPtr binary(std::string op, AstPtr lhs, AstPtr rhs) {
-        auto node = std::make_unique<Ast>();
+    // Builds an operator node; operands are evaluated on the same focus.
+    AstPtr binary(std::string op, AstPtr lhs, AstPtr rhs) {
+        auto node = new_node();
         node->kind = Ast::Kind::Binary;
         node->name = std::move(op);
         node->args.push_back(std::move(lhs));
@@ -465,12 +496,16 @@ class Parser {
         return node;
     }
 
+    // One function per precedence level, lowest first, each left-associative.
     AstPtr parse_implies() {
+        if (++nesting_ > kMaxNesting)
+            fail(source_, peek().pos, "expression nested too deeply");
         AstPtr lhs = parse_or();
         while (peek_keyword("implies")) {
             next();
             lhs = binary("implies", std::move(lhs), parse_or());
         }
+        --nesting_;
         return lhs;
     }
     AstPtr parse_or() {
@@ -521,10 +556,11 @@ class Parser {
         }
         return lhs;
     }
+    // `x is T` / `x as T` bind tighter than `|`, so `a | b as T` casts b only.
     AstPtr parse_type_operator() {
         AstPtr lhs = parse_arithmetic();
         while (peek_keyword("is") || peek_keyword("as")) {
-            auto node = std::make_unique<Ast>();
+            auto node = new_node();
             node->kind = Ast::Kind::TypeOp;
             node->name = next().text;
             node->type_name = parse_type_specifier();
@@ -560,6 +596,7 @@ class Parser {
         }
         return parse_postfix();
     }
+    // Invocations and indexers chain left to right onto a term.
     AstPtr parse_postfix() {
         AstPtr expr = parse_term();
         for (;;) {
@@ -572,7 +609,7 @@ class Parser {
                 expr = std::move(invocation);
             } else if (peek_symbol("[")) {
                 next();
-                auto node = std::make_unique<Ast>();
+                auto node = new_node();
                 node->kind = Ast::Kind::Index;
                 node->args.push_back(parse_implies());
                 expect_symbol("]");
@@ -583,9 +620,10 @@ class Parser {
             }
         }
     }
+    // Literals, parentheses, variables and path heads.
     AstPtr parse_term() {
         const Token &tok = peek();
-        auto node = std::make_unique<Ast>();
+        auto node = new_node();
         switch (tok.kind) {
         case TokenKind::End:
             fail(source_, tok.pos, "unexpected end of expression");
@@ -602,7 +640,8 @@ class Parser {
             const std::string &text = next().text;
             node->kind = Ast::Kind::Literal;
             if (text.find('.') == std::string::npos)
-                node->literal = std::make_shared<const Json>(static_cast<int64_t>(std::strtoll(text.c_str(), nullptr, 10)));
+                node->literal =
+                    std::make_shared<const Json>(static_cast<int64_t>(std::strtoll(text.c_str(), nullptr, 10)));
             else
                 node->literal = std::make_shared<const Json>(std::strtod(text.c_str(), nullptr));
             return node;
@@ -642,7 +681,7 @@ class Parser {
     // A member name or a function call; the caller attaches its focus.
     AstPtr parse_invocation() {
         const Token &name = next();
-        auto node = std::make_unique<Ast>();
+        auto node = new_node();
         node->name = name.text;
         if (!peek_symbol("(")) {
             node->kind = Ast::Kind::Member;
@@ -684,7 +723,7 @@ class Parser {
     // Environment variables: the resource itself, or constants FHIR defines.
     AstPtr parse_variable() {
         const Token &tok = next();
-        auto node = std::make_unique<Ast>();
+        auto node = new_node();
         if (tok.text == "resource" || tok.text == "rootResource" || tok.text == "context") {
             node->kind = Ast::Kind::Variable;
             node->name = tok.text;
@@ -705,6 +744,8 @@ class Parser {
     std::string_view source_;
     std::vector<Token> tokens_;
     size_t pos_ = 0;
+    int nesting_ = 0;
+    size_t node_count_ = 0;
 };
 
 // ---- evaluation ---------------------------------------------------------------
@@ -870,6 +911,7 @@ std::optional<int> compare_items(const Item &a, const Item &b) {
     return std::nullopt;
 }
 
+// Membership by FHIRPath equality, for `in`, `contains` and distinct().
 bool contains_item(const Collection &c, const Item &item) {
     return std::any_of(c.begin(), c.end(), [&](const Item &other) { return items_equal(other, item); });
 }
@@ -933,7 +975,8 @@ void resolve_item(const Item &item, const Env &env, Collection &out) {
                 auto contained = env.resource->find("contained");
                 if (contained != env.resource->end() && contained->is_array()) {
                     for (const Json &candidate : *contained) {
-                        if (candidate.is_object() && has_string(candidate, "id") && has_string(candidate, "resourceType") &&
+                        if (candidate.is_object() && has_string(candidate, "id") &&
+                            has_string(candidate, "resourceType") &&
                             candidate["id"].get_ref<const std::string &>() == text.substr(1)) {
                             Item resolved;
                             resolved.value = &candidate;
@@ -963,6 +1006,7 @@ Collection eval(const Ast &ast, const Collection &focus, const Env &env);
 // Criteria-style argument evaluated once per item, the item being $this.
 Collection eval_on_item(const Ast &ast, const Item &item, const Env &env) { return eval(ast, Collection{item}, env); }
 
+// Applies a function to its input collection; `focus` is where arguments that are not per-item are evaluated.
 Collection eval_function(const Ast &ast, const Collection &input, const Collection &focus, const Env &env) {
     const std::string &name = ast.name;
     Collection out;
@@ -1061,6 +1105,7 @@ Collection eval_function(const Ast &ast, const Collection &input, const Collecti
     return out; // unreachable: the parser admits only the functions above
 }
 
+// Operators, with FHIRPath's empty-propagation and three-valued logic.
 Collection eval_binary(const Ast &ast, const Collection &focus, const Env &env) {
     const std::string &op = ast.name;
     Collection lhs = eval(*ast.args[0], focus, env);
@@ -1132,14 +1177,15 @@ Collection eval_binary(const Ast &ast, const Collection &focus, const Env &env) 
     return boolean(*order >= 0);
 }
 
+// Evaluates a subtree against the current focus collection.
 Collection eval(const Ast &ast, const Collection &focus, const Env &env) {
     switch (ast.kind) {
     case Ast::Kind::Literal: {
         Item item;
         item.value = ast.literal.get();
         item.owned = ast.literal;
-        item.type = ast.literal->is_boolean() ? "boolean"
-                    : ast.literal->is_string()     ? "string"
+        item.type = ast.literal->is_boolean()          ? "boolean"
+                    : ast.literal->is_string()         ? "string"
                     : ast.literal->is_number_integer() ? "integer"
                                                        : "decimal";
         return {item};
@@ -1236,6 +1282,7 @@ std::vector<Node> Expression::evaluate_on(const Node &context) const {
     return evaluate_on(context, context.value ? *context.value : Json());
 }
 
+// The context node is the focus; %resource is the resource it belongs to.
 std::vector<Node> Expression::evaluate_on(const Node &context, const Json &resource) const {
     if (!ast_ || !context.value)
         return {};

@@ -297,8 +297,14 @@ class Builder {
         case SearchPrefix::Ne: return "NOT (" + eq() + ")";
         case SearchPrefix::Gt: return ops.hi_gt(hi());
         case SearchPrefix::Lt: return ops.lo_lt(lo());
-        case SearchPrefix::Ge: return ops.hi_gt(hi()) + " OR (" + eq() + ")";
-        case SearchPrefix::Le: return ops.lo_lt(lo()) + " OR (" + eq() + ")";
+        case SearchPrefix::Ge: {
+            std::string e = eq();
+            return ops.hi_gt(hi()) + " OR (" + e + ")";
+        }
+        case SearchPrefix::Le: {
+            std::string e = eq();
+            return ops.lo_lt(lo()) + " OR (" + e + ")";
+        }
         case SearchPrefix::Sa: return ops.lo_ge(hi());
         case SearchPrefix::Eb: return ops.hi_le(lo());
         case SearchPrefix::Ap: {

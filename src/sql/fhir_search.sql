@@ -185,3 +185,10 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- ---------------------------------------------------------------------------
+-- Search
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION fhir.search(resource_type text, query text, cache_control text DEFAULT NULL) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'fhir_search' LANGUAGE C STABLE;
+COMMENT ON FUNCTION fhir.search(text, text, text) IS 'FHIR search: query is the URL query string as sent (percent-encoded); returns a searchset Bundle (first page; paging, _sort, _include and the cache are still to come)';

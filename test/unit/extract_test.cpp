@@ -168,7 +168,8 @@ TEST(Extract, PatientReferences) {
 TEST(Extract, UriAndCanonicalProfile) {
     IndexRows rows = extract(kPatient);
     // _profile is a uri parameter in R4: exact token plus a case-preserving string row.
-    EXPECT_TRUE(has_token(rows, "Patient", "_profile", TokenForm::Uri, "http://example.org/fhir/StructureDefinition/p|2.0"));
+    EXPECT_TRUE(
+        has_token(rows, "Patient", "_profile", TokenForm::Uri, "http://example.org/fhir/StructureDefinition/p|2.0"));
     EXPECT_EQ(strings_of(rows, param("Patient", "_profile")),
               std::vector<std::string>{"http://example.org/fhir/StructureDefinition/p|2.0"});
 }
@@ -276,7 +277,8 @@ TEST(Extract, CompositeComponentCodeValueQuantityGroupsRows) {
     ASSERT_EQ(values.size(), 2u);
     int systolic_group = 0;
     for (const auto &[group, hashes] : keys) {
-        if (std::count(hashes.begin(), hashes.end(), fhir::token_hash(id, TokenForm::SystemCode, "http://loinc.org|8480-6")))
+        if (std::count(hashes.begin(), hashes.end(),
+                       fhir::token_hash(id, TokenForm::SystemCode, "http://loinc.org|8480-6")))
             systolic_group = group;
         EXPECT_EQ(hashes.size(), 2u); // Code and SystemCode
     }
@@ -321,9 +323,9 @@ TEST(Extract, CompositeTokenTokenIsHashed) {
         "code":{"coding":[{"system":"http://loinc.org","code":"883-9"}]},
         "valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"112144000"}]}})");
     IndexRows rows = extract(obs);
-    for (const char *combination : {"883-9$112144000", "http://loinc.org|883-9$112144000",
-                                    "883-9$http://snomed.info/sct|112144000",
-                                    "http://loinc.org|883-9$http://snomed.info/sct|112144000"})
+    for (const char *combination :
+         {"883-9$112144000", "http://loinc.org|883-9$112144000", "883-9$http://snomed.info/sct|112144000",
+          "http://loinc.org|883-9$http://snomed.info/sct|112144000"})
         EXPECT_TRUE(has_token(rows, "Observation", "code-value-concept", TokenForm::SystemCode, combination))
             << combination;
     EXPECT_FALSE(has_token(rows, "Observation", "code-value-concept", TokenForm::SystemCode, "112144000$883-9"));
@@ -364,7 +366,8 @@ TEST(Extract, CompositeCodeValueStringAndDate) {
 
 TEST(Extract, CompositeWithResourceRelativeComponent) {
     Json sequence = Json::parse(R"({"resourceType":"MolecularSequence","id":"m","coordinateSystem":0,
-        "referenceSeq":{"chromosome":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/chromosome-human","code":"1"}]}},
+        "referenceSeq":{"chromosome":{"coding":[
+            {"system":"http://terminology.hl7.org/CodeSystem/chromosome-human","code":"1"}]}},
         "variant":[{"start":100,"end":101},{"start":200,"end":205}]})");
     IndexRows rows = extract(sequence);
     const int id = param("MolecularSequence", "chromosome-variant-coordinate");
@@ -384,7 +387,8 @@ TEST(Extract, CompositeWithResourceRelativeComponent) {
 
 TEST(Extract, ConditionCodeOnsetAndSubject) {
     Json condition = Json::parse(R"({"resourceType":"Condition","id":"c1",
-        "clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},
+        "clinicalStatus":{"coding":[
+            {"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},
         "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006","display":"Diabetes mellitus type 2"}]},
         "subject":{"reference":"Patient/p1"},
         "onsetPeriod":{"start":"2019-01","end":"2019-02-15"},
@@ -455,10 +459,10 @@ TEST(Extract, ReferenceForms) {
             targets.emplace_back(row.target_type, row.target_id);
     }
     std::sort(targets.begin(), targets.end());
-    EXPECT_EQ(targets, (std::vector<std::pair<std::string, std::string>>{
-                           {"", "urn:uuid:0b2e7d2c-1111-2222-3333-444455556666"},
-                           {"Organization", "o1"},
-                           {"Practitioner", "pr1"}}));
+    EXPECT_EQ(targets,
+              (std::vector<std::pair<std::string, std::string>>{{"", "urn:uuid:0b2e7d2c-1111-2222-3333-444455556666"},
+                                                                {"Organization", "o1"},
+                                                                {"Practitioner", "pr1"}}));
 }
 
 TEST(Extract, CanonicalReferencesWithAndWithoutVersion) {
@@ -470,7 +474,8 @@ TEST(Extract, CanonicalReferencesWithAndWithoutVersion) {
                           "http://example.org/ActivityDefinition/a|1.2"));
     EXPECT_TRUE(has_token(rows, "PlanDefinition", "definition", TokenForm::Reference,
                           "http://example.org/ActivityDefinition/a"));
-    EXPECT_TRUE(has_token(rows, "PlanDefinition", "depends-on", TokenForm::Reference, "http://example.org/Library/lib"));
+    EXPECT_TRUE(
+        has_token(rows, "PlanDefinition", "depends-on", TokenForm::Reference, "http://example.org/Library/lib"));
 }
 
 TEST(Extract, DisabledParametersProduceNothing) {
@@ -485,8 +490,8 @@ TEST(Extract, DisabledParametersProduceNothing) {
         EXPECT_NE(row.param_id, family);
     for (const auto &row : rows.token_texts)
         EXPECT_NE(row.param_id, identifier);
-    EXPECT_FALSE(std::binary_search(rows.tokens.begin(), rows.tokens.end(),
-                                    fhir::token_hash(family, TokenForm::Present, "")));
+    EXPECT_FALSE(
+        std::binary_search(rows.tokens.begin(), rows.tokens.end(), fhir::token_hash(family, TokenForm::Present, "")));
     EXPECT_FALSE(std::binary_search(rows.tokens.begin(), rows.tokens.end(),
                                     fhir::token_hash(identifier, TokenForm::Code, "MRN-1")));
     EXPECT_TRUE(std::binary_search(rows.tokens.begin(), rows.tokens.end(),
@@ -511,15 +516,16 @@ TEST(Extract, CustomParameterWithUnsupportedExpressionIsSkipped) {
     custom.add(good);
     Extractor extractor(custom);
     Json patient = kPatient;
-    patient["extension"] = {{{"url", "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName"},
-                             {"valueString", "Durand"}}};
+    patient["extension"] = {
+        {{"url", "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName"}, {"valueString", "Durand"}}};
     IndexRows rows = extractor.extract(patient);
     EXPECT_EQ(strings_of(rows, good.id), std::vector<std::string>{"durand"});
     EXPECT_TRUE(strings_of(rows, def.id).empty());
 }
 
 TEST(Extract, NumbersAndMoney) {
-    Json risk = Json::parse(R"({"resourceType":"RiskAssessment","id":"ra","status":"final","subject":{"reference":"Patient/p1"},
+    Json risk =
+        Json::parse(R"({"resourceType":"RiskAssessment","id":"ra","status":"final","subject":{"reference":"Patient/p1"},
         "prediction":[{"probabilityDecimal":0.25},{"probabilityDecimal":100}]})");
     IndexRows rows = extract(risk);
     std::vector<std::string> values;

@@ -291,8 +291,7 @@ TEST(FhirPath, ExtensionByUrl) {
     EXPECT_EQ(nodes[0].type, "string");
     EXPECT_EQ(types("Patient.extension.where(url='http://example.org/other').value", patient),
               std::vector<std::string>{"CodeableConcept"});
-    EXPECT_EQ(types("Patient.extension('http://example.org/other')", patient),
-              std::vector<std::string>{"Extension"});
+    EXPECT_EQ(types("Patient.extension('http://example.org/other')", patient), std::vector<std::string>{"Extension"});
 }
 
 TEST(FhirPath, FirstLastTailCountIndex) {
@@ -418,11 +417,19 @@ TEST(FhirPath, CompileErrors) {
     expect_compile_error("Observation # code");
     expect_compile_error("Observation.code[0");
     expect_compile_error("/* open comment");
+    expect_compile_error(std::string(100, '(') + "1" + std::string(100, ')'));
+    std::string long_path = "Observation";
+    for (int i = 0; i < 2000; ++i)
+        long_path += ".a";
+    expect_compile_error(long_path);
 }
 
-TEST(FhirPath, TextIsKept) {
-    EXPECT_EQ(Expression::compile("Observation.code").text(), "Observation.code");
+TEST(FhirPath, ModeratelyNestedExpressionsCompile) {
+    EXPECT_EQ(values(std::string(30, '(') + "1" + std::string(30, ')'), Json{{"resourceType", "Basic"}}),
+              std::vector<Json>{1});
 }
+
+TEST(FhirPath, TextIsKept) { EXPECT_EQ(Expression::compile("Observation.code").text(), "Observation.code"); }
 
 TEST(FhirPath, DefaultExpressionEvaluatesToNothing) {
     Expression empty;

@@ -1,0 +1,363 @@
+// search_sql_test.cpp: unit tests of the SQL generated for FHIR searches (search_sql.h).
+//
+// The generated text is compared exactly for the simple shapes, so a change in
+// the SQL is a deliberate one, and the parameters are checked to carry the
+// values: hashes recomputed here with token_hash and the forms extract.cpp
+// writes, dates as microseconds, decimals as text. User text must only ever
+// appear in parameters, never in the SQL.
+#include "search_sql.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "error.h"
+#include "values.h"
+
+using fhir::Registry;
+using fhir::SqlFragment;
+using fhir::SqlParam;
+using fhir::TokenForm;
+using fhir::token_hash;
+
+namespace {
+
+constexpr int64_t kDay = 86400LL * 1000000LL;
+constexpr int64_t kNow = 1700000000LL * 1000000LL; // 2023-11-14T22:13:20Z
+
+// The built-in registry, built once for all tests.
+const Registry &registry() {
+    static const Registry r = Registry::builtin();
+    return r;
+}
+
+// The id of a built-in parameter.
+int id_of(const char *type, const char *code) {
+    return registry().find(type, code)->id;
+}
+
+// Parses strictly and builds over alias r from $1 with a fixed "now".
+SqlFragment sql(const std::string &type, const std::string &query, int first = 1, const char *alias = "r") {
+    fhir::SqlOptions options;
+    options.now_micros = kNow;
+    return fhir::build_where(fhir::parse_search_query(registry(), type, query, true), alias, first, options);
+}
+
+// An Int8Array parameter's hashes, sorted like the builder sorts them.
+std::vector<int64_t> sorted(std::vector<int64_t> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+}
+
+} // namespace
+
+// No clauses: the condition is "true" and there are no parameters.
+TEST(SearchSqlTest, Empty) {
+    SqlFragment f = sql("Patient", "_count=5");
+    EXPECT_EQ(f.where, "true");
+    EXPECT_TRUE(f.params.empty());
+}
+
+// Token values become one array of hashes in the forms extract.cpp writes.
+TEST(SearchSqlTest, Token) {
+    int id = id_of("Observation", "code");
+    SqlFragment f = sql("Observation", "code=a,http://loinc.org|1234,|b,http://loinc.org|");
+    EXPECT_EQ(f.where, "(r.tokens && $1::bigint[])");
+    ASSERT_EQ(f.params.size(), 1u);
+    EXPECT_EQ(f.params[0].kind, SqlParam::Int8Array);
+    EXPECT_EQ(f.params[0].ints, sorted({token_hash(id, TokenForm::Code, "a"),
+                                        token_hash(id, TokenForm::SystemCode, "http://loinc.org|1234"),
+                                        token_hash(id, TokenForm::NoSystemCode, "b"),
+                                        token_hash(id, TokenForm::System, "http://loinc.org|")}));
+}
+
+// :not negates the array match; :of-type uses the OfType form; :text searches display texts.
+TEST(SearchSqlTest, TokenModifiers) {
+    int id = id_of("Observation", "code");
+    SqlFragment f = sql("Observation", "code:not=a,b");
+    EXPECT_EQ(f.where, "(NOT (r.tokens && $1::bigint[]))");
+    EXPECT_EQ(f.params[0].ints.size(), 2u);
+
+    int ident = id_of("Patient", "identifier");
+    f = sql("Patient", "identifier:of-type=http://t.org|MR|123");
+    EXPECT_EQ(f.where, "(r.tokens && $1::bigint[])");
+    EXPECT_EQ(f.params[0].ints, std::vector<int64_t>{token_hash(ident, TokenForm::OfType, "http://t.org|MR|123")});
+
+    f = sql("Observation", "code:text=Glucose");
+    EXPECT_EQ(f.where, "(EXISTS (SELECT 1 FROM fhir.search_string fs_s1 WHERE fs_s1.rid = r.rid AND fs_s1.param = -" +
+                           std::to_string(id) + " AND ((fs_s1.norm >= $1::text AND fs_s1.norm < $2::text))))");
+    EXPECT_EQ(f.params[0].text, "glucose");
+    EXPECT_EQ(f.params[1].text, "glucosf");
+}
+
+// :missing uses the Present hash for every type; _id/_lastUpdated are never missing.
+TEST(SearchSqlTest, Missing) {
+    int id = id_of("Patient", "birthdate");
+    SqlFragment f = sql("Patient", "birthdate:missing=true");
+    EXPECT_EQ(f.where, "(NOT (r.tokens @> $1::bigint[]))");
+    EXPECT_EQ(f.params[0].ints, std::vector<int64_t>{token_hash(id, TokenForm::Present, "")});
+    f = sql("Patient", "name:missing=false");
+    EXPECT_EQ(f.where, "(r.tokens @> $1::bigint[])");
+    EXPECT_EQ(f.params[0].ints, std::vector<int64_t>{token_hash(id_of("Patient", "name"), TokenForm::Present, "")});
+    EXPECT_EQ(sql("Patient", "_id:missing=true").where, "(false)");
+    EXPECT_EQ(sql("Patient", "_lastUpdated:missing=false").where, "(true)");
+}
+
+// String default is a starts-with range on the normalized text.
+TEST(SearchSqlTest, StringStartsWith) {
+    int id = id_of("Patient", "name");
+    SqlFragment f = sql("Patient", "name=Élodie", 3);
+    EXPECT_EQ(f.where, "(EXISTS (SELECT 1 FROM fhir.search_string fs_s1 WHERE fs_s1.rid = r.rid AND fs_s1.param = " +
+                           std::to_string(id) + " AND ((fs_s1.norm >= $3::text AND fs_s1.norm < $4::text))))");
+    ASSERT_EQ(f.params.size(), 2u);
+    EXPECT_EQ(f.params[0].text, fhir::normalize_string("Élodie"));
+    EXPECT_EQ(f.params[1].text, fhir::prefix_successor(fhir::normalize_string("Élodie")));
+}
+
+// :exact compares the text as written; :contains escapes LIKE metacharacters.
+TEST(SearchSqlTest, StringExactContains) {
+    SqlFragment f = sql("Patient", "name:exact=Eve,Adam");
+    EXPECT_NE(f.where.find("((fs_s1.exact = $1::text) OR (fs_s1.exact = $2::text))"), std::string::npos);
+    EXPECT_EQ(f.params[0].text, "Eve");
+    EXPECT_EQ(f.params[1].text, "Adam");
+    f = sql("Patient", "name:contains=50%25_a\\\\b");
+    EXPECT_NE(f.where.find("fs_s1.norm LIKE $1::text"), std::string::npos);
+    EXPECT_EQ(f.params[0].text, "%50\\%\\_a\\\\b%");
+}
+
+// Injection attempts only ever appear in parameters.
+TEST(SearchSqlTest, InjectionStaysInParams) {
+    const std::string evil = "';drop table x;--";
+    for (const std::string &query :
+         {"name=" + evil, "name:exact=" + evil, "name:contains=" + evil, "gender=" + evil, "gender=" + evil + "|" + evil,
+          "_id=" + evil, "general-practitioner=" + evil, "general-practitioner:Practitioner=" + evil,
+          "organization.name=" + evil, "_has:Observation:patient:code=" + evil}) {
+        SqlFragment f = sql("Patient", query);
+        EXPECT_EQ(f.where.find("drop"), std::string::npos) << query;
+        std::string rest = f.where;
+        for (const std::string type : {"'Patient'", "'Organization'"}) {
+            for (size_t at; (at = rest.find(type)) != std::string::npos;)
+                rest.erase(at, type.size());
+        }
+        EXPECT_EQ(rest.find('\''), std::string::npos) << query;
+    }
+    SqlFragment f = sql("Patient", "name:exact=" + evil);
+    EXPECT_EQ(f.params[0].text, evil);
+    // Only registry type names are quoted literals.
+    f = sql("Observation", "subject:Patient.name=" + evil);
+    EXPECT_NE(f.where.find("'Patient'"), std::string::npos);
+    EXPECT_EQ(f.where.find("drop"), std::string::npos);
+    // A bad alias is refused.
+    EXPECT_THROW(sql("Patient", "name=x", 1, "r; drop"), fhir::Error);
+    EXPECT_THROW(sql("Patient", "name=x", 1, "R"), fhir::Error);
+}
+
+// Date prefixes against stored ranges, per the R4 definitions.
+TEST(SearchSqlTest, DatePrefixes) {
+    const std::string head = "(EXISTS (SELECT 1 FROM fhir.search_date fs_d1 WHERE fs_d1.rid = r.rid AND fs_d1.param = " +
+                             std::to_string(id_of("Patient", "birthdate")) + " AND ";
+    auto cond = [&](const char *prefix) {
+        SqlFragment f = sql("Patient", std::string("birthdate=") + prefix + "2000-01-01");
+        EXPECT_EQ(f.where.substr(0, head.size()), head);
+        // Strip the value's own parentheses too.
+        return f.where.substr(head.size() + 1, f.where.size() - head.size() - 4);
+    };
+    EXPECT_EQ(cond("eq"), "fs_d1.lo >= $1::timestamptz AND fs_d1.hi <= $2::timestamptz");
+    EXPECT_EQ(cond(""), "fs_d1.lo >= $1::timestamptz AND fs_d1.hi <= $2::timestamptz");
+    EXPECT_EQ(cond("ne"), "NOT (fs_d1.lo >= $1::timestamptz AND fs_d1.hi <= $2::timestamptz)");
+    EXPECT_EQ(cond("gt"), "fs_d1.hi > $1::timestamptz");
+    EXPECT_EQ(cond("lt"), "fs_d1.lo < $1::timestamptz");
+    EXPECT_EQ(cond("ge"), "fs_d1.hi > $2::timestamptz OR (fs_d1.lo >= $1::timestamptz AND fs_d1.hi <= $2::timestamptz)");
+    EXPECT_EQ(cond("le"), "fs_d1.lo < $1::timestamptz OR (fs_d1.lo >= $1::timestamptz AND fs_d1.hi <= $2::timestamptz)");
+    EXPECT_EQ(cond("sa"), "fs_d1.lo >= $1::timestamptz");
+    EXPECT_EQ(cond("eb"), "fs_d1.hi <= $1::timestamptz");
+    EXPECT_EQ(cond("ap"), "fs_d1.lo < $1::timestamptz AND fs_d1.hi > $2::timestamptz");
+
+    const int64_t lo = 946684800LL * 1000000, hi = lo + kDay;
+    SqlFragment f = sql("Patient", "birthdate=gt2000-01-01");
+    EXPECT_EQ(f.params[0].kind, SqlParam::TimestampTz);
+    EXPECT_EQ(f.params[0].micros, hi);
+    f = sql("Patient", "birthdate=2000-01-01");
+    EXPECT_EQ(f.params[0].micros, lo);
+    EXPECT_EQ(f.params[1].micros, hi);
+    // ap widens by 10% of the distance to now (about 2.4 years here).
+    f = sql("Patient", "birthdate=ap2000-01-01");
+    const int64_t widen = (kNow - lo) / 10;
+    EXPECT_EQ(f.params[0].micros, hi + widen);
+    EXPECT_EQ(f.params[1].micros, lo - widen);
+    // ...and by at least a day near now.
+    f = sql("Patient", "birthdate=ap" + fhir::format_instant(kNow));
+    EXPECT_EQ(f.params[1].micros, kNow - kDay);
+}
+
+// OR-ed dates share one EXISTS.
+TEST(SearchSqlTest, DateOr) {
+    SqlFragment f = sql("Patient", "birthdate=lt1960,gt1970");
+    EXPECT_NE(f.where.find("((fs_d1.lo < $1::timestamptz) OR (fs_d1.hi > $2::timestamptz))"), std::string::npos);
+    EXPECT_EQ(f.params.size(), 2u);
+}
+
+// _lastUpdated compares the row's instant directly.
+TEST(SearchSqlTest, LastUpdated) {
+    EXPECT_EQ(sql("Patient", "_lastUpdated=2020").where,
+              "((r.last_updated >= $1::timestamptz AND r.last_updated < $2::timestamptz))");
+    EXPECT_EQ(sql("Patient", "_lastUpdated=gt2020").where, "((r.last_updated >= $1::timestamptz))");
+    EXPECT_EQ(sql("Patient", "_lastUpdated=ge2020").where, "((r.last_updated >= $1::timestamptz))");
+    EXPECT_EQ(sql("Patient", "_lastUpdated=lt2020").where, "((r.last_updated < $1::timestamptz))");
+    EXPECT_EQ(sql("Patient", "_lastUpdated=le2020").where, "((r.last_updated < $1::timestamptz))");
+    SqlFragment gt = sql("Patient", "_lastUpdated=gt2020");
+    SqlFragment ge = sql("Patient", "_lastUpdated=ge2020");
+    SqlFragment le = sql("Patient", "_lastUpdated=le2020");
+    EXPECT_EQ(ge.params[0].micros, 1577836800LL * 1000000);        // start of 2020
+    EXPECT_EQ(gt.params[0].micros, 1609459200LL * 1000000);        // start of 2021
+    EXPECT_EQ(le.params[0].micros, 1609459200LL * 1000000);        // before the end of 2020
+    EXPECT_EQ(sql("Patient", "_lastUpdated=ne2020").where,
+              "((NOT (r.last_updated >= $1::timestamptz AND r.last_updated < $2::timestamptz)))");
+}
+
+// _id matches the id column.
+TEST(SearchSqlTest, Id) {
+    SqlFragment f = sql("Patient", "_id=a,b", 1, "p");
+    EXPECT_EQ(f.where, "(p.id = ANY($1::text[]))");
+    EXPECT_EQ(f.params[0].kind, SqlParam::TextArray);
+    EXPECT_EQ(f.params[0].texts, (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(sql("Patient", "_id:not=a").where, "(NOT (r.id = ANY($1::text[])))");
+}
+
+// References: Type/id, bare ids (plus Type/id for single-target params), URLs, :Type, :identifier.
+TEST(SearchSqlTest, References) {
+    int subject = id_of("Observation", "subject");
+    SqlFragment f = sql("Observation", "subject=Patient/1,2,http://x.org/fhir/Patient/3");
+    EXPECT_EQ(f.where, "(r.tokens && $1::bigint[])");
+    EXPECT_EQ(f.params[0].ints, sorted({token_hash(subject, TokenForm::Reference, "Patient/1"),
+                                        token_hash(subject, TokenForm::ReferenceId, "2"),
+                                        token_hash(subject, TokenForm::Reference, "http://x.org/fhir/Patient/3")}));
+    int org = id_of("Patient", "organization");
+    f = sql("Patient", "organization=7");
+    EXPECT_EQ(f.params[0].ints, sorted({token_hash(org, TokenForm::ReferenceId, "7"),
+                                        token_hash(org, TokenForm::Reference, "Organization/7")}));
+    f = sql("Observation", "subject:Patient=5");
+    EXPECT_EQ(f.params[0].ints, std::vector<int64_t>{token_hash(subject, TokenForm::Reference, "Patient/5")});
+    f = sql("Observation", "subject:identifier=http://h|M1,M2,|M3");
+    EXPECT_EQ(f.params[0].ints, sorted({token_hash(subject, TokenForm::SystemCode, "identifier:http://h|M1"),
+                                        token_hash(subject, TokenForm::Code, "identifier:M2"),
+                                        token_hash(subject, TokenForm::NoSystemCode, "identifier:M3")}));
+}
+
+// Forward chains join through search_reference into the target partition.
+TEST(SearchSqlTest, Chain) {
+    SqlFragment f = sql("Observation", "subject:Patient.name=Eve");
+    std::string expected = "(r.rid IN (SELECT fs_x1.rid FROM fhir.search_reference fs_x1 WHERE fs_x1.param = " +
+                           std::to_string(id_of("Observation", "subject")) +
+                           " AND fs_x1.target_type = 'Patient' AND fs_x1.target_id IN (SELECT fs_t2.id FROM "
+                           "fhir.resource_patient fs_t2 WHERE EXISTS (SELECT 1 FROM fhir.search_string fs_s3 WHERE "
+                           "fs_s3.rid = fs_t2.rid AND fs_s3.param = " +
+                           std::to_string(id_of("Patient", "name")) +
+                           " AND ((fs_s3.norm >= $1::text AND fs_s3.norm < $2::text))))))";
+    EXPECT_EQ(f.where, expected);
+    // Two levels nest.
+    f = sql("Observation", "subject:Patient.organization.name=Acme");
+    EXPECT_NE(f.where.find("fhir.resource_organization fs_t4"), std::string::npos);
+    EXPECT_NE(f.where.find("fs_x3.target_type = 'Organization'"), std::string::npos);
+}
+
+// _has joins the source partition and matches back by target id.
+TEST(SearchSqlTest, Has) {
+    SqlFragment f = sql("Patient", "_has:Observation:patient:code=1234");
+    std::string expected = "(r.id IN (SELECT fs_x1.target_id FROM fhir.search_reference fs_x1 JOIN "
+                           "fhir.resource_observation fs_o2 ON fs_o2.rid = fs_x1.rid WHERE fs_x1.param = " +
+                           std::to_string(id_of("Observation", "patient")) +
+                           " AND fs_x1.target_type = 'Patient' AND fs_o2.tokens && $1::bigint[]))";
+    EXPECT_EQ(f.where, expected);
+    EXPECT_EQ(f.params[0].ints,
+              std::vector<int64_t>{token_hash(id_of("Observation", "code"), TokenForm::Code, "1234")});
+    f = sql("Patient", "_has:Observation:patient:_has:AuditEvent:entity:agent=Practitioner/1");
+    EXPECT_NE(f.where.find("fs_x3.target_type = 'Observation'"), std::string::npos);
+    EXPECT_NE(f.where.find("fhir.resource_auditevent fs_o4"), std::string::npos);
+}
+
+// Numbers: eq/ne on the precision range, gt..le on the value, sa/eb outside the range.
+TEST(SearchSqlTest, Numbers) {
+    auto cond = [](const char *value) {
+        SqlFragment f = sql("RiskAssessment", std::string("probability=") + value);
+        size_t at = f.where.find("fs_n1.param = ");
+        at = f.where.find(" AND ", at) + 5;
+        return std::make_pair(f.where.substr(at + 1, f.where.size() - at - 4), f.params);
+    };
+    auto [eq, eq_params] = cond("100");
+    EXPECT_EQ(eq, "fs_n1.value >= $1::numeric AND fs_n1.value < $2::numeric");
+    EXPECT_EQ(eq_params[0].kind, SqlParam::Numeric);
+    EXPECT_EQ(eq_params[0].text, "99.5");
+    EXPECT_EQ(eq_params[1].text, "100.5");
+    EXPECT_EQ(cond("ne100").first, "NOT (fs_n1.value >= $1::numeric AND fs_n1.value < $2::numeric)");
+    auto [gt, gt_params] = cond("gt100");
+    EXPECT_EQ(gt, "fs_n1.value > $1::numeric");
+    EXPECT_EQ(gt_params[0].text, "100");
+    EXPECT_EQ(cond("le0.5").first, "fs_n1.value <= $1::numeric");
+    auto [sa, sa_params] = cond("sa100");
+    EXPECT_EQ(sa, "fs_n1.value >= $1::numeric");
+    EXPECT_EQ(sa_params[0].text, "100.5");
+    EXPECT_EQ(cond("ap100").first,
+              "(fs_n1.value >= $2::numeric AND fs_n1.value < $3::numeric) OR (fs_n1.value >= $1::numeric - "
+              "abs($1::numeric) * 0.1 AND fs_n1.value <= $1::numeric + abs($1::numeric) * 0.1)");
+}
+
+// Quantities add system/code, or code-or-unit without a system.
+TEST(SearchSqlTest, Quantities) {
+    SqlFragment f = sql("Observation", "value-quantity=gt5.4|http://unitsofmeasure.org|mg");
+    EXPECT_NE(f.where.find("fhir.search_quantity fs_q1"), std::string::npos);
+    EXPECT_NE(f.where.find("(fs_q1.value > $1::numeric) AND fs_q1.system = $2::text AND fs_q1.code = $3::text"),
+              std::string::npos);
+    EXPECT_EQ(f.params[1].text, "http://unitsofmeasure.org");
+    EXPECT_EQ(f.params[2].text, "mg");
+    f = sql("Observation", "value-quantity=5||mg");
+    EXPECT_NE(f.where.find("AND (fs_q1.code = $3::text OR fs_q1.unit = $3::text)"), std::string::npos);
+    f = sql("Observation", "value-quantity=5");
+    EXPECT_EQ(f.where.find("system"), std::string::npos);
+}
+
+// Uri exact match by hash, :below as a prefix range, :above as stored-prefix-of-value.
+TEST(SearchSqlTest, Uris) {
+    int id = id_of("ValueSet", "url");
+    SqlFragment f = sql("ValueSet", "url=http://a.org/vs");
+    EXPECT_EQ(f.where, "(r.tokens && $1::bigint[])");
+    EXPECT_EQ(f.params[0].ints, std::vector<int64_t>{token_hash(id, TokenForm::Uri, "http://a.org/vs")});
+    f = sql("ValueSet", "url:below=http://a.org/");
+    EXPECT_NE(f.where.find("(fs_s1.norm >= $1::text AND fs_s1.norm < $2::text)"), std::string::npos);
+    EXPECT_EQ(f.params[0].text, "http://a.org/");
+    EXPECT_EQ(f.params[1].text, "http://a.org0");
+    f = sql("ValueSet", "url:above=http://a.org/vs/1");
+    EXPECT_NE(f.where.find("fs_s1.norm = left($1::text, length(fs_s1.norm))"), std::string::npos);
+}
+
+// Token composites hash the joined component values under the composite id.
+TEST(SearchSqlTest, Composite) {
+    int id = id_of("Observation", "code-value-concept");
+    SqlFragment f = sql("Observation", "code-value-concept=http://loinc.org|1234$http://sct|99,a$|b");
+    EXPECT_EQ(f.where, "(r.tokens && $1::bigint[])");
+    EXPECT_EQ(f.params[0].ints, sorted({token_hash(id, TokenForm::SystemCode, "http://loinc.org|1234$http://sct|99"),
+                                        token_hash(id, TokenForm::SystemCode, "a$b")}));
+}
+
+// Several clauses AND together with consecutive placeholders.
+TEST(SearchSqlTest, AndClauses) {
+    SqlFragment f = sql("Patient", "name=a&gender=female&birthdate=lt2000", 5);
+    EXPECT_NE(f.where.find(") AND ("), std::string::npos);
+    EXPECT_NE(f.where.find("$5::text"), std::string::npos);
+    EXPECT_NE(f.where.find("$7::bigint[]"), std::string::npos);
+    EXPECT_NE(f.where.find("$8::timestamptz"), std::string::npos);
+    EXPECT_EQ(f.params.size(), 4u);
+}
+
+// The successor bound stays valid UTF-8 and handles 0xFF and empty prefixes.
+TEST(SearchSqlTest, PrefixSuccessor) {
+    EXPECT_EQ(fhir::prefix_successor("abc"), "abd");
+    EXPECT_EQ(fhir::prefix_successor(""), "");
+    EXPECT_EQ(fhir::prefix_successor("a\x7f"), "a\xc2\x80");
+    EXPECT_EQ(fhir::prefix_successor("\xc3\xbf"), "\xc4\x80");         // ÿ -> Ā
+    EXPECT_EQ(fhir::prefix_successor("\xe4\xb8\xbf"), "\xe4\xb9\x80"); // U+4E3F -> U+4E40
+    EXPECT_EQ(fhir::prefix_successor("\xed\x9f\xbf"), "\xee\x80\x80"); // skips surrogates
+    EXPECT_EQ(fhir::prefix_successor("a\xf4\x8f\xbf\xbf"), "b");       // U+10FFFF drops
+    EXPECT_EQ(fhir::prefix_successor("a\xff"), "b");                   // invalid byte
+    EXPECT_EQ(fhir::escape_like("a%b_c\\d"), "a\\%b\\_c\\\\d");
+}
