@@ -31,7 +31,7 @@ struct Skip {
 // Names that shape the result set; collected raw (plus _count/_sort parsing).
 const char *const kResultParams[] = {"_count",   "_sort",    "_include",   "_revinclude", "_summary",
                                      "_elements", "_total",  "_contained", "_containedType", "_format",
-                                     "_pretty",  "_offset"};
+                                     "_pretty",  "_offset",    "_cursor"};
 
 // Whole-query features we do not implement (they are not search parameters).
 const char *const kUnsupportedNames[] = {"_filter", "_query", "_list", "_type", "_text", "_content"};

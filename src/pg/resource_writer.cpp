@@ -376,4 +376,54 @@ uint64_t write_batch(std::vector<PendingWrite> &batch) {
     return written;
 }
 
+uint64_t reindex_type(const std::string &type) {
+    const std::string table = fhir::partition_table(type);
+    const fhir::Extractor &extractor = current_extractor();
+    SPIPlanPtr next = prepare_cached("SELECT rid, content FROM " + table + " WHERE rid > $1 ORDER BY rid LIMIT 500",
+                                     {INT8OID});
+    SPIPlanPtr set_tokens = prepare_cached(
+        "UPDATE " + table + " r SET tokens = $1[u.off + 1 : u.off + u.cnt] "
+        "FROM unnest($2::bigint[], $3::int[], $4::int[]) AS u(rid, off, cnt) WHERE r.rid = u.rid",
+        {INT8ARRAYOID, INT8ARRAYOID, INT4ARRAYOID, INT4ARRAYOID});
+    MemoryContext batch_context = pg_call([] {
+        return AllocSetContextCreate(CurrentMemoryContext, "fhir_search reindex batch", ALLOCSET_DEFAULT_SIZES);
+    });
+    int64_t after = 0;
+    uint64_t total = 0;
+    for (;;) {
+        check_for_interrupts();
+        MemoryContext old = pg_call([batch_context] { return MemoryContextSwitchTo(batch_context); });
+        Datum key[1] = {Int64GetDatum(after)};
+        uint64_t n = spi_execute(next, key, nullptr, false);
+        if (n == 0) {
+            pg_call([old] { MemoryContextSwitchTo(old); });
+            break;
+        }
+        std::vector<int64_t> rids, tokens;
+        std::vector<int32_t> offsets, counts;
+        SideRows side;
+        for (uint64_t row = 0; row < n; row++) {
+            int64_t rid = spi_get_int64(row, 1);
+            fhir::Json resource = jsonb_to_json(DatumGetJsonbP(spi_get_datum(row, 2)));
+            fhir::IndexRows rows = extractor.extract(resource);
+            rids.push_back(rid);
+            offsets.push_back(static_cast<int32_t>(tokens.size()));
+            counts.push_back(static_cast<int32_t>(rows.tokens.size()));
+            tokens.insert(tokens.end(), rows.tokens.begin(), rows.tokens.end());
+            side.add(rid, rows);
+            after = rid;
+        }
+        Datum v[4] = {int8_array(tokens), int8_array(rids), int4_array(offsets), int4_array(counts)};
+        spi_execute(set_tokens, v, nullptr, false);
+        delete_side_rows(rids);
+        insert_side_rows(side);
+        total += n;
+        pg_call([old, batch_context] {
+            MemoryContextSwitchTo(old);
+            MemoryContextReset(batch_context);
+        });
+    }
+    return total;
+}
+
 } // namespace fhir_pg

@@ -56,4 +56,8 @@ struct PendingWrite {
 // statements per type. Requires SPI. Returns the number written.
 uint64_t write_batch(std::vector<PendingWrite> &batch);
 
+// Re-extracts the search values of every resource of a type (after enabling a
+// parameter or adding a custom one). Requires SPI. Returns the number of resources.
+uint64_t reindex_type(const std::string &type);
+
 } // namespace fhir_pg

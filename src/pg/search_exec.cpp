@@ -1,19 +1,28 @@
-// search_exec.cpp: fhir.search() and the binding of search parameters.
+// search_exec.cpp: fhir.search() and fhir.explain(): from a query string to a
+// searchset Bundle.
 //
-// This is the first cut of the search entry point: it evaluates every search
-// parameter the core supports and returns a searchset Bundle with the first
-// page (ordered by storage order). Paging links, _sort, _total, _summary,
-// _elements, _include and the cache belong to the result-shaping and cache work
-// and are not done here yet; their parameters are reported as ignored.
+// Flow: split the raw query (minus our `_cursor`), parse it against the registry
+// (core: search_query), build the WHERE clause with bound values (core:
+// search_sql), add sort keys and the keyset condition of the requested page,
+// run it through SPI, optionally count (_total, _summary=count), and assemble
+// the Bundle in SQL so stored jsonb is copied, not re-parsed.
+//
+// Paging is keyset-based: ORDER BY <sort keys>, rid; a next/previous link
+// carries the boundary row's keys and rid (search_cursor.h). No OFFSET, no
+// session state: any backend can serve any page.
 #include "search_exec.h"
 
 #include "cpp_wrapper.h"
 #include "guc.h"
 #include "pg_json.h"
+#include "query_string.h"
 #include "registry_cache.h"
 #include "resource.h"
+#include "resource_writer.h"
+#include "search_cursor.h"
 #include "search_query.h"
 #include "spi.h"
+#include "values.h"
 
 namespace fhir_pg {
 
@@ -61,76 +70,432 @@ void bind_sql_params(const std::vector<fhir::SqlParam> &params, std::vector<Oid>
 
 namespace {
 
-// An OperationOutcome listing the parameters the search ignored.
+using fhir::Error;
+using fhir::ErrorKind;
+
+enum class TotalMode { None, Estimated, Accurate };
+
+// One sort key as SQL: an expression over alias r that is never NULL, its SQL
+// type (for casting cursor values back) and direction.
+struct SortSql {
+    std::string expr;
+    std::string type;
+    bool descending = false;
+};
+
+// The SQL of a sort key; missing values sort last in either direction.
+SortSql sort_sql(const fhir::SortKey &key) {
+    const fhir::SearchParamDef &p = *key.param;
+    const std::string id = std::to_string(p.id);
+    SortSql s;
+    s.descending = key.descending;
+    const char *agg = key.descending ? "max" : "min";
+    if (p.code == "_id") {
+        s.expr = "r.id";
+        s.type = "text";
+    } else if (p.code == "_lastUpdated") {
+        s.expr = "r.last_updated";
+        s.type = "timestamptz";
+    } else if (p.type == fhir::ParamType::String || p.type == fhir::ParamType::Uri) {
+        s.expr = std::string("coalesce((SELECT ") + agg + "(s.norm) FROM fhir.search_string s WHERE s.rid = r.rid AND s.param = " +
+                 id + "), " + (key.descending ? "''" : "U&'\\+10FFFF'") + ")";
+        s.type = "text";
+    } else if (p.type == fhir::ParamType::Date) {
+        s.expr = std::string("coalesce((SELECT ") + (key.descending ? "max(d.hi)" : "min(d.lo)") +
+                 " FROM fhir.search_date d WHERE d.rid = r.rid AND d.param = " + id + "), " +
+                 (key.descending ? "'-infinity'" : "'infinity'") + "::timestamptz)";
+        s.type = "timestamptz";
+    } else if (p.type == fhir::ParamType::Number || p.type == fhir::ParamType::Quantity) {
+        std::string table = p.type == fhir::ParamType::Number ? "fhir.search_number" : "fhir.search_quantity";
+        s.expr = std::string("coalesce((SELECT ") + agg + "(n.value) FROM " + table +
+                 " n WHERE n.rid = r.rid AND n.param = " + id + "), " +
+                 (key.descending ? "'-Infinity'" : "'Infinity'") + "::numeric)";
+        s.type = "numeric";
+    } else if (p.type == fhir::ParamType::Reference) {
+        s.expr = std::string("coalesce((SELECT ") + agg +
+                 "(x.target_type || '/' || x.target_id) FROM fhir.search_reference x WHERE x.rid = r.rid AND x.param = " +
+                 id + "), " + (key.descending ? "''" : "U&'\\+10FFFF'") + ")";
+        s.type = "text";
+    } else {
+        throw Error(ErrorKind::UnsupportedFeature,
+                    "_sort on " + std::string(fhir::param_type_name(p.type)) + " parameter '" + p.code + "' is not supported");
+    }
+    return s;
+}
+
+// Everything a search run needs, built once per call.
+struct SearchStatement {
+    std::string type;
+    fhir::SearchQuery query;
+    std::string base_query;        // the client's raw query without _cursor (for links)
+    std::optional<fhir::SearchCursor> cursor;
+    std::vector<SortSql> sort;
+    std::string where;             // over alias r, placeholders from $1
+    std::vector<Oid> types;
+    std::vector<Datum> values;
+    std::vector<std::string> shown_values; // bound values as text, for explain
+    size_t where_params = 0;       // how many of `values` the WHERE clause uses
+    int count = 20;
+    TotalMode total = TotalMode::None;
+    bool summary_count = false;
+};
+
+// Raw query minus any _cursor pieces, and the cursor token if present.
+std::string strip_cursor(const std::string &raw, std::string *token) {
+    std::string kept;
+    size_t start = 0;
+    while (start <= raw.size()) {
+        size_t amp = raw.find('&', start);
+        if (amp == std::string::npos)
+            amp = raw.size();
+        std::string piece = raw.substr(start, amp - start);
+        if (piece.rfind("_cursor=", 0) == 0)
+            *token = fhir::percent_decode(piece.substr(8));
+        else if (!piece.empty())
+            kept += (kept.empty() ? "" : "&") + piece;
+        start = amp + 1;
+    }
+    return kept;
+}
+
+// Describes a bound parameter for explain output.
+std::string show_param(const fhir::SqlParam &p) {
+    switch (p.kind) {
+    case fhir::SqlParam::Text:
+    case fhir::SqlParam::Numeric:
+        return p.text;
+    case fhir::SqlParam::TextArray: {
+        fhir::Json a = p.texts;
+        return a.dump();
+    }
+    case fhir::SqlParam::Int8Array:
+    case fhir::SqlParam::Int4Array: {
+        fhir::Json a = p.ints;
+        return a.dump();
+    }
+    case fhir::SqlParam::TimestampTz:
+        return p.micros == fhir::kMinTime ? "-infinity" : p.micros == fhir::kMaxTime ? "infinity" : fhir::format_instant(p.micros);
+    case fhir::SqlParam::Bool:
+        return p.flag ? "true" : "false";
+    }
+    return "";
+}
+
+// Parses the query and prepares the WHERE clause, sort keys and options.
+SearchStatement plan_search(const std::string &type, const std::string &raw_query) {
+    if (!fhir::Registry::is_resource_type(type))
+        throw Error(ErrorKind::UnknownResourceType, "unknown resource type \"" + type + "\"");
+    SearchStatement st;
+    st.type = type;
+    std::string cursor_token;
+    st.base_query = strip_cursor(raw_query, &cursor_token);
+    st.query = fhir::parse_search_query(current_registry(), type, st.base_query, guc_strict_handling);
+    st.count = st.query.count ? std::min(*st.query.count, guc_max_count) : guc_default_count;
+    for (const auto &r : st.query.result_params) {
+        if (r.name == "_total") {
+            if (r.value == "none")
+                st.total = TotalMode::None;
+            else if (r.value == "estimated")
+                st.total = TotalMode::Estimated;
+            else if (r.value == "accurate")
+                st.total = TotalMode::Accurate;
+            else
+                throw Error(ErrorKind::InvalidSearch, "_total must be none, estimated or accurate, not '" + r.value + "'");
+        } else if (r.name == "_summary" && r.value == "count") {
+            st.summary_count = true;
+        }
+    }
+    for (const fhir::SortKey &key : st.query.sort)
+        st.sort.push_back(sort_sql(key));
+    if (!cursor_token.empty())
+        st.cursor = fhir::decode_cursor(cursor_token, st.sort.size());
+    fhir::SqlFragment fragment = fhir::build_where(st.query, "r", 1);
+    st.where = fragment.where;
+    bind_sql_params(fragment.params, &st.types, &st.values);
+    for (const auto &p : fragment.params)
+        st.shown_values.push_back(show_param(p));
+    st.where_params = st.values.size();
+    return st;
+}
+
+// Adds a bound value and returns its placeholder.
+std::string bind_extra(SearchStatement &st, Oid type, Datum value, const std::string &shown) {
+    st.types.push_back(type);
+    st.values.push_back(value);
+    st.shown_values.push_back(shown);
+    return "$" + std::to_string(st.values.size());
+}
+
+// The page query: rid, id, content and sort keys (as text) of up to count+1 rows.
+std::string page_sql(SearchStatement &st) {
+    std::string table = fhir::partition_table(st.type);
+    std::string select = "SELECT r.rid, r.id, r.content";
+    for (size_t i = 0; i < st.sort.size(); i++)
+        select += ", " + st.sort[i].expr + " AS k" + std::to_string(i);
+    std::string inner = select + " FROM " + table + " r WHERE " + st.where;
+    bool backward = st.cursor && st.cursor->backward;
+    // ORDER BY in page direction (reversed for a backward page).
+    std::string order;
+    for (size_t i = 0; i < st.sort.size(); i++)
+        order += "m.k" + std::to_string(i) + ((st.sort[i].descending != backward) ? " DESC" : " ASC") + ", ";
+    order += std::string("m.rid") + (backward ? " DESC" : " ASC");
+    std::string keyset = "true";
+    if (st.cursor) {
+        // (k0 op v0) OR (k0 = v0 AND k1 op v1) OR ... OR (all keys equal AND rid op vrid)
+        std::vector<std::string> key_refs, value_refs;
+        std::vector<bool> desc;
+        for (size_t i = 0; i < st.sort.size(); i++) {
+            key_refs.push_back("m.k" + std::to_string(i));
+            value_refs.push_back(bind_extra(st, TEXTOID, text_datum(st.cursor->keys[i]), st.cursor->keys[i]) +
+                                 "::" + st.sort[i].type);
+            desc.push_back(st.sort[i].descending);
+        }
+        key_refs.push_back("m.rid");
+        value_refs.push_back(bind_extra(st, INT8OID, Int64GetDatum(st.cursor->rid), std::to_string(st.cursor->rid)));
+        desc.push_back(false);
+        keyset.clear();
+        for (size_t i = 0; i < key_refs.size(); i++) {
+            std::string term;
+            for (size_t j = 0; j < i; j++)
+                term += key_refs[j] + " = " + value_refs[j] + " AND ";
+            term += key_refs[i] + ((desc[i] != backward) ? " < " : " > ") + value_refs[i];
+            keyset += (keyset.empty() ? "(" : " OR (") + term + ")";
+        }
+    }
+    std::string limit = bind_extra(st, INT4OID, Int32GetDatum(st.count + 1), std::to_string(st.count + 1));
+    std::string keys_as_text;
+    for (size_t i = 0; i < st.sort.size(); i++)
+        keys_as_text += ", m.k" + std::to_string(i) + "::text";
+    return "SELECT m.rid, m.id, m.content" + keys_as_text + " FROM (" + inner + ") m WHERE " + keyset + " ORDER BY " +
+           order + " LIMIT " + limit;
+}
+
+// Counts matches exactly, or estimates them from the planner.
+std::optional<int64_t> count_matches(const SearchStatement &st, TotalMode mode) {
+    std::string body = "FROM " + fhir::partition_table(st.type) + " r WHERE " + st.where;
+    // Only the WHERE clause's own parameters: the page's extra ones are not referenced.
+    std::vector<Oid> types(st.types.begin(), st.types.begin() + static_cast<long>(st.where_params));
+    std::vector<Datum> values(st.values.begin(), st.values.begin() + static_cast<long>(st.where_params));
+    if (mode == TotalMode::Accurate) {
+        SPIPlanPtr plan = prepare_cached("SELECT count(*) " + body, types);
+        spi_execute(plan, values.data(), nullptr, true, 1);
+        return spi_get_int64(0, 1);
+    }
+    if (mode == TotalMode::Estimated) {
+        SPIPlanPtr plan = prepare_cached("EXPLAIN (FORMAT JSON) SELECT 1 " + body, types);
+        spi_execute(plan, values.data(), nullptr, false, 1); // SPI refuses utility statements when read-only
+        fhir::Json plan_json = fhir::Json::parse(spi_get_text(0, 1), nullptr, false);
+        if (plan_json.is_array() && !plan_json.empty())
+            return plan_json[0]["Plan"].value("Plan Rows", int64_t(0));
+    }
+    return std::nullopt;
+}
+
+
+// One page of matches.
+struct Page {
+    std::vector<int64_t> rids;
+    std::vector<std::string> ids;
+    std::vector<Datum> contents; // jsonb, valid until the next statement frees the result: copied
+    std::vector<std::vector<std::string>> keys;
+    bool more = false;           // a row beyond the page exists in the page direction
+};
+
+// Runs the page query and collects rows in display order.
+Page fetch_page(SearchStatement &st) {
+    std::string sql = page_sql(st);
+    SPIPlanPtr plan = prepare_cached(sql, st.types);
+    uint64_t n = spi_execute(plan, st.values.data(), nullptr, true);
+    Page page;
+    page.more = n > static_cast<uint64_t>(st.count);
+    uint64_t rows = std::min<uint64_t>(n, static_cast<uint64_t>(st.count));
+    for (uint64_t r = 0; r < rows; r++) {
+        page.rids.push_back(spi_get_int64(r, 1));
+        page.ids.push_back(spi_get_text(r, 2));
+        Datum content = spi_get_datum(r, 3);
+        page.contents.push_back(pg_call([content] { return PointerGetDatum(DatumGetJsonbPCopy(content)); }));
+        std::vector<std::string> keys;
+        for (size_t k = 0; k < st.sort.size(); k++)
+            keys.push_back(spi_get_text(r, static_cast<int>(4 + k)));
+        page.keys.push_back(std::move(keys));
+    }
+    if (st.cursor && st.cursor->backward) {
+        std::reverse(page.rids.begin(), page.rids.end());
+        std::reverse(page.ids.begin(), page.ids.end());
+        std::reverse(page.contents.begin(), page.contents.end());
+        std::reverse(page.keys.begin(), page.keys.end());
+    }
+    return page;
+}
+
+// An OperationOutcome entry resource listing ignored parameters, or null.
 fhir::Json ignored_outcome(const fhir::SearchQuery &query) {
+    static const char *const kHandled[] = {"_count", "_sort", "_total", "_cursor"};
     fhir::Json issues = fhir::Json::array();
     for (const auto &ignored : query.ignored)
         issues.push_back({{"severity", "warning"},
                           {"code", "not-supported"},
                           {"diagnostics", "parameter \"" + ignored.name + "\" ignored: " + ignored.reason}});
-    for (const auto &result : query.result_params)
-        if (result.name != "_count")
+    for (const auto &result : query.result_params) {
+        bool handled = result.name == "_summary" && result.value == "count";
+        for (const char *h : kHandled)
+            handled = handled || result.name == h;
+        if (!handled)
             issues.push_back({{"severity", "warning"},
                               {"code", "not-supported"},
                               {"diagnostics", "result parameter \"" + result.name + "\" is not supported yet; ignored"}});
+    }
     if (issues.empty())
         return nullptr;
     return {{"resourceType", "OperationOutcome"}, {"issue", issues}};
 }
 
+// A link URL for this search with an optional cursor.
+std::string link_url(const SearchStatement &st, const std::string &cursor) {
+    std::string query = st.base_query;
+    if (!cursor.empty())
+        query += (query.empty() ? "" : "&") + std::string("_cursor=") + cursor;
+    return base_url_prefix() + st.type + (query.empty() ? "" : "?" + query);
+}
+
+// Runs a search and returns the Bundle (jsonb, in the caller's memory context).
+Datum run_search(const std::string &type, const std::string &raw_query) {
+    spi_connect();
+    SearchStatement st = plan_search(type, raw_query);
+    std::optional<int64_t> total;
+    Page page;
+    if (st.summary_count) {
+        total = count_matches(st, TotalMode::Accurate);
+    } else {
+        page = fetch_page(st);
+        bool first_page = !st.cursor;
+        if (st.total != TotalMode::None)
+            total = count_matches(st, st.total);
+        else if (first_page && !page.more)
+            total = static_cast<int64_t>(page.rids.size()); // known for free
+    }
+
+    // Links: self, and next/previous from the boundary rows of this page.
+    fhir::Json links = fhir::Json::array();
+    std::string self_cursor;
+    if (st.cursor)
+        self_cursor = fhir::encode_cursor(*st.cursor);
+    links.push_back({{"relation", "self"}, {"url", link_url(st, self_cursor)}});
+    bool backward = st.cursor && st.cursor->backward;
+    bool has_next = !page.rids.empty() && (backward ? true : page.more);
+    bool has_prev = !page.rids.empty() && (backward ? page.more : st.cursor.has_value());
+    if (has_next) {
+        fhir::SearchCursor c{false, page.rids.back(), page.keys.back()};
+        links.push_back({{"relation", "next"}, {"url", link_url(st, fhir::encode_cursor(c))}});
+    }
+    if (has_prev) {
+        fhir::SearchCursor c{true, page.rids.front(), page.keys.front()};
+        links.push_back({{"relation", "previous"}, {"url", link_url(st, fhir::encode_cursor(c))}});
+    }
+
+    std::vector<std::string> types, ids, modes;
+    std::vector<Datum> contents = page.contents;
+    for (const std::string &id : page.ids) {
+        types.push_back(type);
+        ids.push_back(id);
+        modes.push_back("match");
+    }
+    fhir::Json outcome = ignored_outcome(st.query);
+    if (!outcome.is_null()) {
+        types.push_back("");
+        ids.push_back("");
+        modes.push_back("outcome");
+        contents.push_back(json_to_jsonb(outcome));
+    }
+    Datum contents_array = pg_call([&contents] {
+        ArrayType *a = construct_array(contents.data(), static_cast<int>(contents.size()), JSONBOID, -1, false, TYPALIGN_INT);
+        return PointerGetDatum(a);
+    });
+    SPIPlanPtr bundle_plan = prepare_cached(
+        "SELECT jsonb_build_object('resourceType', 'Bundle', 'id', $1::text, "
+        "  'meta', jsonb_build_object('lastUpdated', $2::text), 'type', 'searchset', 'total', $3::bigint, "
+        "  'link', $4::jsonb, "
+        "  'entry', coalesce((SELECT jsonb_agg(CASE WHEN e.m = 'outcome' THEN "
+        "      jsonb_build_object('resource', e.c, 'search', jsonb_build_object('mode', e.m)) ELSE "
+        "      jsonb_build_object('fullUrl', $5::text || e.t || '/' || e.i, 'resource', e.c, "
+        "                         'search', jsonb_build_object('mode', e.m)) END ORDER BY e.n) "
+        "    FROM unnest($6::text[], $7::text[], $8::jsonb[], $9::text[]) WITH ORDINALITY AS e(t, i, c, m, n)), "
+        "    '[]'::jsonb)) - CASE WHEN $3 IS NULL THEN 'total' ELSE '' END "
+        "  - CASE WHEN $10 THEN 'entry' ELSE '' END",
+        {TEXTOID, TEXTOID, INT8OID, JSONBOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, JSONBARRAYOID, TEXTARRAYOID, BOOLOID});
+    Datum v[10] = {text_datum(new_resource_id()),
+                   text_datum(fhir::format_instant(now_unix_micros())),
+                   Int64GetDatum(total.value_or(0)),
+                   json_to_jsonb(links),
+                   text_datum(base_url_prefix()),
+                   text_array(types),
+                   text_array(ids),
+                   contents_array,
+                   text_array(modes),
+                   BoolGetDatum(st.summary_count && outcome.is_null())};
+    char nulls[10] = {' ', ' ', total ? ' ' : 'n', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+    spi_execute(bundle_plan, v, nulls, true, 1);
+    Datum bundle = spi_get_datum(0, 1);
+    Datum result = pg_call([bundle] { return SPI_datumTransfer(bundle, false, -1); });
+    spi_finish();
+    return result;
+}
+
+// The explain document of a search: SQL, parameters, plan, indexes used.
+Datum run_explain(const std::string &type, const std::string &raw_query) {
+    spi_connect();
+    SearchStatement st = plan_search(type, raw_query);
+    std::string sql = page_sql(st);
+    SPIPlanPtr plan = prepare_cached("EXPLAIN (FORMAT JSON, ANALYZE, BUFFERS) " + sql, st.types);
+    spi_execute(plan, st.values.data(), nullptr, false);
+    fhir::Json plan_json = fhir::Json::parse(spi_get_text(0, 1), nullptr, false);
+    std::vector<std::string> indexes;
+    std::function<void(const fhir::Json &)> walk = [&](const fhir::Json &node) {
+        if (node.is_object()) {
+            if (node.contains("Index Name") && node["Index Name"].is_string())
+                indexes.push_back(node["Index Name"].get<std::string>());
+            for (auto it = node.begin(); it != node.end(); ++it)
+                walk(*it);
+        } else if (node.is_array()) {
+            for (const auto &child : node)
+                walk(child);
+        }
+    };
+    walk(plan_json);
+    std::sort(indexes.begin(), indexes.end());
+    indexes.erase(std::unique(indexes.begin(), indexes.end()), indexes.end());
+    fhir::Json doc = {{"resourceType", type},
+                      {"query", raw_query},
+                      {"sql", sql},
+                      {"parameters", st.shown_values},
+                      {"indexes", indexes},
+                      {"cache", "not used (no result cache yet)"},
+                      {"plan", plan_json}};
+    Datum result = json_to_jsonb(doc);
+    result = pg_call([result] { return SPI_datumTransfer(result, false, -1); });
+    spi_finish();
+    return result;
+}
+
 } // namespace
 } // namespace fhir_pg
 
+// Reads an optional text argument.
+static std::string optional_text_arg(FunctionCallInfo fcinfo, int n) {
+    if (PG_ARGISNULL(n))
+        return std::string();
+    text *t = PG_GETARG_TEXT_PP(n);
+    return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
+
 FHIR_FUNCTION(fhir_search) {
-    using namespace fhir_pg;
     if (PG_ARGISNULL(0))
         throw fhir::Error(fhir::ErrorKind::UnsupportedFeature, "system-level search (type NULL) is not supported yet");
-    text *type_arg = PG_GETARG_TEXT_PP(0);
-    std::string type(VARDATA_ANY(type_arg), VARSIZE_ANY_EXHDR(type_arg));
-    std::string query_text;
-    if (!PG_ARGISNULL(1)) {
-        text *q = PG_GETARG_TEXT_PP(1);
-        query_text.assign(VARDATA_ANY(q), VARSIZE_ANY_EXHDR(q));
-    }
-    if (!fhir::Registry::is_resource_type(type))
-        throw fhir::Error(fhir::ErrorKind::UnknownResourceType, "unknown resource type \"" + type + "\"");
+    return fhir_pg::run_search(optional_text_arg(fcinfo, 0), optional_text_arg(fcinfo, 1));
+}
 
-    spi_connect();
-    const fhir::Registry &registry = current_registry();
-    fhir::SearchQuery query = fhir::parse_search_query(registry, type, query_text, guc_strict_handling);
-    int count = query.count ? *query.count : guc_default_count;
-    if (count > guc_max_count)
-        count = guc_max_count;
-    fhir::SqlFragment where = fhir::build_where(query, "r", 4);
-
-    std::string sql =
-        "SELECT jsonb_build_object('resourceType', 'Bundle', 'type', 'searchset', "
-        "  'link', jsonb_build_array(jsonb_build_object('relation', 'self', 'url', $2)), "
-        "  'entry', coalesce(jsonb_agg(jsonb_build_object('fullUrl', $1 || m.rtype || '/' || m.id, "
-        "    'resource', m.content, 'search', jsonb_build_object('mode', 'match')) ORDER BY m.rid), '[]'::jsonb)) "
-        "FROM (SELECT r.rid, r.rtype, r.id, r.content FROM " + fhir::partition_table(type) + " r WHERE " + where.where +
-        " ORDER BY r.rid LIMIT $3) m";
-    std::vector<Oid> types = {TEXTOID, TEXTOID, INT4OID};
-    std::vector<Datum> values = {text_datum(base_url_prefix()), text_datum(base_url_prefix() + type + "?" + query_text),
-                                 Int32GetDatum(count)};
-    bind_sql_params(where.params, &types, &values);
-    SPIPlanPtr plan = prepare_cached(sql, types);
-    spi_execute(plan, values.data(), nullptr, true, 1);
-    Datum bundle_datum = spi_get_datum(0, 1);
-    fhir::Json outcome = ignored_outcome(query);
-    Datum result;
-    if (outcome.is_null()) {
-        result = pg_call([bundle_datum] { return SPI_datumTransfer(bundle_datum, false, -1); });
-    } else {
-        // Rare path: append the OperationOutcome entry (search.mode = outcome).
-        fhir::Json bundle = jsonb_to_json(DatumGetJsonbP(bundle_datum));
-        bundle["entry"].push_back({{"resource", outcome}, {"search", {{"mode", "outcome"}}}});
-        std::string text = bundle.dump();
-        const char *cstr = text.c_str();
-        result = pg_call([cstr] {
-            return SPI_datumTransfer(DirectFunctionCall1(jsonb_in, CStringGetDatum(cstr)), false, -1);
-        });
-    }
-    spi_finish();
-    return result;
+FHIR_FUNCTION(fhir_explain) {
+    if (PG_ARGISNULL(0))
+        throw fhir::Error(fhir::ErrorKind::UnsupportedFeature, "system-level search (type NULL) is not supported yet");
+    return fhir_pg::run_explain(optional_text_arg(fcinfo, 0), optional_text_arg(fcinfo, 1));
 }

@@ -190,5 +190,65 @@ $$;
 -- Search
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION fhir.search(resource_type text, query text, cache_control text DEFAULT NULL) RETURNS jsonb
-    AS 'MODULE_PATHNAME', 'fhir_search' LANGUAGE C STABLE;
-COMMENT ON FUNCTION fhir.search(text, text, text) IS 'FHIR search: query is the URL query string as sent (percent-encoded); returns a searchset Bundle (first page; paging, _sort, _include and the cache are still to come)';
+    AS 'MODULE_PATHNAME', 'fhir_search' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION fhir.search(text, text, text) IS 'FHIR search: query is the URL query string as sent (percent-encoded); returns a searchset Bundle with one page of matches and self/next/previous links whose query strings return the other pages (_count, _sort, _total, _summary=count; _include, _elements and the cache are still to come)';
+
+-- ---------------------------------------------------------------------------
+-- Registry, index builders, re-index
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION fhir._search_params(OUT id integer, OUT resource_type text, OUT code text, OUT type text,
+                                    OUT expression text, OUT targets text[], OUT enabled boolean,
+                                    OUT builtin boolean, OUT index_names text[])
+    RETURNS SETOF record AS 'MODULE_PATHNAME', 'fhir_search_params' LANGUAGE C STABLE;
+
+CREATE VIEW fhir.search_parameters AS
+SELECT p.id, p.resource_type, p.code, p.type, p.expression, p.targets, p.enabled, p.builtin, p.index_names,
+       cardinality(p.index_names) > 0 AND NOT EXISTS (
+           SELECT 1 FROM unnest(p.index_names) n
+            WHERE to_regclass(format('fhir.%I', n)) IS NULL) AS indexed
+  FROM fhir._search_params() p;
+COMMENT ON VIEW fhir.search_parameters IS 'every search parameter per resource type (R4 built-ins and custom ones) with its FHIRPath expression, whether it is enabled, and whether the indexes that serve it exist';
+
+CREATE VIEW fhir.search_indexes AS
+SELECT p.resource_type, p.code, n AS index_name, c.oid IS NOT NULL AS present,
+       pg_relation_size(c.oid) AS size_bytes, s.idx_scan AS scans
+  FROM fhir._search_params() p
+ CROSS JOIN LATERAL unnest(p.index_names) n
+  LEFT JOIN pg_class c ON c.oid = to_regclass(format('fhir.%I', n))
+  LEFT JOIN pg_stat_user_indexes s ON s.indexrelid = c.oid
+ WHERE p.enabled;
+COMMENT ON VIEW fhir.search_indexes IS 'the indexes each enabled search parameter needs, whether they exist, their size and how often they were used';
+
+CREATE FUNCTION fhir.create_index(resource_type text, code text DEFAULT NULL) RETURNS SETOF text
+    AS 'MODULE_PATHNAME', 'fhir_create_index' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION fhir.create_index(text, text) IS 'creates the indexes a search parameter needs (all enabled parameters of the type when code is NULL); returns their names. For CREATE INDEX CONCURRENTLY use fhir.index_ddl() with psql \gexec';
+
+CREATE FUNCTION fhir.index_ddl(resource_type text, code text DEFAULT NULL, concurrently boolean DEFAULT true) RETURNS SETOF text
+    AS 'MODULE_PATHNAME', 'fhir_index_ddl' LANGUAGE C STABLE;
+COMMENT ON FUNCTION fhir.index_ddl(text, text, boolean) IS 'the CREATE INDEX [CONCURRENTLY] statements for a search parameter (or a whole type), to run outside a transaction, e.g. SELECT fhir.index_ddl(''Observation'', ''date'') \gexec';
+
+CREATE FUNCTION fhir.drop_index(resource_type text, code text) RETURNS SETOF text
+    AS 'MODULE_PATHNAME', 'fhir_drop_index' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION fhir.drop_index(text, text) IS 'drops the indexes only this search parameter uses (shared ones such as the type''s token GIN index stay); searches stay correct, only slower';
+
+CREATE FUNCTION fhir.create_default_indexes() RETURNS SETOF text
+    AS 'MODULE_PATHNAME', 'fhir_create_default_indexes' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION fhir.create_default_indexes() IS 'creates the default indexes for the most used string and date parameters (run at CREATE EXTENSION)';
+
+CREATE FUNCTION fhir.set_search_param_enabled(resource_type text, code text, enabled boolean) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'fhir_set_search_param_enabled' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION fhir.set_search_param_enabled(text, text, boolean) IS 'enables or disables a search parameter; disabled ones cost nothing at write time and cannot be searched. Returns true when fhir.reindex() is needed before the parameter finds existing resources';
+
+CREATE FUNCTION fhir.add_search_param(search_parameter jsonb) RETURNS SETOF text
+    AS 'MODULE_PATHNAME', 'fhir_add_search_param' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION fhir.add_search_param(jsonb) IS 'adds or replaces a custom SearchParameter (code, type, base, expression); searchable for existing resources after fhir.reindex(type)';
+
+CREATE FUNCTION fhir.reindex(resource_type text DEFAULT NULL) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'fhir_reindex' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION fhir.reindex(text) IS 're-extracts the search values of every stored resource of a type (all types when NULL); returns the number of resources';
+
+CREATE FUNCTION fhir.explain(resource_type text, query text) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'fhir_explain' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION fhir.explain(text, text) IS 'how a search runs: the generated SQL, its bound parameters, the PostgreSQL plan (EXPLAIN, FORMAT JSON) and the indexes it uses';
+
+SELECT count(*) FROM fhir.create_default_indexes();

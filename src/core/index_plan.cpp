@@ -1,0 +1,97 @@
+// index_plan.cpp: index names and DDL per search parameter (see index_plan.h).
+#include "index_plan.h"
+
+#include "resource.h"
+
+namespace fhir {
+
+std::string IndexSpec::create_sql(bool concurrently) const {
+    return std::string("CREATE INDEX ") + (concurrently ? "CONCURRENTLY " : "") + "IF NOT EXISTS " + name + " ON " +
+           table + " " + definition;
+}
+
+std::string IndexSpec::drop_sql(bool concurrently) const {
+    return std::string("DROP INDEX ") + (concurrently ? "CONCURRENTLY " : "") + "IF EXISTS fhir." + name;
+}
+
+// A partial index on one side table for one parameter.
+static IndexSpec side_index(const std::string &table, int param_id, const std::string &suffix,
+                            const std::string &columns) {
+    IndexSpec spec;
+    spec.name = table + "_p" + std::to_string(param_id) + suffix + "_idx";
+    spec.table = "fhir." + table;
+    spec.definition = "(" + columns + ") WHERE param = " + std::to_string(param_id);
+    return spec;
+}
+
+std::vector<IndexSpec> index_specs(const SearchParamDef &param) {
+    std::vector<IndexSpec> specs;
+    const std::string partition = partition_name(param.resource_type);
+    if (param.code == "_id") {
+        IndexSpec pk;
+        pk.name = partition + "_pkey";
+        pk.table = "fhir." + partition;
+        pk.definition = "(rtype, id)";
+        pk.shared = pk.permanent = true;
+        specs.push_back(pk);
+        return specs;
+    }
+    if (param.code == "_lastUpdated") {
+        IndexSpec lu;
+        lu.name = partition + "_last_updated_idx";
+        lu.table = "fhir." + partition;
+        lu.definition = "(last_updated)";
+        lu.shared = true;
+        specs.push_back(lu);
+        return specs;
+    }
+    auto tokens_index = [&] {
+        IndexSpec gin;
+        gin.name = partition + "_tokens_idx";
+        gin.table = "fhir." + partition;
+        gin.definition = "USING gin (tokens)";
+        gin.shared = true;
+        return gin;
+    };
+    switch (param.type) {
+    case ParamType::String:
+        specs.push_back(side_index("search_string", param.id, "", "norm"));
+        break;
+    case ParamType::Uri:
+        specs.push_back(tokens_index());
+        specs.push_back(side_index("search_string", param.id, "", "norm"));
+        break;
+    case ParamType::Date:
+        specs.push_back(side_index("search_date", param.id, "_lo", "lo, hi"));
+        specs.push_back(side_index("search_date", param.id, "_hi", "hi"));
+        break;
+    case ParamType::Number:
+        specs.push_back(side_index("search_number", param.id, "", "value"));
+        break;
+    case ParamType::Quantity:
+        specs.push_back(side_index("search_quantity", param.id, "", "value"));
+        break;
+    case ParamType::Token:
+    case ParamType::Reference:
+    case ParamType::Composite:
+        specs.push_back(tokens_index());
+        break;
+    case ParamType::Special:
+        break;
+    }
+    return specs;
+}
+
+const std::vector<std::string> &default_indexed_params() {
+    // The searches every FHIR client makes; token/reference parameters are
+    // always served by the per-type GIN index and need no entry here.
+    static const std::vector<std::string> params = {
+        "Patient/name",          "Patient/family",        "Patient/given",       "Patient/birthdate",
+        "Practitioner/name",     "Organization/name",     "Observation/date",    "Observation/value-quantity",
+        "Encounter/date",        "Condition/onset-date",  "Condition/recorded-date",
+        "MedicationRequest/authoredon", "Procedure/date", "DiagnosticReport/date", "Immunization/date",
+    };
+    return params;
+}
+
+} // namespace fhir
