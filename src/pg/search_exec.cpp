@@ -24,6 +24,8 @@
 #include "spi.h"
 #include "values.h"
 
+#include <set>
+
 namespace fhir_pg {
 
 void bind_sql_params(const std::vector<fhir::SqlParam> &params, std::vector<Oid> *types, std::vector<Datum> *values) {
@@ -330,7 +332,9 @@ Page fetch_page(SearchStatement &st) {
 
 // An OperationOutcome entry resource listing ignored parameters, or null.
 fhir::Json ignored_outcome(const fhir::SearchQuery &query) {
-    static const char *const kHandled[] = {"_count", "_sort", "_total", "_cursor"};
+    static const char *const kHandled[] = {"_count", "_sort", "_total", "_cursor", "_include", "_revinclude",
+                                           "_include:iterate", "_revinclude:iterate", "_include:recurse",
+                                           "_revinclude:recurse"};
     fhir::Json issues = fhir::Json::array();
     for (const auto &ignored : query.ignored)
         issues.push_back({{"severity", "warning"},
@@ -356,6 +360,164 @@ std::string link_url(const SearchStatement &st, const std::string &cursor) {
     if (!cursor.empty())
         query += (query.empty() ? "" : "&") + std::string("_cursor=") + cursor;
     return base_url_prefix() + st.type + (query.empty() ? "" : "?" + query);
+}
+
+// One _include/_revinclude directive after validation.
+struct IncludeSpec {
+    bool reverse = false;
+    bool iterate = false;
+    std::string source_type;                       // the resource type holding the reference
+    std::vector<const fhir::SearchParamDef *> params; // reference parameters of source_type
+    std::string target_type;                       // optional :Target ("" = every target of the parameter)
+};
+
+// Parses "Source:param[:Target]" (or "*" / "Source:*") of _include/_revinclude.
+IncludeSpec parse_include(const std::string &name, const std::string &value, const std::string &searched_type) {
+    const fhir::Registry &registry = current_registry();
+    IncludeSpec spec;
+    spec.reverse = name.rfind("_revinclude", 0) == 0;
+    spec.iterate = name.find(":iterate") != std::string::npos || name.find(":recurse") != std::string::npos;
+    std::vector<std::string> parts;
+    size_t start = 0;
+    while (true) {
+        size_t colon = value.find(':', start);
+        parts.push_back(value.substr(start, colon == std::string::npos ? std::string::npos : colon - start));
+        if (colon == std::string::npos)
+            break;
+        start = colon + 1;
+    }
+    if (parts.size() == 1 && parts[0] == "*") {
+        parts = {spec.reverse ? "" : searched_type, "*"};
+        if (spec.reverse)
+            throw Error(ErrorKind::InvalidSearch, "_revinclude=* needs a source type, e.g. Observation:*");
+    }
+    if (parts.size() < 2 || parts.size() > 3 || !fhir::Registry::is_resource_type(parts[0]))
+        throw Error(ErrorKind::InvalidSearch, "invalid " + name + " value '" + value + "': expected SourceType:parameter[:TargetType]");
+    spec.source_type = parts[0];
+    if (parts.size() == 3) {
+        if (!fhir::Registry::is_resource_type(parts[2]))
+            throw Error(ErrorKind::InvalidSearch, "unknown target type '" + parts[2] + "' in " + name);
+        spec.target_type = parts[2];
+    }
+    if (parts[1] == "*") {
+        for (const fhir::SearchParamDef *p : registry.for_type(spec.source_type))
+            if (p->enabled && p->type == fhir::ParamType::Reference)
+                spec.params.push_back(p);
+    } else {
+        const fhir::SearchParamDef *p = registry.find(spec.source_type, parts[1]);
+        if (!p || !p->enabled || p->type != fhir::ParamType::Reference)
+            throw Error(ErrorKind::InvalidSearch,
+                        "'" + parts[1] + "' is not a reference search parameter of " + spec.source_type + " (in " + name + ")");
+        spec.params.push_back(p);
+    }
+    if (!spec.reverse && !spec.iterate && spec.source_type != searched_type)
+        throw Error(ErrorKind::InvalidSearch,
+                    name + "=" + value + " does not start from the searched type " + searched_type + " (use :iterate)");
+    return spec;
+}
+
+// A resource added to the page by _include/_revinclude.
+struct Included {
+    int64_t rid;
+    std::string type, id;
+    Datum content;
+};
+
+// Resources of this page referenced by (or referencing) `from`, per one directive.
+void include_step(const IncludeSpec &spec, const std::vector<Included> &from, std::vector<Included> *out) {
+    for (const fhir::SearchParamDef *param : spec.params) {
+        if (spec.reverse) {
+            // Sources whose reference param points at one of `from` (of the param's targets).
+            std::vector<std::string> ids;
+            std::string target_type;
+            for (const Included &f : from) {
+                if (!spec.target_type.empty() && f.type != spec.target_type)
+                    continue;
+                target_type = f.type;
+                ids.push_back(f.id);
+            }
+            if (ids.empty())
+                continue;
+            // One statement per target type present in `from`.
+            std::map<std::string, std::vector<std::string>> by_type;
+            for (const Included &f : from)
+                if (spec.target_type.empty() || f.type == spec.target_type)
+                    by_type[f.type].push_back(f.id);
+            for (const auto &[type, type_ids] : by_type) {
+                SPIPlanPtr plan = prepare_cached(
+                    "SELECT DISTINCT s.rid, s.id, s.content FROM fhir.search_reference x JOIN " +
+                        fhir::partition_table(spec.source_type) + " s ON s.rid = x.rid "
+                        "WHERE x.param = " + std::to_string(param->id) + " AND x.target_type = $1 AND x.target_id = ANY($2) "
+                        "ORDER BY s.rid LIMIT 1000",
+                    {TEXTOID, TEXTARRAYOID});
+                Datum v[2] = {text_datum(type), text_array(type_ids)};
+                uint64_t n = spi_execute(plan, v, nullptr, true);
+                for (uint64_t r = 0; r < n; r++) {
+                    Datum c = spi_get_datum(r, 3);
+                    out->push_back({spi_get_int64(r, 1), spec.source_type, spi_get_text(r, 2),
+                                    pg_call([c] { return PointerGetDatum(DatumGetJsonbPCopy(c)); })});
+                }
+            }
+        } else {
+            std::vector<int64_t> rids;
+            for (const Included &f : from)
+                if (f.type == spec.source_type)
+                    rids.push_back(f.rid);
+            if (rids.empty())
+                continue;
+            std::vector<std::string> targets = spec.target_type.empty() ? param->targets
+                                                                         : std::vector<std::string>{spec.target_type};
+            for (const std::string &target : targets) {
+                if (!fhir::Registry::is_resource_type(target))
+                    continue;
+                SPIPlanPtr plan = prepare_cached(
+                    "SELECT DISTINCT t.rid, t.id, t.content FROM fhir.search_reference x JOIN " +
+                        fhir::partition_table(target) + " t ON t.rtype = $2 AND t.id = x.target_id "
+                        "WHERE x.rid = ANY($1) AND x.param = " + std::to_string(param->id) + " AND x.target_type = $2 "
+                        "ORDER BY t.rid LIMIT 1000",
+                    {INT8ARRAYOID, TEXTOID});
+                Datum v[2] = {int8_array(rids), text_datum(target)};
+                uint64_t n = spi_execute(plan, v, nullptr, true);
+                for (uint64_t r = 0; r < n; r++) {
+                    Datum c = spi_get_datum(r, 3);
+                    out->push_back({spi_get_int64(r, 1), target, spi_get_text(r, 2),
+                                    pg_call([c] { return PointerGetDatum(DatumGetJsonbPCopy(c)); })});
+                }
+            }
+        }
+    }
+}
+
+// Applies every _include/_revinclude of the query to a page: each included
+// resource once, none that is already a match; :iterate repeats on what was
+// included, at most 3 rounds (cycle-safe through the seen set).
+std::vector<Included> collect_includes(const SearchStatement &st, const Page &page) {
+    std::vector<IncludeSpec> specs;
+    for (const auto &r : st.query.result_params)
+        if (r.name.rfind("_include", 0) == 0 || r.name.rfind("_revinclude", 0) == 0)
+            specs.push_back(parse_include(r.name, r.value, st.type));
+    std::vector<Included> result;
+    if (specs.empty() || page.rids.empty())
+        return result;
+    std::set<std::string> seen;
+    std::vector<Included> frontier;
+    for (size_t i = 0; i < page.rids.size(); i++) {
+        frontier.push_back({page.rids[i], st.type, page.ids[i], page.contents[i]});
+        seen.insert(st.type + "/" + page.ids[i]);
+    }
+    for (int round = 0; round < 3 && !frontier.empty(); round++) {
+        std::vector<Included> found;
+        for (const IncludeSpec &spec : specs)
+            if (round == 0 || spec.iterate)
+                include_step(spec, frontier, &found);
+        std::vector<Included> next;
+        for (Included &inc : found)
+            if (seen.insert(inc.type + "/" + inc.id).second)
+                next.push_back(inc);
+        result.insert(result.end(), next.begin(), next.end());
+        frontier = std::move(next);
+    }
+    return result;
 }
 
 // Runs a search and returns the Bundle (jsonb, in the caller's memory context).
@@ -399,6 +561,12 @@ Datum run_search(const std::string &type, const std::string &raw_query) {
         types.push_back(type);
         ids.push_back(id);
         modes.push_back("match");
+    }
+    for (const Included &inc : collect_includes(st, page)) {
+        types.push_back(inc.type);
+        ids.push_back(inc.id);
+        modes.push_back("include");
+        contents.push_back(inc.content);
     }
     fhir::Json outcome = ignored_outcome(st.query);
     if (!outcome.is_null()) {

@@ -1,0 +1,27 @@
+-- _include and _revinclude (with :iterate), included resources once per page
+SELECT count(fhir.delete(rtype, id)) >= 0 AS cleared FROM fhir.resource WHERE rtype IN ('Patient', 'Observation', 'Organization', 'Encounter');
+SELECT fhir.load(E'{"resourceType":"Organization","id":"org1","name":"Clinic"}\n'
+                 '{"resourceType":"Patient","id":"ip1","managingOrganization":{"reference":"Organization/org1"}}\n'
+                 '{"resourceType":"Patient","id":"ip2"}\n'
+                 '{"resourceType":"Encounter","id":"ie1","status":"finished","class":{"code":"AMB"},"subject":{"reference":"Patient/ip1"}}\n'
+                 '{"resourceType":"Observation","id":"io1","status":"final","code":{"text":"a"},"subject":{"reference":"Patient/ip1"},"encounter":{"reference":"Encounter/ie1"}}\n'
+                 '{"resourceType":"Observation","id":"io2","status":"final","code":{"text":"b"},"subject":{"reference":"Patient/ip1"}}\n'
+                 '{"resourceType":"Observation","id":"io3","status":"final","code":{"text":"c"},"subject":{"reference":"Patient/ip2"}}\n') AS loaded;
+CREATE FUNCTION pg_temp.entries(b jsonb) RETURNS text LANGUAGE sql AS
+  $$ SELECT string_agg((e->'search'->>'mode') || ':' || (e->'resource'->>'resourceType') || '/' || (e->'resource'->>'id'), ' ' ORDER BY n)
+       FROM jsonb_array_elements(b->'entry') WITH ORDINALITY AS x(e, n) $$;
+-- forward include: each patient once although two observations point at ip1
+SELECT pg_temp.entries(fhir.search('Observation', '_include=Observation:subject'));
+-- with a target type, and a parameter with several targets
+SELECT pg_temp.entries(fhir.search('Observation', '_id=io1&_include=Observation:subject:Patient&_include=Observation:encounter'));
+-- reverse include
+SELECT pg_temp.entries(fhir.search('Patient', '_id=ip1&_revinclude=Observation:subject'));
+-- :iterate follows the included patients to their organization
+SELECT pg_temp.entries(fhir.search('Observation', '_id=io2&_include=Observation:subject&_include:iterate=Patient:organization'));
+-- wildcard: every reference parameter
+SELECT pg_temp.entries(fhir.search('Observation', '_id=io1&_include=*'));
+-- errors
+\set VERBOSITY terse
+SELECT fhir.search('Observation', '_include=Observation:code');
+SELECT fhir.search('Observation', '_include=Patient:organization');
+SELECT fhir.search('Observation', '_include=nonsense');
