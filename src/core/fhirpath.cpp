@@ -21,7 +21,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
+#include <deque>
+#include <map>
 #include <optional>
 #include <set>
 #include <utility>
@@ -40,12 +43,25 @@ struct Expression::Ast {
         Index,    // focus[args[0]]
         Binary,   // args[0] name args[1]
     };
+    // Functions and operators resolved from `name` once after parsing (see finalize()),
+    // so evaluation switches on a number instead of comparing names.
+    enum class Fn : uint8_t {
+        None, Where, Select, Exists, All, Empty, Not, First, Last, Tail, Single, Count, Distinct,
+        HasValue, Resolve, Extension, As, Is, OfType, ConformsTo, Trace,
+    };
+    enum class Op : uint8_t {
+        None, Union, And, Or, Xor, Implies, In, Contains, Eq, Ne, Equiv, NotEquiv, Lt, Le, Gt, Ge,
+    };
     Kind kind = Kind::Empty;
     std::string name;
-    std::string type_name;
+    std::string type_name; // as/is/ofType target; for a type filter, canonical_type(name)
     std::shared_ptr<const Json> literal;
     std::unique_ptr<Ast> focus;
     std::vector<std::unique_ptr<Ast>> args;
+    Fn fn = Fn::None;          // Function and TypeOp
+    Op op = Op::None;          // Binary
+    bool type_filter = false;  // Member: a capitalized name at the head of a path
+    std::string_view literal_type; // Literal: "boolean", "string", "integer" or "decimal"
 };
 
 namespace {
@@ -101,11 +117,25 @@ std::string canonical_type(std::string_view name) {
     return std::string(name);
 }
 
-// True when a choice element's key suffix is a real type (so "codeFilter" is not code[x]).
-bool is_choice_suffix(std::string_view suffix) {
+// The canonical type of a choice element's key suffix, or "" when the suffix is
+// not a real type (so "codeFilter" is not code[x]). The same as canonical_type()
+// of a suffix that passes, as a view into static storage, without allocating.
+std::string_view choice_suffix_type(std::string_view suffix) {
+    static const std::map<std::string, std::string, std::less<>> suffixes = [] {
+        std::map<std::string, std::string, std::less<>> out;
+        for (const std::string &name : complex_types())
+            out.emplace(name, name);
+        for (const std::string &name : primitive_types()) {
+            std::string upper = name;
+            upper[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(upper[0])));
+            out.emplace(std::move(upper), name);
+        }
+        return out;
+    }();
     if (suffix.empty() || !std::isupper(static_cast<unsigned char>(suffix[0])))
-        return false;
-    return complex_types().count(suffix) > 0 || primitive_types().count(lower_first(suffix)) > 0;
+        return {};
+    auto it = suffixes.find(suffix);
+    return it == suffixes.end() ? std::string_view() : std::string_view(it->second);
 }
 
 // The Quantity profiles, which `as Quantity` accepts and a guessed Quantity may become.
@@ -154,66 +184,78 @@ bool kind_compatible(const Json &value, std::string_view wanted) {
 
 // True when every key of `object` is in `allowed`.
 bool keys_within(const Json &object, std::initializer_list<std::string_view> allowed) {
-    for (const auto &entry : object.items()) {
-        if (std::find(allowed.begin(), allowed.end(), entry.key()) == allowed.end())
+    for (const auto &entry : object.get_ref<const Json::object_t &>()) {
+        if (std::find(allowed.begin(), allowed.end(), entry.first) == allowed.end())
             return false;
     }
     return true;
 }
 
+// The member `key` of an object, or nullptr (also for a non-object). string_view
+// keys compare without the strlen a `const char *` key costs per comparison.
+const Json *member(const Json &object, std::string_view key) {
+    if (!object.is_object())
+        return nullptr;
+    const auto &map = object.get_ref<const Json::object_t &>();
+    auto it = map.find(key);
+    return it == map.end() ? nullptr : &it->second;
+}
+
 // Shape tests only trust keys holding the JSON kind FHIR gives them.
-bool has_string(const Json &object, const char *key) {
-    auto it = object.find(key);
-    return it != object.end() && it->is_string();
+bool has_string(const Json &object, std::string_view key) {
+    const Json *found = member(object, key);
+    return found && found->is_string();
 }
 
 // A guess at the data type of an object from its keys, only where the shape is
 // unambiguous; "" otherwise. Identifier and ContactPoint share {system, value},
 // so ContactPoint is only recognised by its fixed system codes.
-std::string guess_type(const Json &value) {
+std::string_view guess_type(const Json &value) {
     if (!value.is_object())
         return "";
+    auto has = [&](std::string_view key) { return member(value, key) != nullptr; };
     if (has_string(value, "reference") &&
         keys_within(value, {"id", "extension", "reference", "type", "identifier", "display"}))
         return "Reference";
-    if (value.contains("identifier") && value["identifier"].is_object() && !value.contains("value") &&
+    const Json *identifier = member(value, "identifier");
+    const Json *type = member(value, "type");
+    if (identifier && identifier->is_object() && !has("value") &&
         keys_within(value, {"id", "extension", "reference", "type", "identifier", "display"}) &&
-        (!value.contains("type") || value["type"].is_string()))
+        (!type || type->is_string()))
         return "Reference";
-    if (value.contains("coding") && value["coding"].is_array() &&
-        keys_within(value, {"id", "extension", "coding", "text"}))
+    const Json *coding = member(value, "coding");
+    if (coding && coding->is_array() && keys_within(value, {"id", "extension", "coding", "text"}))
         return "CodeableConcept";
     if ((has_string(value, "code") || has_string(value, "system")) &&
         keys_within(value, {"id", "extension", "system", "version", "code", "display", "userSelected"}))
         return "Coding";
-    if (value.contains("value") && value["value"].is_number() &&
+    const Json *number = member(value, "value");
+    if (number && number->is_number() &&
         keys_within(value, {"id", "extension", "value", "comparator", "unit", "system", "code"}))
         return "Quantity";
     if ((has_string(value, "start") || has_string(value, "end")) &&
         keys_within(value, {"id", "extension", "start", "end"}))
         return "Period";
-    if ((value.contains("family") || value.contains("given")) &&
+    if ((has("family") || has("given")) &&
         keys_within(value, {"id", "extension", "use", "text", "family", "given", "prefix", "suffix", "period"}))
         return "HumanName";
-    if ((value.contains("line") || value.contains("city") || value.contains("district") || value.contains("state") ||
-         value.contains("postalCode") || value.contains("country")) &&
+    if ((has("line") || has("city") || has("district") || has("state") || has("postalCode") || has("country")) &&
         keys_within(value, {"id", "extension", "use", "type", "text", "line", "city", "district", "state", "postalCode",
                             "country", "period"}))
         return "Address";
-    if ((value.contains("low") || value.contains("high")) && keys_within(value, {"id", "extension", "low", "high"}))
+    if ((has("low") || has("high")) && keys_within(value, {"id", "extension", "low", "high"}))
         return "Range";
-    if ((value.contains("event") || value.contains("repeat")) &&
+    if ((has("event") || has("repeat")) &&
         keys_within(value, {"id", "extension", "modifierExtension", "event", "repeat", "code"}))
         return "Timing";
     if (has_string(value, "value") && has_string(value, "system")) {
         static const std::set<std::string, std::less<>> contact_systems = {"phone", "fax", "email", "pager",
                                                                            "url",   "sms", "other"};
-        if (contact_systems.count(value["system"].get_ref<const std::string &>()) &&
+        if (contact_systems.count(member(value, "system")->get_ref<const std::string &>()) &&
             keys_within(value, {"id", "extension", "system", "value", "use", "rank", "period"}))
             return "ContactPoint";
     }
-    if (value.contains("value") &&
-        keys_within(value, {"id", "extension", "use", "type", "system", "value", "period", "assigner"}))
+    if (number && keys_within(value, {"id", "extension", "use", "type", "system", "value", "period", "assigner"}))
         return "Identifier";
     return "";
 }
@@ -750,59 +792,178 @@ class Parser {
 
 // ---- evaluation ---------------------------------------------------------------
 
+// Resolves function and operator names to enums and a path head to its type
+// filter, once per compiled tree, so evaluation never compares names.
+void finalize(Ast &ast) {
+    using Fn = Ast::Fn;
+    using Op = Ast::Op;
+    switch (ast.kind) {
+    case Ast::Kind::Function:
+    case Ast::Kind::TypeOp: {
+        static const std::pair<std::string_view, Fn> functions[] = {
+            {"where", Fn::Where},       {"select", Fn::Select},     {"exists", Fn::Exists},
+            {"all", Fn::All},           {"empty", Fn::Empty},       {"not", Fn::Not},
+            {"first", Fn::First},       {"last", Fn::Last},         {"tail", Fn::Tail},
+            {"single", Fn::Single},     {"count", Fn::Count},       {"distinct", Fn::Distinct},
+            {"hasValue", Fn::HasValue}, {"resolve", Fn::Resolve},   {"extension", Fn::Extension},
+            {"as", Fn::As},             {"is", Fn::Is},             {"ofType", Fn::OfType},
+            {"conformsTo", Fn::ConformsTo}, {"trace", Fn::Trace},
+        };
+        for (const auto &[name, fn] : functions) {
+            if (ast.name == name)
+                ast.fn = fn;
+        }
+        break;
+    }
+    case Ast::Kind::Binary: {
+        static const std::pair<std::string_view, Op> operators[] = {
+            {"|", Op::Union}, {"and", Op::And}, {"or", Op::Or},        {"xor", Op::Xor},  {"implies", Op::Implies},
+            {"in", Op::In},   {"contains", Op::Contains}, {"=", Op::Eq}, {"!=", Op::Ne},  {"~", Op::Equiv},
+            {"!~", Op::NotEquiv}, {"<", Op::Lt}, {"<=", Op::Le},       {">", Op::Gt},     {">=", Op::Ge},
+        };
+        for (const auto &[name, op] : operators) {
+            if (ast.name == name)
+                ast.op = op;
+        }
+        break;
+    }
+    case Ast::Kind::Member:
+        // A capitalized name at the head of a path is a type filter ("Observation.code").
+        if (!ast.focus && std::isupper(static_cast<unsigned char>(ast.name[0]))) {
+            ast.type_filter = true;
+            ast.type_name = canonical_type(ast.name);
+        }
+        break;
+    case Ast::Kind::Literal:
+        ast.literal_type = ast.literal->is_boolean()          ? "boolean"
+                           : ast.literal->is_string()         ? "string"
+                           : ast.literal->is_number_integer() ? "integer"
+                                                              : "decimal";
+        break;
+    default:
+        break;
+    }
+    if (ast.focus)
+        finalize(*ast.focus);
+    for (const AstPtr &arg : ast.args)
+        finalize(*arg);
+}
+
 // A node during evaluation. `guessed` marks a type taken from the JSON shape,
-// which `as`/`is` may refine (an object guessed Quantity can be an Age).
+// which `as`/`is` may refine (an object guessed Quantity can be an Age). The type
+// of a child is only worked out when something asks (settle()): most nodes are
+// navigated through and never typed. `type` views static storage, the compiled
+// tree, or text inside the value's own document, all of which outlive the
+// evaluation; public Nodes copy it.
 struct Item {
     const Json *value = nullptr;
-    std::shared_ptr<const Json> owned;
-    std::string type;
-    bool guessed = false;
+    std::shared_ptr<const Json> owned; // keeps a computed value (or a computed ancestor) alive
+    mutable std::string_view type;
+    mutable bool guessed = false;
+    mutable bool untyped = false; // type not settled yet
+    bool computed = false;        // value is itself computed (literal, boolean, count, resolve stub)
+
+    // Types a child on first use: boolean, resourceType, or a guess from the shape.
+    void settle() const {
+        if (!untyped)
+            return;
+        untyped = false;
+        if (value->is_boolean()) {
+            type = "boolean";
+            return;
+        }
+        const Json *resource_type = member(*value, "resourceType");
+        if (resource_type && resource_type->is_string()) {
+            type = resource_type->get_ref<const std::string &>();
+            return;
+        }
+        type = guess_type(*value);
+        guessed = !type.empty();
+    }
 };
 using Collection = std::vector<Item>;
 
-struct Env {
-    const Json *resource; // %resource, and the document contained references resolve in
-    Collection context;   // %context: the evaluation's input
+// Intermediate collections are taken from a per-thread stack of vectors that keep
+// their capacity, so evaluation allocates only when a collection outgrows every
+// earlier one.
+struct Pool {
+    std::deque<Collection> lists; // deque: taking a new list never moves the others
+    size_t depth = 0;
 };
 
-// Wraps a computed value as an item that owns it.
-Item computed(Json value, std::string type) {
+// This thread's pool.
+Pool &thread_pool() {
+    thread_local Pool pool;
+    return pool;
+}
+
+// An empty collection borrowed from the pool for the lifetime of a scope.
+class Scratch {
+  public:
+    explicit Scratch(Pool &pool) : pool_(pool), list_(take(pool)) {}
+    ~Scratch() {
+        list_.clear();
+        if (list_.capacity() > 4096) // an outsized document: give the memory back
+            Collection().swap(list_);
+        --pool_.depth;
+    }
+    Scratch(const Scratch &) = delete;
+    Scratch &operator=(const Scratch &) = delete;
+
+    Collection &operator*() { return list_; }
+    Collection *operator->() { return &list_; }
+
+  private:
+    // The next free list of the stack, created on first use.
+    static Collection &take(Pool &pool) {
+        if (pool.depth == pool.lists.size())
+            pool.lists.emplace_back();
+        return pool.lists[pool.depth++];
+    }
+
+    Pool &pool_;
+    Collection &list_;
+};
+
+struct Env {
+    const Json *resource;      // %resource, and the document contained references resolve in
+    const Collection *context; // %context: the evaluation's input
+    Pool *pool;
+};
+
+// Wraps a computed value as an item that owns it; `type` must be static text.
+Item computed(Json value, std::string_view type) {
     Item item;
     auto owned = std::make_shared<const Json>(std::move(value));
     item.value = owned.get();
     item.owned = std::move(owned);
-    item.type = std::move(type);
+    item.type = type;
+    item.computed = true;
     return item;
 }
 
-// Shared true/false items, so boolean-heavy criteria do not allocate per item.
-Collection boolean(bool value) {
+// Appends a shared true/false item, so boolean-heavy criteria do not allocate per item.
+void boolean(bool value, Collection &out) {
     static const Item true_item = computed(Json(true), "boolean");
     static const Item false_item = computed(Json(false), "boolean");
-    return {value ? true_item : false_item};
+    out.push_back(value ? true_item : false_item);
 }
 
-// The item for a child value, typed by choice suffix, resourceType, or shape.
-Item child_item(const Json &value, const Item &parent, const std::string &choice_type) {
+// The item for a child value, typed by choice suffix, or untyped until settled.
+Item child_item(const Json &value, const Item &parent, std::string_view choice_type) {
     Item item;
     item.value = &value;
     item.owned = parent.owned; // keeps a computed parent alive
-    if (!choice_type.empty()) {
+    if (!choice_type.empty())
         item.type = choice_type;
-    } else if (value.is_boolean()) {
-        item.type = "boolean";
-    } else if (value.is_object() && has_string(value, "resourceType")) {
-        item.type = value["resourceType"].get<std::string>();
-    } else {
-        item.type = guess_type(value);
-        item.guessed = !item.type.empty();
-    }
+    else
+        item.untyped = true;
     return item;
 }
 
 // Adds a child value to `out`, flattening arrays and skipping JSON nulls (the
 // placeholders of primitive arrays that carry extensions).
-void append_child(const Json &value, const Item &parent, const std::string &choice_type, Collection &out) {
+void append_child(const Json &value, const Item &parent, std::string_view choice_type, Collection &out) {
     if (value.is_array()) {
         for (const Json &element : value) {
             if (!element.is_null())
@@ -814,41 +975,51 @@ void append_child(const Json &value, const Item &parent, const std::string &choi
 }
 
 // Child navigation; a name missing as such is tried as a choice element name[x].
+// One map search serves both: the choice keys sort right after where name would be.
 void navigate(const Item &item, const std::string &name, Collection &out) {
     const Json &value = *item.value;
     if (!value.is_object())
         return;
-    auto found = value.find(name);
-    if (found != value.end()) {
-        append_child(*found, item, "", out);
+    const auto &object = value.get_ref<const Json::object_t &>();
+    auto it = object.lower_bound(name);
+    if (it != object.end() && it->first == name) {
+        append_child(it->second, item, {}, out);
         return;
     }
-    const auto &object = value.get_ref<const Json::object_t &>();
-    for (auto it = object.lower_bound(name); it != object.end() && it->first.compare(0, name.size(), name) == 0; ++it) {
-        std::string_view suffix = std::string_view(it->first).substr(name.size());
-        if (is_choice_suffix(suffix))
-            append_child(it->second, item, canonical_type(suffix), out);
+    for (; it != object.end() && it->first.compare(0, name.size(), name) == 0; ++it) {
+        std::string_view type = choice_suffix_type(std::string_view(it->first).substr(name.size()));
+        if (!type.empty())
+            append_child(it->second, item, type, out);
     }
 }
 
-// The type-filter half of `as`/`ofType`/`is`: the item (retyped) if it can be a
-// `wanted`, nullopt if not. Unknown types are accepted when the JSON kind fits.
-std::optional<Item> cast(const Item &item, const std::string &wanted) {
+// The type-filter half of `as`/`ofType`/`is`: appends the item (retyped) to `out`
+// if it can be a `wanted` and returns whether it can. Unknown types are accepted
+// when the JSON kind fits. `wanted` is text of the compiled tree.
+bool cast(const Item &item, std::string_view wanted, Collection *out) {
+    item.settle();
     if (!item.type.empty()) {
-        if (type_matches(item.type, wanted))
-            return item;
-        if (item.guessed && item.type == "Quantity" && is_quantity_profile(wanted)) {
-            Item refined = item;
-            refined.type = wanted;
-            return refined;
+        if (type_matches(item.type, wanted)) {
+            if (out)
+                out->push_back(item);
+            return true;
         }
-        return std::nullopt;
+        if (item.guessed && item.type == "Quantity" && is_quantity_profile(wanted)) {
+            if (out) {
+                out->push_back(item);
+                out->back().type = wanted;
+            }
+            return true;
+        }
+        return false;
     }
     if (!kind_compatible(*item.value, wanted))
-        return std::nullopt;
-    Item typed = item;
-    typed.type = wanted;
-    return typed;
+        return false;
+    if (out) {
+        out->push_back(item);
+        out->back().type = wanted;
+    }
+    return true;
 }
 
 // Singleton evaluation to a boolean: one boolean is itself, one other item is
@@ -911,44 +1082,50 @@ std::optional<int> compare_items(const Item &a, const Item &b) {
     return std::nullopt;
 }
 
-// Membership by FHIRPath equality, for `in`, `contains` and distinct().
-bool contains_item(const Collection &c, const Item &item) {
-    return std::any_of(c.begin(), c.end(), [&](const Item &other) { return items_equal(other, item); });
+// Membership by FHIRPath equality among c[from..], for `in`, `contains` and distinct().
+bool contains_item(const Collection &c, const Item &item, size_t from = 0) {
+    return std::any_of(c.begin() + static_cast<std::ptrdiff_t>(from), c.end(),
+                       [&](const Item &other) { return items_equal(other, item); });
 }
 
-// Union without duplicates: the same element of the resource once, and equal
-// computed values once (FHIRPath's `|` deduplicates by equality).
-void append_unique(Collection &out, const Item &item) {
-    for (const Item &existing : out) {
+// Union without duplicates among out[from..]: the same element of the resource
+// once, and equal computed values once (FHIRPath's `|` deduplicates by equality).
+void append_unique(Collection &out, size_t from, const Item &item) {
+    for (size_t i = from; i < out.size(); ++i) {
+        const Item &existing = out[i];
         if (existing.value == item.value)
             return;
-        if ((existing.owned && existing.owned.get() == existing.value) ||
-            (item.owned && item.owned.get() == item.value)) {
-            if (items_equal(existing, item))
-                return;
-        }
+        if ((existing.computed || item.computed) && items_equal(existing, item))
+            return;
     }
     out.push_back(item);
 }
 
 // Target type and id of a Reference's text: "Type/id", a URL ending in
-// ".../Type/id" or ".../Type/id/_history/v"; false when it names neither.
-bool parse_reference_text(std::string_view text, std::string *type, std::string *id) {
-    std::vector<std::string_view> segments;
-    size_t start = 0;
-    while (start <= text.size()) {
-        size_t slash = text.find('/', start);
+// ".../Type/id" or ".../Type/id/_history/v"; false when it names neither. The
+// results view `text`.
+bool parse_reference_text(std::string_view text, std::string_view *type, std::string_view *id) {
+    // The last four '/'-separated segments are all that matter.
+    std::string_view last[4];
+    size_t n = 0;
+    size_t end = text.size();
+    for (;;) {
+        size_t slash = end == 0 ? std::string_view::npos : text.rfind('/', end - 1);
+        size_t start = slash == std::string_view::npos ? 0 : slash + 1;
+        if (n < 4)
+            last[n] = text.substr(start, end - start);
+        ++n;
         if (slash == std::string_view::npos)
-            slash = text.size();
-        segments.push_back(text.substr(start, slash - start));
-        start = slash + 1;
+            break;
+        end = slash;
     }
-    size_t n = segments.size();
-    if (n >= 4 && segments[n - 2] == "_history")
-        n -= 2;
-    if (n < 2)
+    // last[0] is the final segment; n counts all segments.
+    size_t skip = 0;
+    if (n >= 4 && last[1] == "_history")
+        skip = 2;
+    if (n - skip < 2)
         return false;
-    std::string_view t = segments[n - 2], i = segments[n - 1];
+    std::string_view t = last[skip + 1], i = last[skip];
     if (t.empty() || !std::isupper(static_cast<unsigned char>(t[0])) ||
         !std::all_of(t.begin(), t.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); }))
         return false;
@@ -956,34 +1133,42 @@ bool parse_reference_text(std::string_view text, std::string *type, std::string 
             return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
         }))
         return false;
-    *type = std::string(t);
-    *id = std::string(i);
+    *type = t;
+    *id = i;
     return true;
+}
+
+// An empty object for resolve() results whose value nobody reads.
+const Json &empty_object() {
+    static const Json object = Json::object();
+    return object;
 }
 
 // resolve() without a server: a contained resource for "#id", otherwise a stub
 // {resourceType, id} carrying the type the reference names, so `is Type` works.
-void resolve_item(const Item &item, const Env &env, Collection &out) {
+// With `type_only` (the input of `is`, which looks at nothing but the type) no
+// stub is built.
+void resolve_item(const Item &item, const Env &env, Collection &out, bool type_only) {
     const Json &value = *item.value;
     if (!value.is_object())
         return;
-    std::string type, id;
-    if (has_string(value, "reference")) {
-        const std::string &text = value["reference"].get_ref<const std::string &>();
+    std::string_view type, id;
+    const Json *reference = member(value, "reference");
+    if (reference && reference->is_string()) {
+        const std::string &text = reference->get_ref<const std::string &>();
         if (!text.empty() && text[0] == '#') {
-            if (env.resource && env.resource->is_object()) {
-                auto contained = env.resource->find("contained");
-                if (contained != env.resource->end() && contained->is_array()) {
-                    for (const Json &candidate : *contained) {
-                        if (candidate.is_object() && has_string(candidate, "id") &&
-                            has_string(candidate, "resourceType") &&
-                            candidate["id"].get_ref<const std::string &>() == text.substr(1)) {
-                            Item resolved;
-                            resolved.value = &candidate;
-                            resolved.type = candidate["resourceType"].get<std::string>();
-                            out.push_back(resolved);
-                            return;
-                        }
+            const Json *contained = env.resource ? member(*env.resource, "contained") : nullptr;
+            if (contained && contained->is_array()) {
+                const std::string_view wanted = std::string_view(text).substr(1);
+                for (const Json &candidate : *contained) {
+                    if (candidate.is_object() && has_string(candidate, "id") &&
+                        has_string(candidate, "resourceType") &&
+                        member(candidate, "id")->get_ref<const std::string &>() == wanted) {
+                        Item resolved;
+                        resolved.value = &candidate;
+                        resolved.type = member(candidate, "resourceType")->get_ref<const std::string &>();
+                        out.push_back(resolved);
+                        return;
                     }
                 }
             }
@@ -992,267 +1177,343 @@ void resolve_item(const Item &item, const Env &env, Collection &out) {
         parse_reference_text(text, &type, &id);
     }
     if (type.empty() && has_string(value, "type"))
-        type = value["type"].get<std::string>();
+        type = member(value, "type")->get_ref<const std::string &>();
     if (type.empty())
         return;
-    Json stub = {{"resourceType", type}};
+    if (type_only) {
+        Item typed;
+        typed.value = &empty_object();
+        typed.type = type;
+        out.push_back(typed);
+        return;
+    }
+    Json stub = {{"resourceType", std::string(type)}};
     if (!id.empty())
-        stub["id"] = id;
-    out.push_back(computed(std::move(stub), type));
+        stub["id"] = std::string(id);
+    Item resolved = computed(std::move(stub), "");
+    resolved.type = (*resolved.value)["resourceType"].get_ref<const std::string &>();
+    out.push_back(std::move(resolved));
 }
 
-Collection eval(const Ast &ast, const Collection &focus, const Env &env);
+void eval(const Ast &ast, const Collection &focus, const Env &env, Collection &out);
 
-// Criteria-style argument evaluated once per item, the item being $this.
-Collection eval_on_item(const Ast &ast, const Item &item, const Env &env) { return eval(ast, Collection{item}, env); }
+// A criteria-style argument evaluated with `item` as $this, as a boolean.
+std::optional<bool> criterion(const Ast &ast, const Item &item, const Env &env) {
+    Scratch one(*env.pool);
+    one->push_back(item);
+    Scratch result(*env.pool);
+    eval(ast, *one, env, *result);
+    return to_boolean(*result);
+}
 
-// Applies a function to its input collection; `focus` is where arguments that are not per-item are evaluated.
-Collection eval_function(const Ast &ast, const Collection &input, const Collection &focus, const Env &env) {
-    const std::string &name = ast.name;
-    Collection out;
-    if (name == "where") {
+// Applies a function to its input collection, appending to `out`; `focus` is
+// where arguments that are not per-item are evaluated.
+void eval_function(const Ast &ast, const Collection &input, const Collection &focus, const Env &env,
+                   Collection &out) {
+    using Fn = Ast::Fn;
+    switch (ast.fn) {
+    case Fn::Where:
         for (const Item &item : input) {
-            if (to_boolean(eval_on_item(*ast.args[0], item, env)).value_or(false))
+            if (criterion(*ast.args[0], item, env).value_or(false))
                 out.push_back(item);
         }
-        return out;
-    }
-    if (name == "select") {
+        return;
+    case Fn::Select:
         for (const Item &item : input) {
-            Collection part = eval_on_item(*ast.args[0], item, env);
-            out.insert(out.end(), part.begin(), part.end());
+            Scratch one(*env.pool);
+            one->push_back(item);
+            eval(*ast.args[0], *one, env, out);
         }
-        return out;
-    }
-    if (name == "exists") {
+        return;
+    case Fn::Exists:
         if (ast.args.empty())
-            return boolean(!input.empty());
-        return boolean(std::any_of(input.begin(), input.end(), [&](const Item &item) {
-            return to_boolean(eval_on_item(*ast.args[0], item, env)).value_or(false);
-        }));
-    }
-    if (name == "all") {
-        return boolean(std::all_of(input.begin(), input.end(), [&](const Item &item) {
-            return to_boolean(eval_on_item(*ast.args[0], item, env)).value_or(false);
-        }));
-    }
-    if (name == "empty")
-        return boolean(input.empty());
-    if (name == "not") {
+            return boolean(!input.empty(), out);
+        return boolean(std::any_of(input.begin(), input.end(),
+                                   [&](const Item &item) { return criterion(*ast.args[0], item, env).value_or(false); }),
+                       out);
+    case Fn::All:
+        return boolean(std::all_of(input.begin(), input.end(),
+                                   [&](const Item &item) { return criterion(*ast.args[0], item, env).value_or(false); }),
+                       out);
+    case Fn::Empty:
+        return boolean(input.empty(), out);
+    case Fn::Not: {
         std::optional<bool> value = to_boolean(input);
-        return value ? boolean(!*value) : Collection{};
+        if (value)
+            boolean(!*value, out);
+        return;
     }
-    if (name == "first")
-        return input.empty() ? Collection{} : Collection{input.front()};
-    if (name == "last")
-        return input.empty() ? Collection{} : Collection{input.back()};
-    if (name == "tail")
-        return input.empty() ? Collection{} : Collection(input.begin() + 1, input.end());
-    if (name == "single")
-        return input.size() == 1 ? input : Collection{};
-    if (name == "count")
-        return {computed(Json(static_cast<int64_t>(input.size())), "integer")};
-    if (name == "distinct") {
+    case Fn::First:
+        if (!input.empty())
+            out.push_back(input.front());
+        return;
+    case Fn::Last:
+        if (!input.empty())
+            out.push_back(input.back());
+        return;
+    case Fn::Tail:
+        if (!input.empty())
+            out.insert(out.end(), input.begin() + 1, input.end());
+        return;
+    case Fn::Single:
+        if (input.size() == 1)
+            out.push_back(input[0]);
+        return;
+    case Fn::Count:
+        out.push_back(computed(Json(static_cast<int64_t>(input.size())), "integer"));
+        return;
+    case Fn::Distinct: {
+        const size_t from = out.size();
         for (const Item &item : input) {
-            if (!contains_item(out, item))
+            if (!contains_item(out, item, from))
                 out.push_back(item);
         }
-        return out;
+        return;
     }
-    if (name == "hasValue")
-        return boolean(input.size() == 1 && !input[0].value->is_object() && !input[0].value->is_array());
-    if (name == "resolve") {
+    case Fn::HasValue:
+        return boolean(input.size() == 1 && !input[0].value->is_object() && !input[0].value->is_array(), out);
+    case Fn::Resolve:
         for (const Item &item : input)
-            resolve_item(item, env, out);
-        return out;
-    }
-    if (name == "as" || name == "ofType") {
-        for (const Item &item : input) {
-            if (auto typed = cast(item, ast.type_name))
-                out.push_back(std::move(*typed));
-        }
-        return out;
-    }
-    if (name == "is") {
+            resolve_item(item, env, out, false);
+        return;
+    case Fn::As:
+    case Fn::OfType:
+        for (const Item &item : input)
+            cast(item, ast.type_name, &out);
+        return;
+    case Fn::Is:
         if (input.empty())
-            return {};
+            return;
         return boolean(std::any_of(input.begin(), input.end(),
-                                   [&](const Item &item) { return cast(item, ast.type_name).has_value(); }));
-    }
-    if (name == "extension") {
-        Collection urls = eval(*ast.args[0], focus, env);
-        if (urls.size() != 1 || !urls[0].value->is_string())
-            return {};
-        const std::string &url = urls[0].value->get_ref<const std::string &>();
-        Collection extensions;
+                                   [&](const Item &item) { return cast(item, ast.type_name, nullptr); }),
+                       out);
+    case Fn::Extension: {
+        Scratch urls(*env.pool);
+        eval(*ast.args[0], focus, env, *urls);
+        if (urls->size() != 1 || !(*urls)[0].value->is_string())
+            return;
+        const std::string &url = (*urls)[0].value->get_ref<const std::string &>();
+        Scratch extensions(*env.pool);
         for (const Item &item : input)
-            navigate(item, "extension", extensions);
-        for (const Item &extension : extensions) {
+            navigate(item, "extension", *extensions);
+        for (const Item &extension : *extensions) {
             const Json &value = *extension.value;
-            if (value.is_object() && has_string(value, "url") && value["url"].get_ref<const std::string &>() == url) {
-                Item typed = extension;
+            if (value.is_object() && has_string(value, "url") &&
+                member(value, "url")->get_ref<const std::string &>() == url) {
+                out.push_back(extension);
+                Item &typed = out.back();
                 typed.type = "Extension";
                 typed.guessed = false;
-                out.push_back(std::move(typed));
+                typed.untyped = false;
             }
         }
-        return out;
+        return;
     }
-    if (name == "conformsTo") // profiles are not validated: everything conforms
-        return input.empty() ? Collection{} : boolean(true);
-    if (name == "trace")
-        return input;
-    return out; // unreachable: the parser admits only the functions above
+    case Fn::ConformsTo: // profiles are not validated: everything conforms
+        if (!input.empty())
+            boolean(true, out);
+        return;
+    case Fn::Trace:
+        out.insert(out.end(), input.begin(), input.end());
+        return;
+    case Fn::None:
+        return; // unreachable: the parser admits only the functions above
+    }
 }
 
 // Operators, with FHIRPath's empty-propagation and three-valued logic.
-Collection eval_binary(const Ast &ast, const Collection &focus, const Env &env) {
-    const std::string &op = ast.name;
-    Collection lhs = eval(*ast.args[0], focus, env);
-    if (op == "|") {
-        Collection rhs = eval(*ast.args[1], focus, env);
-        Collection out;
-        for (const Item &item : lhs)
-            append_unique(out, item);
-        for (const Item &item : rhs)
-            append_unique(out, item);
-        return out;
+void eval_binary(const Ast &ast, const Collection &focus, const Env &env, Collection &out) {
+    using Op = Ast::Op;
+    const Op op = ast.op;
+    Scratch lhs(*env.pool);
+    eval(*ast.args[0], focus, env, *lhs);
+    if (op == Op::Union) {
+        Scratch rhs(*env.pool);
+        eval(*ast.args[1], focus, env, *rhs);
+        const size_t from = out.size();
+        for (const Item &item : *lhs)
+            append_unique(out, from, item);
+        for (const Item &item : *rhs)
+            append_unique(out, from, item);
+        return;
     }
-    if (op == "and" || op == "or" || op == "xor" || op == "implies") {
-        std::optional<bool> l = to_boolean(lhs);
+    if (op == Op::And || op == Op::Or || op == Op::Xor || op == Op::Implies) {
+        std::optional<bool> l = to_boolean(*lhs);
         // Short-circuit where the result no longer depends on the right side.
-        if (op == "and" && l == false)
-            return boolean(false);
-        if (op == "or" && l == true)
-            return boolean(true);
-        if (op == "implies" && l == false)
-            return boolean(true);
-        std::optional<bool> r = to_boolean(eval(*ast.args[1], focus, env));
-        if (op == "and") {
+        if (op == Op::And && l == false)
+            return boolean(false, out);
+        if (op == Op::Or && l == true)
+            return boolean(true, out);
+        if (op == Op::Implies && l == false)
+            return boolean(true, out);
+        std::optional<bool> r;
+        {
+            Scratch rhs(*env.pool);
+            eval(*ast.args[1], focus, env, *rhs);
+            r = to_boolean(*rhs);
+        }
+        if (op == Op::And) {
             if (r == false)
-                return boolean(false);
-            return (l && r) ? boolean(true) : Collection{};
+                return boolean(false, out);
+            if (l && r)
+                boolean(true, out);
+            return;
         }
-        if (op == "or") {
+        if (op == Op::Or) {
             if (r == true)
-                return boolean(true);
-            return (l && r) ? boolean(false) : Collection{};
+                return boolean(true, out);
+            if (l && r)
+                boolean(false, out);
+            return;
         }
-        if (op == "xor")
-            return (l && r) ? boolean(*l != *r) : Collection{};
+        if (op == Op::Xor) {
+            if (l && r)
+                boolean(*l != *r, out);
+            return;
+        }
         // implies, l true or unknown
         if (r == true)
-            return boolean(true);
-        return l ? (r ? boolean(false) : Collection{}) : Collection{};
+            return boolean(true, out);
+        if (l && r)
+            boolean(false, out);
+        return;
     }
-    Collection rhs = eval(*ast.args[1], focus, env);
-    if (op == "in" || op == "contains") {
-        const Collection &element = op == "in" ? lhs : rhs;
-        const Collection &container = op == "in" ? rhs : lhs;
+    Scratch rhs(*env.pool);
+    eval(*ast.args[1], focus, env, *rhs);
+    if (op == Op::In || op == Op::Contains) {
+        const Collection &element = op == Op::In ? *lhs : *rhs;
+        const Collection &container = op == Op::In ? *rhs : *lhs;
         if (element.size() != 1)
-            return {};
-        return boolean(contains_item(container, element[0]));
+            return;
+        return boolean(contains_item(container, element[0]), out);
     }
-    if (lhs.empty() || rhs.empty())
-        return {};
-    if (op == "=" || op == "!=" || op == "~" || op == "!~") {
-        const bool equivalence = op[op.size() - 1] == '~';
-        bool same = lhs.size() == rhs.size();
-        for (size_t i = 0; same && i < lhs.size(); ++i)
-            same = equivalence ? items_equivalent(lhs[i], rhs[i]) : items_equal(lhs[i], rhs[i]);
-        return boolean(op[0] == '!' ? !same : same);
+    if (lhs->empty() || rhs->empty())
+        return;
+    if (op == Op::Eq || op == Op::Ne || op == Op::Equiv || op == Op::NotEquiv) {
+        const bool equivalence = op == Op::Equiv || op == Op::NotEquiv;
+        bool same = lhs->size() == rhs->size();
+        for (size_t i = 0; same && i < lhs->size(); ++i)
+            same = equivalence ? items_equivalent((*lhs)[i], (*rhs)[i]) : items_equal((*lhs)[i], (*rhs)[i]);
+        return boolean(op == Op::Ne || op == Op::NotEquiv ? !same : same, out);
     }
     // <, <=, >, >=
-    if (lhs.size() != 1 || rhs.size() != 1)
-        return {};
-    std::optional<int> order = compare_items(lhs[0], rhs[0]);
+    if (lhs->size() != 1 || rhs->size() != 1)
+        return;
+    std::optional<int> order = compare_items((*lhs)[0], (*rhs)[0]);
     if (!order)
-        return {};
-    if (op == "<")
-        return boolean(*order < 0);
-    if (op == "<=")
-        return boolean(*order <= 0);
-    if (op == ">")
-        return boolean(*order > 0);
-    return boolean(*order >= 0);
+        return;
+    if (op == Op::Lt)
+        return boolean(*order < 0, out);
+    if (op == Op::Le)
+        return boolean(*order <= 0, out);
+    if (op == Op::Gt)
+        return boolean(*order > 0, out);
+    return boolean(*order >= 0, out);
 }
 
-// Evaluates a subtree against the current focus collection.
-Collection eval(const Ast &ast, const Collection &focus, const Env &env) {
+// The input of a function or type operator: its focus expression's value, or the
+// current focus when it has none. `is` after resolve() only needs target types.
+void eval_input(const Ast &ast, const Collection &focus, const Env &env, Collection &out) {
+    const Ast &input = *ast.focus;
+    if (ast.fn == Ast::Fn::Is && input.kind == Ast::Kind::Function && input.fn == Ast::Fn::Resolve) {
+        auto resolve_all = [&](const Collection &references) {
+            for (const Item &item : references)
+                resolve_item(item, env, out, true);
+        };
+        if (!input.focus)
+            return resolve_all(focus);
+        Scratch references(*env.pool);
+        eval(*input.focus, focus, env, *references);
+        return resolve_all(*references);
+    }
+    eval(input, focus, env, out);
+}
+
+// Evaluates a subtree against the current focus collection, appending its result to `out`.
+void eval(const Ast &ast, const Collection &focus, const Env &env, Collection &out) {
     switch (ast.kind) {
     case Ast::Kind::Literal: {
         Item item;
         item.value = ast.literal.get();
         item.owned = ast.literal;
-        item.type = ast.literal->is_boolean()          ? "boolean"
-                    : ast.literal->is_string()         ? "string"
-                    : ast.literal->is_number_integer() ? "integer"
-                                                       : "decimal";
-        return {item};
+        item.type = ast.literal_type;
+        item.computed = true;
+        out.push_back(std::move(item));
+        return;
     }
     case Ast::Kind::Empty:
-        return {};
+        return;
     case Ast::Kind::This:
-        return focus;
+        out.insert(out.end(), focus.begin(), focus.end());
+        return;
     case Ast::Kind::Variable:
-        if (ast.name == "context")
-            return env.context;
-        if (!env.resource)
-            return {};
-        return {child_item(*env.resource, Item{}, "")};
+        if (ast.name == "context") {
+            out.insert(out.end(), env.context->begin(), env.context->end());
+            return;
+        }
+        if (env.resource)
+            out.push_back(child_item(*env.resource, Item{}, {}));
+        return;
     case Ast::Kind::Member: {
-        Collection input = ast.focus ? eval(*ast.focus, focus, env) : focus;
-        Collection out;
-        // A capitalized name at the head of a path is a type filter ("Observation.code").
-        if (!ast.focus && std::isupper(static_cast<unsigned char>(ast.name[0]))) {
-            const std::string wanted = canonical_type(ast.name);
-            for (const Item &item : input) {
-                if (type_matches(item.type, wanted))
+        if (ast.type_filter) {
+            for (const Item &item : focus) {
+                item.settle();
+                if (type_matches(item.type, ast.type_name))
                     out.push_back(item);
             }
-            return out;
+            return;
         }
-        for (const Item &item : input)
+        if (!ast.focus) {
+            for (const Item &item : focus)
+                navigate(item, ast.name, out);
+            return;
+        }
+        Scratch input(*env.pool);
+        eval(*ast.focus, focus, env, *input);
+        for (const Item &item : *input)
             navigate(item, ast.name, out);
-        return out;
+        return;
     }
     case Ast::Kind::Function: {
-        Collection input = ast.focus ? eval(*ast.focus, focus, env) : focus;
-        return eval_function(ast, input, focus, env);
+        if (!ast.focus)
+            return eval_function(ast, focus, focus, env, out);
+        Scratch input(*env.pool);
+        eval_input(ast, focus, env, *input);
+        return eval_function(ast, *input, focus, env, out);
     }
     case Ast::Kind::TypeOp: {
-        Collection input = eval(*ast.focus, focus, env);
-        Ast as_function;
-        as_function.kind = Ast::Kind::Function;
-        as_function.name = ast.name;
-        as_function.type_name = ast.type_name;
-        return eval_function(as_function, input, focus, env);
+        Scratch input(*env.pool);
+        eval_input(ast, focus, env, *input);
+        return eval_function(ast, *input, focus, env, out);
     }
     case Ast::Kind::Index: {
-        Collection input = eval(*ast.focus, focus, env);
-        Collection index = eval(*ast.args[0], focus, env);
-        if (index.size() != 1 || !index[0].value->is_number_integer())
-            return {};
-        int64_t i = index[0].value->get<int64_t>();
-        if (i < 0 || static_cast<size_t>(i) >= input.size())
-            return {};
-        return {input[static_cast<size_t>(i)]};
+        Scratch input(*env.pool);
+        eval(*ast.focus, focus, env, *input);
+        Scratch index(*env.pool);
+        eval(*ast.args[0], focus, env, *index);
+        if (index->size() != 1 || !(*index)[0].value->is_number_integer())
+            return;
+        int64_t i = (*index)[0].value->get<int64_t>();
+        if (i < 0 || static_cast<size_t>(i) >= input->size())
+            return;
+        out.push_back((*input)[static_cast<size_t>(i)]);
+        return;
     }
     case Ast::Kind::Binary:
-        return eval_binary(ast, focus, env);
+        return eval_binary(ast, focus, env, out);
     }
-    return {};
 }
 
-// Public nodes from evaluation items.
-std::vector<Node> to_nodes(Collection items) {
+// Public nodes from evaluation items, with every type settled.
+std::vector<Node> to_nodes(const Collection &items) {
     std::vector<Node> nodes;
     nodes.reserve(items.size());
-    for (Item &item : items) {
+    for (const Item &item : items) {
+        item.settle();
         Node node;
         node.value = item.value;
-        node.owned = std::move(item.owned);
-        node.type = std::move(item.type);
+        node.owned = item.owned;
+        node.type = std::string(item.type);
         nodes.push_back(std::move(node));
     }
     return nodes;
@@ -1264,7 +1525,9 @@ std::vector<Node> to_nodes(Collection items) {
 Expression Expression::compile(std::string_view text) {
     Expression expr;
     expr.text_ = std::string(text);
-    expr.ast_ = Parser(expr.text_).parse_all();
+    AstPtr ast = Parser(expr.text_).parse_all();
+    finalize(*ast);
+    expr.ast_ = std::move(ast);
     return expr;
 }
 
@@ -1272,9 +1535,13 @@ Expression Expression::compile(std::string_view text) {
 std::vector<Node> Expression::evaluate(const Json &resource) const {
     if (!ast_)
         return {};
-    Item root = child_item(resource, Item{}, "");
-    Env env{&resource, Collection{root}};
-    return to_nodes(eval(*ast_, env.context, env));
+    Pool &pool = thread_pool();
+    Scratch root(pool);
+    root->push_back(child_item(resource, Item{}, {}));
+    Env env{&resource, &*root, &pool};
+    Scratch out(pool);
+    eval(*ast_, *root, env, *out);
+    return to_nodes(*out);
 }
 
 // Without the resource, %resource falls back to the context node itself.
@@ -1286,12 +1553,18 @@ std::vector<Node> Expression::evaluate_on(const Node &context) const {
 std::vector<Node> Expression::evaluate_on(const Node &context, const Json &resource) const {
     if (!ast_ || !context.value)
         return {};
+    Pool &pool = thread_pool();
+    Scratch start(pool);
     Item item;
     item.value = context.value;
     item.owned = context.owned;
     item.type = context.type;
-    Env env{&resource, Collection{item}};
-    return to_nodes(eval(*ast_, env.context, env));
+    item.computed = context.owned && context.owned.get() == context.value;
+    start->push_back(std::move(item));
+    Env env{&resource, &*start, &pool};
+    Scratch out(pool);
+    eval(*ast_, *start, env, *out);
+    return to_nodes(*out);
 }
 
 } // namespace fhir::fhirpath

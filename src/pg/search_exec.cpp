@@ -427,18 +427,8 @@ struct Included {
 void include_step(const IncludeSpec &spec, const std::vector<Included> &from, std::vector<Included> *out) {
     for (const fhir::SearchParamDef *param : spec.params) {
         if (spec.reverse) {
-            // Sources whose reference param points at one of `from` (of the param's targets).
-            std::vector<std::string> ids;
-            std::string target_type;
-            for (const Included &f : from) {
-                if (!spec.target_type.empty() && f.type != spec.target_type)
-                    continue;
-                target_type = f.type;
-                ids.push_back(f.id);
-            }
-            if (ids.empty())
-                continue;
-            // One statement per target type present in `from`.
+            // Sources whose reference param points at one of `from`: one statement
+            // per target type present in `from`.
             std::map<std::string, std::vector<std::string>> by_type;
             for (const Included &f : from)
                 if (spec.target_type.empty() || f.type == spec.target_type)
