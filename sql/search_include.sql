@@ -25,3 +25,18 @@ SELECT pg_temp.entries(fhir.search('Observation', '_id=io1&_include=*'));
 SELECT fhir.search('Observation', '_include=Observation:code');
 SELECT fhir.search('Observation', '_include=Patient:organization');
 SELECT fhir.search('Observation', '_include=nonsense');
+\set VERBOSITY default
+-- _summary and _elements shape the returned resources and tag them SUBSETTED
+SELECT fhir.update('{"resourceType":"Patient","id":"sum1","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"},"name":[{"family":"Ek","given":["Li"]}],"gender":"female","maritalStatus":{"text":"M"},"contact":[{"name":{"family":"Ek"}}]}') IS NOT NULL AS stored;
+SELECT jsonb_object_keys(e->'resource') AS summary_true_keys
+  FROM jsonb_array_elements(fhir.search('Patient', '_id=sum1&_summary=true')->'entry') e ORDER BY 1;
+SELECT e->'resource'->'meta'->'tag'->0->>'code' AS tag FROM jsonb_array_elements(fhir.search('Patient', '_id=sum1&_summary=true')->'entry') e;
+SELECT jsonb_object_keys(e->'resource') AS summary_data_keys
+  FROM jsonb_array_elements(fhir.search('Patient', '_id=sum1&_summary=data')->'entry') e ORDER BY 1;
+SELECT e->'resource'->'name' AS name_family_only, e->'resource' ? 'gender' AS has_gender
+  FROM jsonb_array_elements(fhir.search('Patient', '_id=sum1&_elements=name.family')->'entry') e;
+SELECT e->'resource' ? 'meta' AND NOT (e->'resource'->'meta' ? 'tag') AS not_subsetted_when_complete
+  FROM jsonb_array_elements(fhir.search('Patient', '_id=ip2&_summary=true')->'entry') e;
+\set VERBOSITY terse
+SELECT fhir.search('Patient', '_summary=maybe');
+SELECT fhir.search('Patient', '_elements=na me');

@@ -15,6 +15,7 @@
 #include "cpp_wrapper.h"
 #include "guc.h"
 #include "pg_json.h"
+#include "projection.h"
 #include "query_string.h"
 #include "registry_cache.h"
 #include "resource.h"
@@ -140,6 +141,8 @@ struct SearchStatement {
     int count = 20;
     TotalMode total = TotalMode::None;
     bool summary_count = false;
+    fhir::SummaryMode summary = fhir::SummaryMode::False;
+    std::vector<std::string> elements;
 };
 
 // Raw query minus any _cursor pieces, and the cursor token if present.
@@ -203,8 +206,12 @@ SearchStatement plan_search(const std::string &type, const std::string &raw_quer
                 st.total = TotalMode::Accurate;
             else
                 throw Error(ErrorKind::InvalidSearch, "_total must be none, estimated or accurate, not '" + r.value + "'");
-        } else if (r.name == "_summary" && r.value == "count") {
-            st.summary_count = true;
+        } else if (r.name == "_summary") {
+            st.summary = fhir::parse_summary(r.value);
+            st.summary_count = st.summary == fhir::SummaryMode::Count;
+        } else if (r.name == "_elements") {
+            std::vector<std::string> more = fhir::parse_elements(r.value);
+            st.elements.insert(st.elements.end(), more.begin(), more.end());
         }
     }
     for (const fhir::SortKey &key : st.query.sort)
@@ -332,7 +339,8 @@ Page fetch_page(SearchStatement &st) {
 
 // An OperationOutcome entry resource listing ignored parameters, or null.
 fhir::Json ignored_outcome(const fhir::SearchQuery &query) {
-    static const char *const kHandled[] = {"_count", "_sort", "_total", "_cursor", "_include", "_revinclude",
+    static const char *const kHandled[] = {"_count", "_sort", "_total", "_cursor", "_summary", "_elements",
+                                           "_include", "_revinclude",
                                            "_include:iterate", "_revinclude:iterate", "_include:recurse",
                                            "_revinclude:recurse"};
     fhir::Json issues = fhir::Json::array();
@@ -341,7 +349,7 @@ fhir::Json ignored_outcome(const fhir::SearchQuery &query) {
                           {"code", "not-supported"},
                           {"diagnostics", "parameter \"" + ignored.name + "\" ignored: " + ignored.reason}});
     for (const auto &result : query.result_params) {
-        bool handled = result.name == "_summary" && result.value == "count";
+        bool handled = false;
         for (const char *h : kHandled)
             handled = handled || result.name == h;
         if (!handled)
@@ -547,12 +555,27 @@ Datum run_search(const std::string &type, const std::string &raw_query) {
 
     std::vector<std::string> types, ids, modes;
     std::vector<Datum> contents = page.contents;
+    std::vector<Included> included = collect_includes(st, page);
+    if (st.summary != fhir::SummaryMode::False || !st.elements.empty()) {
+        // _summary / _elements: project in C++; untouched resources keep their stored jsonb.
+        auto project = [&st](Datum content) {
+            fhir::Json resource = jsonb_to_json(DatumGetJsonbP(content));
+            if (!fhir::project_resource(resource, st.summary, st.elements))
+                return content;
+            fhir::mark_subsetted(resource);
+            return json_to_jsonb(resource);
+        };
+        for (Datum &c : contents)
+            c = project(c);
+        for (Included &inc : included)
+            inc.content = project(inc.content);
+    }
     for (const std::string &id : page.ids) {
         types.push_back(type);
         ids.push_back(id);
         modes.push_back("match");
     }
-    for (const Included &inc : collect_includes(st, page)) {
+    for (const Included &inc : included) {
         types.push_back(inc.type);
         ids.push_back(inc.id);
         modes.push_back("include");
