@@ -40,3 +40,16 @@ SELECT b->>'total' AS count_only, b ? 'entry' AS has_entries FROM fhir.search('P
 SELECT fhir.search('Patient', '_cursor=garbage');
 SELECT fhir.search('Patient', '_total=maybe');
 SELECT fhir.search('Patient', '_sort=gender');
+\set VERBOSITY default
+-- system-level search: type NULL, _type list, common parameters, paging across types
+SELECT fhir.update('{"resourceType":"Observation","id":"sys-o","status":"final","code":{"text":"x"},"meta":{"tag":[{"system":"urn:t","code":"vip"}]}}') IS NOT NULL AS o,
+       fhir.update('{"resourceType":"Patient","id":"sys-p","meta":{"tag":[{"system":"urn:t","code":"vip"}]}}') IS NOT NULL AS p;
+SELECT jsonb_path_query_array(b, '$.entry[*].fullUrl') AS tagged, b->>'total' AS total
+  FROM fhir.search(NULL, '_tag=urn:t|vip&_sort=_id') b;
+SELECT jsonb_path_query_array(fhir.search(NULL, '_type=Observation&_tag=vip'), '$.entry[*].resource.id') AS only_observations;
+SELECT pg_temp.ids(fhir.search(NULL, '_type=Patient,Observation&_id=sys-o,sys-p,pg1&_count=2')) AS page1,
+       pg_temp.ids(fhir.search(NULL, pg_temp.link(fhir.search(NULL, '_type=Patient,Observation&_id=sys-o,sys-p,pg1&_count=2'), 'next'))) AS page2;
+\set VERBOSITY terse
+SELECT fhir.search(NULL, '_type=Nope');
+SELECT fhir.search(NULL, '_type=Patient&_sort=family');
+SELECT fhir.search('', '');

@@ -128,7 +128,9 @@ SortSql sort_sql(const fhir::SortKey &key) {
 
 // Everything a search run needs, built once per call.
 struct SearchStatement {
-    std::string type;
+    std::string type;              // "" for a system-level search
+    std::string table;             // the partition, or fhir.resource for a system-level search
+    std::vector<std::string> system_types; // types of a system-level search (_type, or all)
     fhir::SearchQuery query;
     std::string base_query;        // the client's raw query without _cursor (for links)
     std::optional<fhir::SearchCursor> cursor;
@@ -187,14 +189,57 @@ std::string show_param(const fhir::SqlParam &p) {
 }
 
 // Parses the query and prepares the WHERE clause, sort keys and options.
+// Removes every `name=` piece from a raw query, collecting their decoded values.
+std::string strip_param(const std::string &raw, const std::string &name, std::vector<std::string> *values) {
+    std::string kept;
+    const std::string prefix = name + "=";
+    size_t start = 0;
+    while (start <= raw.size()) {
+        size_t amp = raw.find('&', start);
+        if (amp == std::string::npos)
+            amp = raw.size();
+        std::string piece = raw.substr(start, amp - start);
+        if (piece.rfind(prefix, 0) == 0) {
+            for (const std::string &v : fhir::split_or_values(fhir::percent_decode(piece.substr(prefix.size()))))
+                values->push_back(v);
+        } else if (!piece.empty()) {
+            kept += (kept.empty() ? "" : "&") + piece;
+        }
+        start = amp + 1;
+    }
+    return kept;
+}
+
+// Parses the query and prepares the WHERE clause, sort keys and options. An
+// empty type is a system-level search over the _type list (or every type): each
+// type contributes (r.rtype = T AND <its own WHERE>), because parameter ids, and
+// so token hashes and side rows, are per type.
 SearchStatement plan_search(const std::string &type, const std::string &raw_query) {
-    if (!fhir::Registry::is_resource_type(type))
-        throw Error(ErrorKind::UnknownResourceType, "unknown resource type \"" + type + "\"");
     SearchStatement st;
     st.type = type;
     std::string cursor_token;
     st.base_query = strip_cursor(raw_query, &cursor_token);
-    st.query = fhir::parse_search_query(current_registry(), type, st.base_query, guc_strict_handling);
+    std::string parse_query = st.base_query;
+    const fhir::Registry &registry = current_registry();
+    if (type.empty()) {
+        std::vector<std::string> listed;
+        parse_query = strip_param(st.base_query, "_type", &listed);
+        for (const std::string &t : listed) {
+            if (!fhir::Registry::is_resource_type(t))
+                throw Error(ErrorKind::UnknownResourceType, "unknown resource type \"" + t + "\" in _type");
+            if (std::find(st.system_types.begin(), st.system_types.end(), t) == st.system_types.end())
+                st.system_types.push_back(t);
+        }
+        if (st.system_types.empty())
+            st.system_types = fhir::Registry::resource_types();
+        st.table = "fhir.resource";
+        st.query = fhir::parse_search_query(registry, st.system_types[0], parse_query, guc_strict_handling);
+    } else {
+        if (!fhir::Registry::is_resource_type(type))
+            throw Error(ErrorKind::UnknownResourceType, "unknown resource type \"" + type + "\"");
+        st.table = fhir::partition_table(type);
+        st.query = fhir::parse_search_query(registry, type, parse_query, guc_strict_handling);
+    }
     st.count = st.query.count ? std::min(*st.query.count, guc_max_count) : guc_default_count;
     for (const auto &r : st.query.result_params) {
         if (r.name == "_total") {
@@ -212,16 +257,41 @@ SearchStatement plan_search(const std::string &type, const std::string &raw_quer
         } else if (r.name == "_elements") {
             std::vector<std::string> more = fhir::parse_elements(r.value);
             st.elements.insert(st.elements.end(), more.begin(), more.end());
+        } else if (type.empty() && (r.name.rfind("_include", 0) == 0 || r.name.rfind("_revinclude", 0) == 0)) {
+            throw Error(ErrorKind::UnsupportedFeature, "_include/_revinclude in a system-level search are not supported yet");
         }
     }
-    for (const fhir::SortKey &key : st.query.sort)
+    for (const fhir::SortKey &key : st.query.sort) {
+        if (type.empty() && key.param->code != "_id" && key.param->code != "_lastUpdated")
+            throw Error(ErrorKind::UnsupportedFeature, "a system-level search sorts by _id or _lastUpdated only");
         st.sort.push_back(sort_sql(key));
+    }
     if (!cursor_token.empty())
         st.cursor = fhir::decode_cursor(cursor_token, st.sort.size());
-    fhir::SqlFragment fragment = fhir::build_where(st.query, "r", 1);
-    st.where = fragment.where;
-    bind_sql_params(fragment.params, &st.types, &st.values);
-    for (const auto &p : fragment.params)
+    std::vector<fhir::SqlParam> params;
+    if (type.empty()) {
+        std::string where;
+        for (const std::string &t : st.system_types) {
+            fhir::SearchQuery q = t == st.system_types[0]
+                                      ? st.query
+                                      : fhir::parse_search_query(registry, t, parse_query, guc_strict_handling);
+            fhir::SqlParam rtype;
+            rtype.kind = fhir::SqlParam::Text;
+            rtype.text = t;
+            params.push_back(rtype);
+            std::string rtype_ref = "$" + std::to_string(params.size()) + "::text";
+            fhir::SqlFragment fragment = fhir::build_where(q, "r", static_cast<int>(params.size()) + 1);
+            params.insert(params.end(), fragment.params.begin(), fragment.params.end());
+            where += (where.empty() ? "(" : " OR (") + std::string("r.rtype = ") + rtype_ref + " AND " + fragment.where + ")";
+        }
+        st.where = "(" + where + ")";
+    } else {
+        fhir::SqlFragment fragment = fhir::build_where(st.query, "r", 1);
+        st.where = fragment.where;
+        params = fragment.params;
+    }
+    bind_sql_params(params, &st.types, &st.values);
+    for (const auto &p : params)
         st.shown_values.push_back(show_param(p));
     st.where_params = st.values.size();
     return st;
@@ -237,11 +307,10 @@ std::string bind_extra(SearchStatement &st, Oid type, Datum value, const std::st
 
 // The page query: rid, id, content and sort keys (as text) of up to count+1 rows.
 std::string page_sql(SearchStatement &st) {
-    std::string table = fhir::partition_table(st.type);
-    std::string select = "SELECT r.rid, r.id, r.content";
+    std::string select = "SELECT r.rid, r.rtype, r.id, r.content";
     for (size_t i = 0; i < st.sort.size(); i++)
         select += ", " + st.sort[i].expr + " AS k" + std::to_string(i);
-    std::string inner = select + " FROM " + table + " r WHERE " + st.where;
+    std::string inner = select + " FROM " + st.table + " r WHERE " + st.where;
     bool backward = st.cursor && st.cursor->backward;
     // ORDER BY in page direction (reversed for a backward page).
     std::string order;
@@ -275,13 +344,13 @@ std::string page_sql(SearchStatement &st) {
     std::string keys_as_text;
     for (size_t i = 0; i < st.sort.size(); i++)
         keys_as_text += ", m.k" + std::to_string(i) + "::text";
-    return "SELECT m.rid, m.id, m.content" + keys_as_text + " FROM (" + inner + ") m WHERE " + keyset + " ORDER BY " +
+    return "SELECT m.rid, m.rtype, m.id, m.content" + keys_as_text + " FROM (" + inner + ") m WHERE " + keyset + " ORDER BY " +
            order + " LIMIT " + limit;
 }
 
 // Counts matches exactly, or estimates them from the planner.
 std::optional<int64_t> count_matches(const SearchStatement &st, TotalMode mode) {
-    std::string body = "FROM " + fhir::partition_table(st.type) + " r WHERE " + st.where;
+    std::string body = "FROM " + st.table + " r WHERE " + st.where;
     // Only the WHERE clause's own parameters: the page's extra ones are not referenced.
     std::vector<Oid> types(st.types.begin(), st.types.begin() + static_cast<long>(st.where_params));
     std::vector<Datum> values(st.values.begin(), st.values.begin() + static_cast<long>(st.where_params));
@@ -304,6 +373,7 @@ std::optional<int64_t> count_matches(const SearchStatement &st, TotalMode mode) 
 // One page of matches.
 struct Page {
     std::vector<int64_t> rids;
+    std::vector<std::string> types;
     std::vector<std::string> ids;
     std::vector<Datum> contents; // jsonb, valid until the next statement frees the result: copied
     std::vector<std::vector<std::string>> keys;
@@ -320,16 +390,18 @@ Page fetch_page(SearchStatement &st) {
     uint64_t rows = std::min<uint64_t>(n, static_cast<uint64_t>(st.count));
     for (uint64_t r = 0; r < rows; r++) {
         page.rids.push_back(spi_get_int64(r, 1));
-        page.ids.push_back(spi_get_text(r, 2));
-        Datum content = spi_get_datum(r, 3);
+        page.types.push_back(spi_get_text(r, 2));
+        page.ids.push_back(spi_get_text(r, 3));
+        Datum content = spi_get_datum(r, 4);
         page.contents.push_back(pg_call([content] { return PointerGetDatum(DatumGetJsonbPCopy(content)); }));
         std::vector<std::string> keys;
         for (size_t k = 0; k < st.sort.size(); k++)
-            keys.push_back(spi_get_text(r, static_cast<int>(4 + k)));
+            keys.push_back(spi_get_text(r, static_cast<int>(5 + k)));
         page.keys.push_back(std::move(keys));
     }
     if (st.cursor && st.cursor->backward) {
         std::reverse(page.rids.begin(), page.rids.end());
+        std::reverse(page.types.begin(), page.types.end());
         std::reverse(page.ids.begin(), page.ids.end());
         std::reverse(page.contents.begin(), page.contents.end());
         std::reverse(page.keys.begin(), page.keys.end());
@@ -367,7 +439,7 @@ std::string link_url(const SearchStatement &st, const std::string &cursor) {
     std::string query = st.base_query;
     if (!cursor.empty())
         query += (query.empty() ? "" : "&") + std::string("_cursor=") + cursor;
-    return base_url_prefix() + st.type + (query.empty() ? "" : "?" + query);
+    return base_url_prefix() + (st.type.empty() ? std::string() : st.type) + (query.empty() ? "" : "?" + query);
 }
 
 // One _include/_revinclude directive after validation.
@@ -570,9 +642,9 @@ Datum run_search(const std::string &type, const std::string &raw_query) {
         for (Included &inc : included)
             inc.content = project(inc.content);
     }
-    for (const std::string &id : page.ids) {
-        types.push_back(type);
-        ids.push_back(id);
+    for (size_t i = 0; i < page.ids.size(); i++) {
+        types.push_back(page.types[i]);
+        ids.push_back(page.ids[i]);
         modes.push_back("match");
     }
     for (const Included &inc : included) {
@@ -645,7 +717,7 @@ Datum run_explain(const std::string &type, const std::string &raw_query) {
     walk(plan_json);
     std::sort(indexes.begin(), indexes.end());
     indexes.erase(std::unique(indexes.begin(), indexes.end()), indexes.end());
-    fhir::Json doc = {{"resourceType", type},
+    fhir::Json doc = {{"resourceType", type.empty() ? fhir::Json(nullptr) : fhir::Json(type)},
                       {"query", raw_query},
                       {"sql", sql},
                       {"parameters", st.shown_values},
@@ -670,13 +742,11 @@ static std::string optional_text_arg(FunctionCallInfo fcinfo, int n) {
 }
 
 FHIR_FUNCTION(fhir_search) {
-    if (PG_ARGISNULL(0))
-        throw fhir::Error(fhir::ErrorKind::UnsupportedFeature, "system-level search (type NULL) is not supported yet");
+    if (!PG_ARGISNULL(0) && VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)) == 0)
+        throw fhir::Error(fhir::ErrorKind::UnknownResourceType, "resource type must not be empty (use NULL for a system-level search)");
     return fhir_pg::run_search(optional_text_arg(fcinfo, 0), optional_text_arg(fcinfo, 1));
 }
 
 FHIR_FUNCTION(fhir_explain) {
-    if (PG_ARGISNULL(0))
-        throw fhir::Error(fhir::ErrorKind::UnsupportedFeature, "system-level search (type NULL) is not supported yet");
     return fhir_pg::run_explain(optional_text_arg(fcinfo, 0), optional_text_arg(fcinfo, 1));
 }
