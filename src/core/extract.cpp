@@ -62,19 +62,11 @@ constexpr size_t kMaxCompositeCombinations = 1024;
 // Where the values of one parameter (or one composite component) go.
 struct Sink {
     IndexRows &rows;
-    std::string &buffer; // reused to join token values without allocating each time
     int param_id;
     int group = 0;
     int component = 0;
 
     void token(TokenForm form, std::string_view value) { rows.tokens.push_back(token_hash(param_id, form, value)); }
-    // A token whose value is the pieces joined, e.g. {system, "|", code}.
-    void token(TokenForm form, std::initializer_list<std::string_view> pieces) {
-        buffer.clear();
-        for (std::string_view piece : pieces)
-            buffer.append(piece);
-        token(form, std::string_view(buffer));
-    }
     // Display and text for :text, compared normalized.
     void text(const std::string &value) {
         std::string normalized = normalize_string(value);
@@ -88,34 +80,25 @@ struct Sink {
     }
 };
 
-// object[key], or nullptr when absent or `object` is not an object. A
-// string_view key compares without the strlen a `const char *` costs per step.
-const Json *member(const Json &object, std::string_view key) {
+// The string at object[key], or nullptr when absent or not a string.
+const std::string *string_at(const Json &object, const char *key) {
     if (!object.is_object())
         return nullptr;
-    const auto &map = object.get_ref<const Json::object_t &>();
-    auto it = map.find(key);
-    return it == map.end() ? nullptr : &it->second;
-}
-
-// Whether object[key] exists.
-bool has(const Json &object, std::string_view key) { return member(object, key) != nullptr; }
-
-// The string at object[key], or nullptr when absent or not a string.
-const std::string *string_at(const Json &object, std::string_view key) {
-    const Json *found = member(object, key);
-    return found && found->is_string() ? &found->get_ref<const std::string &>() : nullptr;
+    auto it = object.find(key);
+    return it != object.end() && it->is_string() ? &it->get_ref<const std::string &>() : nullptr;
 }
 
 // Calls `fn` for every string at object[key], whether it holds one string or an array.
-template <typename Fn> void for_each_string(const Json &object, std::string_view key, Fn fn) {
-    const Json *found = member(object, key);
-    if (!found)
+template <typename Fn> void for_each_string(const Json &object, const char *key, Fn fn) {
+    if (!object.is_object())
         return;
-    if (found->is_string()) {
-        fn(found->get_ref<const std::string &>());
-    } else if (found->is_array()) {
-        for (const Json &element : *found) {
+    auto it = object.find(key);
+    if (it == object.end())
+        return;
+    if (it->is_string()) {
+        fn(it->get_ref<const std::string &>());
+    } else if (it->is_array()) {
+        for (const Json &element : *it) {
             if (element.is_string())
                 fn(element.get_ref<const std::string &>());
         }
@@ -123,14 +106,16 @@ template <typename Fn> void for_each_string(const Json &object, std::string_view
 }
 
 // Calls `fn` for every object at object[key], single or in an array.
-template <typename Fn> void for_each_object(const Json &object, std::string_view key, Fn fn) {
-    const Json *found = member(object, key);
-    if (!found)
+template <typename Fn> void for_each_object(const Json &object, const char *key, Fn fn) {
+    if (!object.is_object())
         return;
-    if (found->is_object()) {
-        fn(*found);
-    } else if (found->is_array()) {
-        for (const Json &element : *found) {
+    auto it = object.find(key);
+    if (it == object.end())
+        return;
+    if (it->is_object()) {
+        fn(*it);
+    } else if (it->is_array()) {
+        for (const Json &element : *it) {
             if (element.is_object())
                 fn(element);
         }
@@ -143,87 +128,57 @@ bool is_contact_system(const std::string &system) {
            system == "sms" || system == "other";
 }
 
-// The data types indexing tells apart. None: no type known or guessed; Other:
-// a type indexing has no rule for (e.g. Range, Extension, a primitive).
-enum class Kind {
-    None, Other, Quantity, Money, CodeableConcept, Coding, Identifier, ContactPoint, Reference, Period,
-    HumanName, Address, Timing, Annotation,
-};
-
-// The Kind of an evaluator type name (Quantity profiles folded into Quantity).
-Kind kind_of_type(std::string_view type) {
-    static const std::pair<std::string_view, Kind> kinds[] = {
-        {"Quantity", Kind::Quantity},       {"Age", Kind::Quantity},
-        {"Count", Kind::Quantity},          {"Distance", Kind::Quantity},
-        {"Duration", Kind::Quantity},       {"SimpleQuantity", Kind::Quantity},
-        {"MoneyQuantity", Kind::Quantity},  {"Money", Kind::Money},
-        {"CodeableConcept", Kind::CodeableConcept}, {"Coding", Kind::Coding},
-        {"Identifier", Kind::Identifier},   {"ContactPoint", Kind::ContactPoint},
-        {"Reference", Kind::Reference},     {"Period", Kind::Period},
-        {"HumanName", Kind::HumanName},     {"Address", Kind::Address},
-        {"Timing", Kind::Timing},           {"Annotation", Kind::Annotation},
-    };
-    if (type.empty())
-        return Kind::None;
-    for (const auto &[name, kind] : kinds) {
-        if (type == name)
-            return kind;
-    }
-    return Kind::Other;
-}
-
-// The data type a node is indexed as: the evaluator's when it has one, else a
-// guess from the keys in the order that tells overlapping shapes apart.
-Kind kind_of(const Node &node) {
-    if (!node.type.empty())
-        return kind_of_type(node.type);
+// The data type a node is indexed as: the evaluator's when it has one (Quantity
+// profiles folded into Quantity), else a guess from the keys in the order that
+// tells overlapping shapes apart.
+std::string kind_of(const Node &node) {
+    const std::string &type = node.type;
+    if (type == "Age" || type == "Count" || type == "Distance" || type == "Duration" || type == "SimpleQuantity" ||
+        type == "MoneyQuantity")
+        return "Quantity";
+    if (!type.empty())
+        return type;
     const Json &v = *node.value;
     if (!v.is_object())
-        return Kind::None;
-    if (has(v, "coding"))
-        return Kind::CodeableConcept;
+        return "";
+    if (v.contains("coding"))
+        return "CodeableConcept";
     if (string_at(v, "reference"))
-        return Kind::Reference;
-    if (has(v, "currency"))
-        return Kind::Money;
-    const Json *value = member(v, "value");
-    if (value && value->is_number())
-        return Kind::Quantity;
-    if (has(v, "start") || has(v, "end"))
-        return Kind::Period;
-    if (has(v, "family") || has(v, "given"))
-        return Kind::HumanName;
-    if (has(v, "line") || has(v, "city") || has(v, "postalCode") || has(v, "country"))
-        return Kind::Address;
-    if (has(v, "event") || has(v, "repeat"))
-        return Kind::Timing;
-    if (value) {
+        return "Reference";
+    if (v.contains("currency"))
+        return "Money";
+    if (v.contains("value") && v["value"].is_number())
+        return "Quantity";
+    if (v.contains("start") || v.contains("end"))
+        return "Period";
+    if (v.contains("family") || v.contains("given"))
+        return "HumanName";
+    if (v.contains("line") || v.contains("city") || v.contains("postalCode") || v.contains("country"))
+        return "Address";
+    if (v.contains("event") || v.contains("repeat"))
+        return "Timing";
+    if (v.contains("value")) {
         const std::string *system = string_at(v, "system");
-        if (has(v, "rank") || (system && is_contact_system(*system) && !has(v, "type")))
-            return Kind::ContactPoint;
-        return Kind::Identifier;
+        if (v.contains("rank") || (system && is_contact_system(*system) && !v.contains("type")))
+            return "ContactPoint";
+        return "Identifier";
     }
-    if (has(v, "code") || has(v, "system"))
-        return Kind::Coding;
-    if (has(v, "identifier"))
-        return Kind::Reference;
-    if (string_at(v, "text") && (has(v, "authorString") || has(v, "authorReference") || has(v, "time")))
-        return Kind::Annotation;
-    return Kind::None;
+    if (v.contains("code") || v.contains("system"))
+        return "Coding";
+    if (v.contains("identifier"))
+        return "Reference";
+    if (string_at(v, "text") && (v.contains("authorString") || v.contains("authorReference") || v.contains("time")))
+        return "Annotation";
+    return "";
 }
 
-// Calls `fn` with the text of a primitive token value: strings as they are,
-// booleans and numbers as JSON writes them. False when the value is not primitive.
-template <typename Fn> bool with_primitive_text(const Json &value, Fn fn) {
-    if (value.is_string()) {
-        fn(value.get_ref<const std::string &>());
-        return true;
-    }
-    if (value.is_boolean() || value.is_number()) {
-        fn(value.dump());
-        return true;
-    }
-    return false;
+// The text of a primitive token value: strings as they are, booleans and numbers as JSON writes them.
+std::optional<std::string> primitive_text(const Json &value) {
+    if (value.is_string())
+        return value.get<std::string>();
+    if (value.is_boolean() || value.is_number())
+        return value.dump();
+    return std::nullopt;
 }
 
 // ---- token --------------------------------------------------------------------
@@ -233,12 +188,12 @@ void index_code(Sink &sink, const std::string *system, const std::string *code) 
     if (code && !code->empty()) {
         sink.token(TokenForm::Code, *code);
         if (system && !system->empty())
-            sink.token(TokenForm::SystemCode, {*system, "|", *code});
+            sink.token(TokenForm::SystemCode, *system + "|" + *code);
         else
             sink.token(TokenForm::NoSystemCode, *code);
     }
     if (system && !system->empty())
-        sink.token(TokenForm::System, {*system, "|"});
+        sink.token(TokenForm::System, *system + "|");
 }
 
 // A Coding's code forms and its display for :text.
@@ -267,7 +222,7 @@ void index_identifier(Sink &sink, const Json &identifier) {
             const std::string *type_system = string_at(coding, "system");
             const std::string *type_code = string_at(coding, "code");
             if (type_system && type_code)
-                sink.token(TokenForm::OfType, {*type_system, "|", *type_code, "|", *value});
+                sink.token(TokenForm::OfType, *type_system + "|" + *type_code + "|" + *value);
         });
     }
     if (const std::string *text = string_at(*type, "text"))
@@ -277,16 +232,18 @@ void index_identifier(Sink &sink, const Json &identifier) {
 // Token values of a node of any shape a token parameter reaches.
 void index_token(Sink &sink, const Node &node) {
     const Json &value = *node.value;
-    if (with_primitive_text(value, [&](const std::string &text) { index_code(sink, nullptr, &text); }))
+    if (auto text = primitive_text(value)) {
+        index_code(sink, nullptr, &*text);
         return;
-    const Kind kind = kind_of(node);
-    if (kind == Kind::CodeableConcept) {
+    }
+    const std::string kind = kind_of(node);
+    if (kind == "CodeableConcept") {
         index_codeable_concept(sink, value);
-    } else if (kind == Kind::Coding) {
+    } else if (kind == "Coding") {
         index_coding(sink, value);
-    } else if (kind == Kind::Identifier) {
+    } else if (kind == "Identifier") {
         index_identifier(sink, value);
-    } else if (kind == Kind::ContactPoint) {
+    } else if (kind == "ContactPoint") {
         index_code(sink, nullptr, string_at(value, "value"));
     }
 }
@@ -347,7 +304,7 @@ void index_reference_text(Sink &sink, const std::string &text) {
     if (absolute)
         sink.token(TokenForm::Reference, parsed->unversioned);
     else
-        sink.token(TokenForm::Reference, {parsed->type, "/", parsed->id});
+        sink.token(TokenForm::Reference, parsed->type + "/" + parsed->id);
     sink.token(TokenForm::ReferenceId, parsed->id);
     sink.rows.references.push_back({sink.param_id, parsed->type, parsed->id});
 }
@@ -373,7 +330,7 @@ void index_reference_identifier(Sink &sink, const Json &identifier) {
     sink.token(TokenForm::Code, prefixed);
     const std::string *system = string_at(identifier, "system");
     if (system && !system->empty())
-        sink.token(TokenForm::SystemCode, {kIdentifierPrefix, *system, "|", *value});
+        sink.token(TokenForm::SystemCode, std::string(kIdentifierPrefix) + *system + "|" + *value);
     else
         sink.token(TokenForm::NoSystemCode, prefixed);
 }
@@ -425,15 +382,15 @@ void index_string(Sink &sink, const Node &node) {
         sink.string(value.get_ref<const std::string &>());
         return;
     }
-    const Kind kind = kind_of(node);
+    const std::string kind = kind_of(node);
     auto add = [&](const std::string &text) { sink.string(text); };
-    if (kind == Kind::HumanName) {
+    if (kind == "HumanName") {
         for (const char *key : {"family", "given", "prefix", "suffix", "text"})
             for_each_string(value, key, add);
-    } else if (kind == Kind::Address) {
+    } else if (kind == "Address") {
         for (const char *key : {"line", "city", "district", "state", "postalCode", "country", "text"})
             for_each_string(value, key, add);
-    } else if (kind == Kind::Annotation || (kind == Kind::None && only_text(value))) {
+    } else if (kind == "Annotation" || (kind.empty() && only_text(value))) {
         for_each_string(value, "text", add);
     }
 }
@@ -475,10 +432,10 @@ void index_date(Sink &sink, const Node &node) {
         index_date_text(sink, value.get_ref<const std::string &>());
         return;
     }
-    const Kind kind = kind_of(node);
-    if (kind == Kind::Period) {
+    const std::string kind = kind_of(node);
+    if (kind == "Period") {
         index_period(sink, value);
-    } else if (kind == Kind::Timing) {
+    } else if (kind == "Timing") {
         for_each_string(value, "event", [&](const std::string &event) { index_date_text(sink, event); });
         auto repeat = value.find("repeat");
         if (repeat != value.end() && repeat->is_object()) {
@@ -512,8 +469,8 @@ void index_quantity(Sink &sink, const Node &node) {
             sink.rows.quantities.push_back({sink.param_id, std::move(*range), "", "", "", sink.group, sink.component});
         return;
     }
-    const Kind kind = kind_of(node);
-    if (kind != Kind::Quantity && kind != Kind::Money)
+    const std::string kind = kind_of(node);
+    if (kind != "Quantity" && kind != "Money")
         return;
     auto number = value.find("value");
     if (number == value.end())
@@ -525,7 +482,7 @@ void index_quantity(Sink &sink, const Node &node) {
         const std::string *s = string_at(value, key);
         return s ? *s : std::string();
     };
-    if (kind == Kind::Money) {
+    if (kind == "Money") {
         const std::string currency = text("currency");
         sink.rows.quantities.push_back({sink.param_id, std::move(*range),
                                         currency.empty() ? "" : std::string(kCurrencySystem), currency, currency,
@@ -586,10 +543,12 @@ std::vector<std::pair<TokenForm, std::string>> component_values(ParamType type, 
             out.emplace_back(TokenForm::SystemCode, *system + "|" + *value);
     };
     const Json &value = *node.value;
-    if (with_primitive_text(value, [&](const std::string &text) { code(nullptr, &text); }))
+    if (auto text = primitive_text(value)) {
+        code(nullptr, &*text);
         return out;
-    const Kind kind = kind_of(node);
-    if (type == ParamType::Reference || kind == Kind::Reference) {
+    }
+    const std::string kind = kind_of(node);
+    if (type == ParamType::Reference || kind == "Reference") {
         if (const std::string *reference = string_at(value, "reference")) {
             code(nullptr, reference);
             auto parsed = parse_reference(*reference);
@@ -598,14 +557,14 @@ std::vector<std::pair<TokenForm, std::string>> component_values(ParamType type, 
         }
         return out;
     }
-    if (kind == Kind::CodeableConcept) {
+    if (kind == "CodeableConcept") {
         for_each_object(value, "coding",
                         [&](const Json &coding) { code(string_at(coding, "system"), string_at(coding, "code")); });
-    } else if (kind == Kind::Coding) {
+    } else if (kind == "Coding") {
         code(string_at(value, "system"), string_at(value, "code"));
-    } else if (kind == Kind::Identifier) {
+    } else if (kind == "Identifier") {
         code(string_at(value, "system"), string_at(value, "value"));
-    } else if (kind == Kind::ContactPoint) {
+    } else if (kind == "ContactPoint") {
         code(nullptr, string_at(value, "value"));
     }
     return out;
