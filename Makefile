@@ -27,7 +27,7 @@ REGRESS_OPTS = --inputdir=. --outputdir=$(REGRESS_OUTDIR) --temp-instance=$(REGR
 
 PG_CONFIG   ?= pg_config
 PG_CPPFLAGS  = -Isrc/core -Isrc/pg
-PG_CXXFLAGS  = -std=c++17 -Wall -Wextra -Wno-register -Wno-unused-parameter -Wno-missing-field-initializers
+PG_CXXFLAGS  = -MMD -MP -std=c++17 -Wall -Wextra -Wno-register -Wno-unused-parameter -Wno-missing-field-initializers
 SHLIB_LINK   = -lstdc++
 
 # PGXS would compile LLVM bitcode for every .cpp with flags that ignore PG_CXXFLAGS
@@ -37,8 +37,12 @@ override with_llvm = no
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(EXTENSION)--$(EXTVERSION).sql: src/sql/$(EXTENSION).sql
-	cp $< $@
+# Header dependencies (PGXS tracks none for C++): rebuild objects whose headers changed.
+-include $(OBJS:.o=.d)
+EXTRA_CLEAN += $(OBJS:.o=.d)
+
+$(EXTENSION)--$(EXTVERSION).sql: src/sql/$(EXTENSION).sql src/sql/cache.sql
+	cat $^ > $@
 
 # Regenerate sources derived from the official FHIR R4 definitions.
 FHIR_DEFS ?= ../shared/fhir-r4

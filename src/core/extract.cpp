@@ -37,12 +37,22 @@
 //   - special (near, _text, _content): nothing; the glue handles them.
 // An expression that does not compile (a custom SearchParameter beyond the
 // FHIRPath subset) indexes nothing: the glue refuses such parameters up front.
+//
+// Speed (bench/extract_bench.cpp): a resource type's parameters are planned once
+// (Extractor::Compiled::plan) and all expressions of one resource share a
+// fhirpath memo, so a path several parameters use ("Observation.value") is
+// walked once; parameters with the same expression share one node list; within
+// a resource, composite components, their token values and decimal ranges are
+// computed once per node. None of this changes the rows: every cache is keyed by
+// what determines its result, and only values inside the resource are cached
+// by address.
 #include "extract.h"
 
 #include "error.h"
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
 #include <optional>
 #include <tuple>
 #include <utility>
@@ -59,14 +69,32 @@ constexpr std::string_view kCurrencySystem = "urn:iso:std:iso:4217";
 // combinations per node the rest is dropped rather than bloating the row.
 constexpr size_t kMaxCompositeCombinations = 1024;
 
+// Buffers shared by every parameter of one extraction, kept by the Extractor
+// between resources so that they stop allocating.
+struct Scratchpad {
+    std::string buffer; // token values joined by Sink::token
+    // Decimal ranges of values inside the current resource, by address: the same
+    // valueQuantity is indexed by up to four parameters (value-quantity, combo, composites).
+    std::vector<std::pair<const Json *, std::optional<DecimalRange>>> decimals;
+};
+
 // Where the values of one parameter (or one composite component) go.
 struct Sink {
     IndexRows &rows;
+    Scratchpad &pad;
     int param_id;
     int group = 0;
     int component = 0;
 
     void token(TokenForm form, std::string_view value) { rows.tokens.push_back(token_hash(param_id, form, value)); }
+    // A token whose value is the pieces joined, e.g. {system, "|", code}.
+    void token(TokenForm form, std::initializer_list<std::string_view> pieces) {
+        std::string &buffer = pad.buffer;
+        buffer.clear();
+        for (std::string_view piece : pieces)
+            buffer.append(piece);
+        token(form, std::string_view(buffer));
+    }
     // Display and text for :text, compared normalized.
     void text(const std::string &value) {
         std::string normalized = normalize_string(value);
@@ -80,25 +108,50 @@ struct Sink {
     }
 };
 
-// The string at object[key], or nullptr when absent or not a string.
-const std::string *string_at(const Json &object, const char *key) {
+// object[key], or nullptr when absent or `object` is not an object. Most
+// objects a search parameter reaches (Coding, Quantity, Reference, ...) have a
+// handful of keys: scanning them in order, comparing lengths and first letters
+// before any bytes, is cheaper than a tree search calling memcmp at each step.
+const Json *member(const Json &object, std::string_view key) {
     if (!object.is_object())
         return nullptr;
-    auto it = object.find(key);
-    return it != object.end() && it->is_string() ? &it->get_ref<const std::string &>() : nullptr;
+    const auto &map = object.get_ref<const Json::object_t &>();
+    if (map.size() > 8 || key.empty()) {
+        auto it = map.find(key);
+        return it == map.end() ? nullptr : &it->second;
+    }
+    const unsigned char first = static_cast<unsigned char>(key[0]);
+    for (const auto &entry : map) {
+        const std::string &name = entry.first;
+        if (name.empty())
+            continue;
+        const unsigned char c = static_cast<unsigned char>(name[0]);
+        if (c > first) // keys are sorted: no later key starts with `first`
+            return nullptr;
+        if (c == first && name.size() == key.size() && name.compare(0, name.size(), key) == 0)
+            return &entry.second;
+    }
+    return nullptr;
+}
+
+// Whether object[key] exists.
+bool has(const Json &object, std::string_view key) { return member(object, key) != nullptr; }
+
+// The string at object[key], or nullptr when absent or not a string.
+const std::string *string_at(const Json &object, std::string_view key) {
+    const Json *found = member(object, key);
+    return found && found->is_string() ? &found->get_ref<const std::string &>() : nullptr;
 }
 
 // Calls `fn` for every string at object[key], whether it holds one string or an array.
-template <typename Fn> void for_each_string(const Json &object, const char *key, Fn fn) {
-    if (!object.is_object())
+template <typename Fn> void for_each_string(const Json &object, std::string_view key, Fn fn) {
+    const Json *found = member(object, key);
+    if (!found)
         return;
-    auto it = object.find(key);
-    if (it == object.end())
-        return;
-    if (it->is_string()) {
-        fn(it->get_ref<const std::string &>());
-    } else if (it->is_array()) {
-        for (const Json &element : *it) {
+    if (found->is_string()) {
+        fn(found->get_ref<const std::string &>());
+    } else if (found->is_array()) {
+        for (const Json &element : *found) {
             if (element.is_string())
                 fn(element.get_ref<const std::string &>());
         }
@@ -106,16 +159,14 @@ template <typename Fn> void for_each_string(const Json &object, const char *key,
 }
 
 // Calls `fn` for every object at object[key], single or in an array.
-template <typename Fn> void for_each_object(const Json &object, const char *key, Fn fn) {
-    if (!object.is_object())
+template <typename Fn> void for_each_object(const Json &object, std::string_view key, Fn fn) {
+    const Json *found = member(object, key);
+    if (!found)
         return;
-    auto it = object.find(key);
-    if (it == object.end())
-        return;
-    if (it->is_object()) {
-        fn(*it);
-    } else if (it->is_array()) {
-        for (const Json &element : *it) {
+    if (found->is_object()) {
+        fn(*found);
+    } else if (found->is_array()) {
+        for (const Json &element : *found) {
             if (element.is_object())
                 fn(element);
         }
@@ -128,57 +179,87 @@ bool is_contact_system(const std::string &system) {
            system == "sms" || system == "other";
 }
 
-// The data type a node is indexed as: the evaluator's when it has one (Quantity
-// profiles folded into Quantity), else a guess from the keys in the order that
-// tells overlapping shapes apart.
-std::string kind_of(const Node &node) {
-    const std::string &type = node.type;
-    if (type == "Age" || type == "Count" || type == "Distance" || type == "Duration" || type == "SimpleQuantity" ||
-        type == "MoneyQuantity")
-        return "Quantity";
-    if (!type.empty())
-        return type;
-    const Json &v = *node.value;
-    if (!v.is_object())
-        return "";
-    if (v.contains("coding"))
-        return "CodeableConcept";
-    if (string_at(v, "reference"))
-        return "Reference";
-    if (v.contains("currency"))
-        return "Money";
-    if (v.contains("value") && v["value"].is_number())
-        return "Quantity";
-    if (v.contains("start") || v.contains("end"))
-        return "Period";
-    if (v.contains("family") || v.contains("given"))
-        return "HumanName";
-    if (v.contains("line") || v.contains("city") || v.contains("postalCode") || v.contains("country"))
-        return "Address";
-    if (v.contains("event") || v.contains("repeat"))
-        return "Timing";
-    if (v.contains("value")) {
-        const std::string *system = string_at(v, "system");
-        if (v.contains("rank") || (system && is_contact_system(*system) && !v.contains("type")))
-            return "ContactPoint";
-        return "Identifier";
+// The data types indexing tells apart. None: no type known or guessed; Other:
+// a type indexing has no rule for (e.g. Range, Extension, a primitive).
+enum class Kind {
+    None, Other, Quantity, Money, CodeableConcept, Coding, Identifier, ContactPoint, Reference, Period,
+    HumanName, Address, Timing, Annotation,
+};
+
+// The Kind of an evaluator type name (Quantity profiles folded into Quantity).
+Kind kind_of_type(std::string_view type) {
+    static const std::pair<std::string_view, Kind> kinds[] = {
+        {"Quantity", Kind::Quantity},       {"Age", Kind::Quantity},
+        {"Count", Kind::Quantity},          {"Distance", Kind::Quantity},
+        {"Duration", Kind::Quantity},       {"SimpleQuantity", Kind::Quantity},
+        {"MoneyQuantity", Kind::Quantity},  {"Money", Kind::Money},
+        {"CodeableConcept", Kind::CodeableConcept}, {"Coding", Kind::Coding},
+        {"Identifier", Kind::Identifier},   {"ContactPoint", Kind::ContactPoint},
+        {"Reference", Kind::Reference},     {"Period", Kind::Period},
+        {"HumanName", Kind::HumanName},     {"Address", Kind::Address},
+        {"Timing", Kind::Timing},           {"Annotation", Kind::Annotation},
+    };
+    if (type.empty())
+        return Kind::None;
+    for (const auto &[name, kind] : kinds) {
+        if (type == name)
+            return kind;
     }
-    if (v.contains("code") || v.contains("system"))
-        return "Coding";
-    if (v.contains("identifier"))
-        return "Reference";
-    if (string_at(v, "text") && (v.contains("authorString") || v.contains("authorReference") || v.contains("time")))
-        return "Annotation";
-    return "";
+    return Kind::Other;
 }
 
-// The text of a primitive token value: strings as they are, booleans and numbers as JSON writes them.
-std::optional<std::string> primitive_text(const Json &value) {
-    if (value.is_string())
-        return value.get<std::string>();
-    if (value.is_boolean() || value.is_number())
-        return value.dump();
-    return std::nullopt;
+// The data type a node is indexed as: the evaluator's when it has one, else a
+// guess from the keys in the order that tells overlapping shapes apart.
+Kind kind_of(const Node &node) {
+    if (!node.type.empty())
+        return kind_of_type(node.type);
+    const Json &v = *node.value;
+    if (!v.is_object())
+        return Kind::None;
+    if (has(v, "coding"))
+        return Kind::CodeableConcept;
+    if (string_at(v, "reference"))
+        return Kind::Reference;
+    if (has(v, "currency"))
+        return Kind::Money;
+    const Json *value = member(v, "value");
+    if (value && value->is_number())
+        return Kind::Quantity;
+    if (has(v, "start") || has(v, "end"))
+        return Kind::Period;
+    if (has(v, "family") || has(v, "given"))
+        return Kind::HumanName;
+    if (has(v, "line") || has(v, "city") || has(v, "postalCode") || has(v, "country"))
+        return Kind::Address;
+    if (has(v, "event") || has(v, "repeat"))
+        return Kind::Timing;
+    if (value) {
+        const std::string *system = string_at(v, "system");
+        if (has(v, "rank") || (system && is_contact_system(*system) && !has(v, "type")))
+            return Kind::ContactPoint;
+        return Kind::Identifier;
+    }
+    if (has(v, "code") || has(v, "system"))
+        return Kind::Coding;
+    if (has(v, "identifier"))
+        return Kind::Reference;
+    if (string_at(v, "text") && (has(v, "authorString") || has(v, "authorReference") || has(v, "time")))
+        return Kind::Annotation;
+    return Kind::None;
+}
+
+// Calls `fn` with the text of a primitive token value: strings as they are,
+// booleans and numbers as JSON writes them. False when the value is not primitive.
+template <typename Fn> bool with_primitive_text(const Json &value, Fn fn) {
+    if (value.is_string()) {
+        fn(value.get_ref<const std::string &>());
+        return true;
+    }
+    if (value.is_boolean() || value.is_number()) {
+        fn(value.dump());
+        return true;
+    }
+    return false;
 }
 
 // ---- token --------------------------------------------------------------------
@@ -188,12 +269,12 @@ void index_code(Sink &sink, const std::string *system, const std::string *code) 
     if (code && !code->empty()) {
         sink.token(TokenForm::Code, *code);
         if (system && !system->empty())
-            sink.token(TokenForm::SystemCode, *system + "|" + *code);
+            sink.token(TokenForm::SystemCode, {*system, "|", *code});
         else
             sink.token(TokenForm::NoSystemCode, *code);
     }
     if (system && !system->empty())
-        sink.token(TokenForm::System, *system + "|");
+        sink.token(TokenForm::System, {*system, "|"});
 }
 
 // A Coding's code forms and its display for :text.
@@ -214,15 +295,15 @@ void index_codeable_concept(Sink &sink, const Json &concept) {
 void index_identifier(Sink &sink, const Json &identifier) {
     const std::string *value = string_at(identifier, "value");
     index_code(sink, string_at(identifier, "system"), value);
-    auto type = identifier.find("type");
-    if (type == identifier.end() || !type->is_object())
+    const Json *type = member(identifier, "type");
+    if (!type || !type->is_object())
         return;
     if (value && !value->empty()) {
         for_each_object(*type, "coding", [&](const Json &coding) {
             const std::string *type_system = string_at(coding, "system");
             const std::string *type_code = string_at(coding, "code");
             if (type_system && type_code)
-                sink.token(TokenForm::OfType, *type_system + "|" + *type_code + "|" + *value);
+                sink.token(TokenForm::OfType, {*type_system, "|", *type_code, "|", *value});
         });
     }
     if (const std::string *text = string_at(*type, "text"))
@@ -232,18 +313,16 @@ void index_identifier(Sink &sink, const Json &identifier) {
 // Token values of a node of any shape a token parameter reaches.
 void index_token(Sink &sink, const Node &node) {
     const Json &value = *node.value;
-    if (auto text = primitive_text(value)) {
-        index_code(sink, nullptr, &*text);
+    if (with_primitive_text(value, [&](const std::string &text) { index_code(sink, nullptr, &text); }))
         return;
-    }
-    const std::string kind = kind_of(node);
-    if (kind == "CodeableConcept") {
+    const Kind kind = kind_of(node);
+    if (kind == Kind::CodeableConcept) {
         index_codeable_concept(sink, value);
-    } else if (kind == "Coding") {
+    } else if (kind == Kind::Coding) {
         index_coding(sink, value);
-    } else if (kind == "Identifier") {
+    } else if (kind == Kind::Identifier) {
         index_identifier(sink, value);
-    } else if (kind == "ContactPoint") {
+    } else if (kind == Kind::ContactPoint) {
         index_code(sink, nullptr, string_at(value, "value"));
     }
 }
@@ -304,7 +383,7 @@ void index_reference_text(Sink &sink, const std::string &text) {
     if (absolute)
         sink.token(TokenForm::Reference, parsed->unversioned);
     else
-        sink.token(TokenForm::Reference, parsed->type + "/" + parsed->id);
+        sink.token(TokenForm::Reference, {parsed->type, "/", parsed->id});
     sink.token(TokenForm::ReferenceId, parsed->id);
     sink.rows.references.push_back({sink.param_id, parsed->type, parsed->id});
 }
@@ -330,7 +409,7 @@ void index_reference_identifier(Sink &sink, const Json &identifier) {
     sink.token(TokenForm::Code, prefixed);
     const std::string *system = string_at(identifier, "system");
     if (system && !system->empty())
-        sink.token(TokenForm::SystemCode, std::string(kIdentifierPrefix) + *system + "|" + *value);
+        sink.token(TokenForm::SystemCode, {kIdentifierPrefix, *system, "|", *value});
     else
         sink.token(TokenForm::NoSystemCode, prefixed);
 }
@@ -346,8 +425,8 @@ void index_reference(Sink &sink, const Node &node) {
         return;
     if (const std::string *reference = string_at(value, "reference"))
         index_reference_text(sink, *reference);
-    auto identifier = value.find("identifier");
-    if (identifier != value.end() && identifier->is_object())
+    const Json *identifier = member(value, "identifier");
+    if (identifier && identifier->is_object())
         index_reference_identifier(sink, *identifier);
 }
 
@@ -382,15 +461,15 @@ void index_string(Sink &sink, const Node &node) {
         sink.string(value.get_ref<const std::string &>());
         return;
     }
-    const std::string kind = kind_of(node);
+    const Kind kind = kind_of(node);
     auto add = [&](const std::string &text) { sink.string(text); };
-    if (kind == "HumanName") {
+    if (kind == Kind::HumanName) {
         for (const char *key : {"family", "given", "prefix", "suffix", "text"})
             for_each_string(value, key, add);
-    } else if (kind == "Address") {
+    } else if (kind == Kind::Address) {
         for (const char *key : {"line", "city", "district", "state", "postalCode", "country", "text"})
             for_each_string(value, key, add);
-    } else if (kind == "Annotation" || (kind.empty() && only_text(value))) {
+    } else if (kind == Kind::Annotation || (kind == Kind::None && only_text(value))) {
         for_each_string(value, "text", add);
     }
 }
@@ -432,15 +511,15 @@ void index_date(Sink &sink, const Node &node) {
         index_date_text(sink, value.get_ref<const std::string &>());
         return;
     }
-    const std::string kind = kind_of(node);
-    if (kind == "Period") {
+    const Kind kind = kind_of(node);
+    if (kind == Kind::Period) {
         index_period(sink, value);
-    } else if (kind == "Timing") {
+    } else if (kind == Kind::Timing) {
         for_each_string(value, "event", [&](const std::string &event) { index_date_text(sink, event); });
-        auto repeat = value.find("repeat");
-        if (repeat != value.end() && repeat->is_object()) {
-            auto bounds = repeat->find("boundsPeriod");
-            if (bounds != repeat->end() && bounds->is_object())
+        const Json *repeat = member(value, "repeat");
+        if (repeat && repeat->is_object()) {
+            const Json *bounds = member(*repeat, "boundsPeriod");
+            if (bounds && bounds->is_object())
                 index_period(sink, *bounds);
         }
     }
@@ -455,42 +534,56 @@ std::optional<DecimalRange> decimal_of(const Json &value) {
     return std::nullopt;
 }
 
+// decimal_of(value), computed once per value of the resource (a value inside a
+// computed node is not cached: its address may be reused by another one).
+const std::optional<DecimalRange> &decimal_cached(Sink &sink, const Node &node, const Json &value) {
+    auto &decimals = sink.pad.decimals;
+    if (!node.owned) {
+        for (const auto &[address, range] : decimals) {
+            if (address == &value)
+                return range;
+        }
+    }
+    decimals.emplace_back(node.owned ? nullptr : &value, decimal_of(value));
+    return decimals.back().second;
+}
+
 // A number with its implicit precision range.
 void index_number(Sink &sink, const Node &node) {
-    if (auto range = decimal_of(*node.value))
-        sink.rows.numbers.push_back({sink.param_id, std::move(*range), sink.group, sink.component});
+    if (const auto &range = decimal_cached(sink, node, *node.value))
+        sink.rows.numbers.push_back({sink.param_id, *range, sink.group, sink.component});
 }
 
 // A Quantity (or profile), Money, or bare number as a quantity row.
 void index_quantity(Sink &sink, const Node &node) {
     const Json &value = *node.value;
     if (value.is_number()) {
-        if (auto range = decimal_of(value))
-            sink.rows.quantities.push_back({sink.param_id, std::move(*range), "", "", "", sink.group, sink.component});
+        if (const auto &range = decimal_cached(sink, node, value))
+            sink.rows.quantities.push_back({sink.param_id, *range, "", "", "", sink.group, sink.component});
         return;
     }
-    const std::string kind = kind_of(node);
-    if (kind != "Quantity" && kind != "Money")
+    const Kind kind = kind_of(node);
+    if (kind != Kind::Quantity && kind != Kind::Money)
         return;
-    auto number = value.find("value");
-    if (number == value.end())
+    const Json *number = member(value, "value");
+    if (!number)
         return;
-    auto range = decimal_of(*number);
+    const auto &range = decimal_cached(sink, node, *number);
     if (!range)
         return;
-    auto text = [&](const char *key) {
+    auto text = [&](std::string_view key) {
         const std::string *s = string_at(value, key);
         return s ? *s : std::string();
     };
-    if (kind == "Money") {
+    if (kind == Kind::Money) {
         const std::string currency = text("currency");
-        sink.rows.quantities.push_back({sink.param_id, std::move(*range),
+        sink.rows.quantities.push_back({sink.param_id, *range,
                                         currency.empty() ? "" : std::string(kCurrencySystem), currency, currency,
                                         sink.group, sink.component});
         return;
     }
     sink.rows.quantities.push_back(
-        {sink.param_id, std::move(*range), text("system"), text("code"), text("unit"), sink.group, sink.component});
+        {sink.param_id, *range, text("system"), text("code"), text("unit"), sink.group, sink.component});
 }
 
 // Indexes one node by parameter type (all but composite and special).
@@ -533,8 +626,9 @@ bool is_hashable(ParamType type) {
 // The values a token-like component contributes to a composite, each with the
 // token form a search value of that shape has: "code" (Code), "system|code"
 // (SystemCode); references as written and as "Type/id".
-std::vector<std::pair<TokenForm, std::string>> component_values(ParamType type, const Node &node) {
-    std::vector<std::pair<TokenForm, std::string>> out;
+using ComponentValues = std::vector<std::pair<TokenForm, std::string>>;
+void component_values(ParamType type, const Node &node, ComponentValues &out) {
+    out.clear();
     auto code = [&](const std::string *system, const std::string *value) {
         if (!value || value->empty())
             return;
@@ -543,61 +637,77 @@ std::vector<std::pair<TokenForm, std::string>> component_values(ParamType type, 
             out.emplace_back(TokenForm::SystemCode, *system + "|" + *value);
     };
     const Json &value = *node.value;
-    if (auto text = primitive_text(value)) {
-        code(nullptr, &*text);
-        return out;
-    }
-    const std::string kind = kind_of(node);
-    if (type == ParamType::Reference || kind == "Reference") {
+    if (with_primitive_text(value, [&](const std::string &text) { code(nullptr, &text); }))
+        return;
+    const Kind kind = kind_of(node);
+    if (type == ParamType::Reference || kind == Kind::Reference) {
         if (const std::string *reference = string_at(value, "reference")) {
             code(nullptr, reference);
             auto parsed = parse_reference(*reference);
             if (parsed && reference->find("://") == std::string::npos && *reference != parsed->type + "/" + parsed->id)
                 out.emplace_back(TokenForm::Code, parsed->type + "/" + parsed->id);
         }
-        return out;
+        return;
     }
-    if (kind == "CodeableConcept") {
+    if (kind == Kind::CodeableConcept) {
         for_each_object(value, "coding",
                         [&](const Json &coding) { code(string_at(coding, "system"), string_at(coding, "code")); });
-    } else if (kind == "Coding") {
+    } else if (kind == Kind::Coding) {
         code(string_at(value, "system"), string_at(value, "code"));
-    } else if (kind == "Identifier") {
+    } else if (kind == Kind::Identifier) {
         code(string_at(value, "system"), string_at(value, "value"));
-    } else if (kind == "ContactPoint") {
+    } else if (kind == Kind::ContactPoint) {
         code(nullptr, string_at(value, "value"));
     }
-    return out;
+    return;
 }
 
 } // namespace
 
-// Expressions compiled on first use, keyed by their text so that entries sharing
-// an expression (and a registry that changes under a long-lived cache) are safe.
-struct Extractor::Compiled {
-    std::unordered_map<std::string, std::unique_ptr<fhirpath::Expression>> by_text; // null: does not compile
+namespace {
 
-    // The compiled expression, compiling it on first use; nullptr when it does not compile.
-    const fhirpath::Expression *get(const std::string &text) {
-        auto it = by_text.find(text);
-        if (it == by_text.end()) {
-            std::unique_ptr<fhirpath::Expression> expr;
-            try {
-                expr = std::make_unique<fhirpath::Expression>(fhirpath::Expression::compile(text));
-            } catch (const Error &) {
-                // Indexed as having no values; the glue rejects such parameters when they are added.
-            }
-            it = by_text.emplace(text, std::move(expr)).first;
-        }
-        return it->second.get();
-    }
+// One component of a composite: its parameter type and its relative expression.
+struct CompositePart {
+    ParamType type;
+    const fhirpath::Expression *expr;
 };
 
-// Compiles lazily: a backend that writes only Patients never compiles the rest.
-Extractor::Extractor(const Registry &registry) : registry_(registry), compiled_(std::make_unique<Compiled>()) {}
+// One registry entry of a resource type, resolved for extraction. The entry's
+// fields that shaped the step are kept, so that an entry replaced in place is
+// noticed (see Extractor::Compiled::plan).
+struct Step {
+    const SearchParamDef *def;
+    ParamType type;
+    std::string expression;
+    std::string url;
+    std::vector<CompositeComponent> components;
+    const fhirpath::Expression *expr = nullptr; // nullptr: indexes nothing (special, no or bad expression)
+    int shared = -1;                            // node list shared with steps of the same expression; -1: none
+    std::vector<CompositePart> parts;           // composite: every component, or empty when one is missing
+};
 
-// Out of line, where Compiled is complete.
-Extractor::~Extractor() = default;
+// The steps of one resource type in registry (code) order.
+struct Plan {
+    std::vector<Step> steps;
+    int shared_lists = 0; // number of distinct expressions used by more than one step
+};
+
+// Whether the registry entry still has the fields the step was planned from.
+bool step_current(const Step &step) {
+    const SearchParamDef &def = *step.def;
+    if (def.type != step.type || def.expression != step.expression || def.url != step.url ||
+        def.components.size() != step.components.size())
+        return false;
+    for (size_t i = 0; i < def.components.size(); ++i) {
+        if (def.components[i].definition != step.components[i].definition ||
+            def.components[i].expression != step.components[i].expression)
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
 
 namespace {
 
@@ -635,33 +745,144 @@ struct RowMark {
     }
 };
 
-// One component of a composite: its parameter type and its relative expression.
-struct CompositePart {
-    ParamType type;
-    const fhirpath::Expression *expr;
+// Component values per (component expression, node) within one resource: the
+// composites of a type evaluate the same components (Observation's `code`) on
+// the same nodes. Only nodes inside the resource are cached; a computed node's
+// address could be reused by a later, different one. Kept between resources,
+// so entries and their node lists are reused.
+class ComponentCache {
+  public:
+    // Expression::evaluate_on_into, which only the Extractor may call.
+    using Evaluate = void (*)(const fhirpath::Expression &, const Node &, const Json &, std::vector<Node> &);
+
+    explicit ComponentCache(Evaluate evaluate) : evaluate_(evaluate) {}
+
+    // Forgets the previous resource.
+    void reset() { used_ = 0; }
+
+    // The nodes `expr` selects relative to `node`; valid until the next get().
+    const std::vector<Node> &get(const fhirpath::Expression *expr, const Node &node, const Json &resource) {
+        if (node.owned) {
+            evaluate_(*expr, node, resource, uncached_);
+            return uncached_;
+        }
+        for (size_t i = 0; i < used_; ++i) {
+            const Entry &entry = entries_[i];
+            if (entry.expr == expr && entry.value == node.value && entry.type == node.type)
+                return entry.nodes;
+        }
+        if (used_ == entries_.size())
+            entries_.emplace_back();
+        Entry &entry = entries_[used_++];
+        entry.expr = expr;
+        entry.value = node.value;
+        entry.type = node.type;
+        evaluate_(*expr, node, resource, entry.nodes);
+        return entry.nodes;
+    }
+
+  private:
+    struct Entry {
+        const fhirpath::Expression *expr = nullptr;
+        const Json *value = nullptr;
+        std::string type;
+        std::vector<Node> nodes;
+    };
+    Evaluate evaluate_;
+    std::deque<Entry> entries_; // deque: references to earlier entries stay valid as entries are added
+    size_t used_ = 0;
+    std::vector<Node> uncached_;
+};
+
+// component_values() per (value node, component type) within one resource, for
+// the same reasons and with the same limits as ComponentCache.
+class ValueCache {
+  public:
+    // Forgets the previous resource.
+    void reset() { used_ = 0; }
+
+    // The values of `node` as a component of type `type`; valid until the next get().
+    const ComponentValues &get(ParamType type, const Node &node) {
+        if (node.owned) {
+            component_values(type, node, uncached_);
+            return uncached_;
+        }
+        for (size_t i = 0; i < used_; ++i) {
+            const Entry &entry = entries_[i];
+            if (entry.value == node.value && entry.type == type && entry.node_type == node.type)
+                return entry.values;
+        }
+        if (used_ == entries_.size())
+            entries_.emplace_back();
+        Entry &entry = entries_[used_++];
+        entry.value = node.value;
+        entry.type = type;
+        entry.node_type = node.type;
+        component_values(type, node, entry.values);
+        return entry.values;
+    }
+
+  private:
+    struct Entry {
+        const Json *value = nullptr;
+        ParamType type = ParamType::Token;
+        std::string node_type;
+        ComponentValues values;
+    };
+    std::deque<Entry> entries_;
+    size_t used_ = 0;
+    ComponentValues uncached_;
+};
+
+// What one extraction works with besides the rows; see Extractor::Compiled::work.
+struct Workspace {
+    explicit Workspace(ComponentCache::Evaluate evaluate) : components(evaluate) {}
+
+    Scratchpad pad;
+    ComponentCache components;
+    ValueCache values;
+    std::vector<Node> own;                 // nodes of a step whose expression no other step has
+    std::vector<std::vector<Node>> shared; // nodes of expressions several steps share, by Step::shared
+    std::vector<char> evaluated;           // whether shared[i] holds this resource's nodes
 };
 
 // Indexes a composite's nodes: a hash per value combination when every component
 // is token-like, else key rows plus grouped value rows (see extract.h).
 void index_composite(int param_id, const std::vector<CompositePart> &parts, const std::vector<Node> &nodes,
-                     const Json &resource, IndexRows &rows) {
+                     const Json &resource, IndexRows &rows, Workspace &work) {
     const bool hashable =
         std::all_of(parts.begin(), parts.end(), [](const CompositePart &p) { return is_hashable(p.type); });
     int group = 0;
     for (const Node &node : nodes) {
         ++group;
         if (hashable) {
+            // The last component's combinations are hashed as they are made, not collected.
             std::vector<std::string> combinations = {""};
             for (size_t i = 0; i < parts.size() && !combinations.empty(); ++i) {
+                const bool last = i + 1 == parts.size();
                 std::vector<std::string> next;
-                for (const Node &value_node : parts[i].expr->evaluate_on(node, resource)) {
-                    for (const auto &value : component_values(parts[i].type, value_node)) {
+                size_t hashed = 0;
+                for (const Node &value_node : work.components.get(parts[i].expr, node, resource)) {
+                    for (const auto &value : work.values.get(parts[i].type, value_node)) {
                         for (const std::string &prefix : combinations) {
-                            if (next.size() < kMaxCompositeCombinations)
+                            if ((last ? hashed : next.size()) >= kMaxCompositeCombinations)
+                                continue;
+                            if (!last) {
                                 next.push_back(i == 0 ? value.second : prefix + "$" + value.second);
+                                continue;
+                            }
+                            std::string &combination = work.pad.buffer;
+                            combination.clear();
+                            if (i > 0)
+                                combination.append(prefix).append("$");
+                            combination.append(value.second);
+                            rows.tokens.push_back(token_hash(param_id, TokenForm::SystemCode, combination));
+                            ++hashed;
                         }
                     }
                 }
+                if (last)
+                    next.clear();
                 combinations = std::move(next);
             }
             for (const std::string &combination : combinations)
@@ -672,14 +893,14 @@ void index_composite(int param_id, const std::vector<CompositePart> &parts, cons
         const RowMark mark(rows);
         bool complete = true;
         for (size_t i = 0; i < parts.size() && complete; ++i) {
-            Sink sink{rows, param_id, group, static_cast<int>(i)};
+            Sink sink{rows, work.pad, param_id, group, static_cast<int>(i)};
             const size_t before = row_count(rows);
-            for (const Node &value_node : parts[i].expr->evaluate_on(node, resource)) {
+            for (const Node &value_node : work.components.get(parts[i].expr, node, resource)) {
                 if (!is_hashable(parts[i].type)) {
                     index_node(parts[i].type, sink, value_node);
                     continue;
                 }
-                for (const auto &[form, value] : component_values(parts[i].type, value_node))
+                for (const auto &[form, value] : work.values.get(parts[i].type, value_node))
                     rows.composite_keys.push_back({param_id, group, sink.component, token_hash(param_id, form, value)});
             }
             complete = row_count(rows) > before;
@@ -691,39 +912,160 @@ void index_composite(int param_id, const std::vector<CompositePart> &parts, cons
 
 } // namespace
 
+// Expressions compiled on first use, keyed by their text so that entries sharing
+// an expression are compiled once, and per resource type the plan of steps built
+// from them. The plans hold pointers into the registry: they are rebuilt when
+// the registry's entry array moves or grows, or when an entry of the type was
+// replaced in place; enabled flags are read at extraction time.
+struct Extractor::Compiled {
+    std::unordered_map<std::string, std::unique_ptr<fhirpath::Expression>> by_text; // null: does not compile
+    std::unordered_map<std::string, Plan> plans;                                     // by resource type
+    const SearchParamDef *entries = nullptr; // registry.all() when the plans were built
+    size_t entry_count = 0;
+    std::shared_ptr<void> memo; // fhirpath::Expression::Memo, shared by the expressions of one resource
+    Workspace work;             // buffers of one extraction, reused by the next
+
+    explicit Compiled(ComponentCache::Evaluate evaluate) : work(evaluate) {}
+
+    // The compiled expression, compiling it on first use; nullptr when it does not compile.
+    const fhirpath::Expression *get(const std::string &text) {
+        auto it = by_text.find(text);
+        if (it == by_text.end()) {
+            std::unique_ptr<fhirpath::Expression> expr;
+            try {
+                expr = std::make_unique<fhirpath::Expression>(fhirpath::Expression::compile(text));
+            } catch (const Error &) {
+                // Indexed as having no values; the glue rejects such parameters when they are added.
+            }
+            it = by_text.emplace(text, std::move(expr)).first;
+        }
+        return it->second.get();
+    }
+
+    // The current plan of a resource type, (re)built when missing or stale.
+    const Plan &plan(const Registry &registry, const std::string &resource_type) {
+        const std::vector<SearchParamDef> &all = registry.all();
+        if (all.data() != entries || all.size() != entry_count) {
+            plans.clear();
+            entries = all.data();
+            entry_count = all.size();
+        }
+        auto it = plans.find(resource_type);
+        if (it != plans.end() &&
+            std::all_of(it->second.steps.begin(), it->second.steps.end(), step_current))
+            return it->second;
+        Plan built = build(registry, resource_type);
+        if (it == plans.end())
+            it = plans.emplace(resource_type, std::move(built)).first;
+        else
+            it->second = std::move(built);
+        return it->second;
+    }
+
+  private:
+    // Resolves every entry of the type: compiled expression, composite parts, and
+    // which steps share an expression (so it is evaluated once per resource).
+    Plan build(const Registry &registry, const std::string &resource_type) {
+        Plan plan;
+        for (const SearchParamDef *def : registry.for_type(resource_type)) {
+            Step step;
+            step.def = def;
+            step.type = def->type;
+            step.expression = def->expression;
+            step.url = def->url;
+            step.components = def->components;
+            if (def->type != ParamType::Special && !def->expression.empty())
+                step.expr = get(def->expression);
+            if (step.expr && def->type == ParamType::Composite) {
+                // Components are other parameters, found by canonical URL; without all of them
+                // the composite is skipped.
+                for (const CompositeComponent &component : def->components) {
+                    const SearchParamDef *component_def = registry.find_by_url(resource_type, component.definition);
+                    const fhirpath::Expression *component_expr = get(component.expression);
+                    if (!component_def || !component_expr)
+                        break;
+                    step.parts.push_back({component_def->type, component_expr});
+                }
+                if (step.parts.size() != def->components.size())
+                    step.parts.clear();
+                if (step.parts.empty())
+                    step.expr = nullptr;
+            }
+            plan.steps.push_back(std::move(step));
+        }
+        for (size_t i = 0; i < plan.steps.size(); ++i) {
+            Step &step = plan.steps[i];
+            if (!step.expr || step.shared >= 0)
+                continue;
+            for (size_t j = i + 1; j < plan.steps.size(); ++j) {
+                if (plan.steps[j].expr != step.expr)
+                    continue;
+                if (step.shared < 0)
+                    step.shared = plan.shared_lists++;
+                plan.steps[j].shared = step.shared;
+            }
+        }
+        return plan;
+    }
+};
+
+// Compiles lazily: a backend that writes only Patients never compiles the rest.
+Extractor::Extractor(const Registry &registry)
+    : registry_(registry),
+      compiled_(std::make_unique<Compiled>(
+          [](const fhirpath::Expression &expr, const Node &node, const Json &resource, std::vector<Node> &out) {
+              expr.evaluate_on_into(node, resource, out);
+          })) {
+    compiled_->memo = fhirpath::Expression::new_memo();
+}
+
+// Out of line, where Compiled is complete.
+Extractor::~Extractor() = default;
+
 // Runs every enabled parameter of the resource's type, then sorts and deduplicates the rows.
 IndexRows Extractor::extract(const Json &resource) const {
     IndexRows rows;
     const std::string *resource_type = string_at(resource, "resourceType");
     if (!resource_type)
         return rows;
-    for (const SearchParamDef *def : registry_.for_type(*resource_type)) {
-        if (!def->enabled || def->type == ParamType::Special || def->expression.empty())
+    const Plan &plan = compiled_->plan(registry_, *resource_type);
+    // After plan(), which may compile expressions: begin() sizes the memo for their paths.
+    auto &memo = *static_cast<fhirpath::Expression::Memo *>(compiled_->memo.get());
+    fhirpath::Expression::begin(memo, resource);
+    rows.tokens.reserve(64);
+    Workspace &work = compiled_->work;
+    work.pad.decimals.clear();
+    work.components.reset();
+    work.values.reset();
+    if (work.shared.size() < static_cast<size_t>(plan.shared_lists))
+        work.shared.resize(static_cast<size_t>(plan.shared_lists));
+    work.evaluated.assign(static_cast<size_t>(plan.shared_lists), 0);
+    for (const Step &step : plan.steps) {
+        const SearchParamDef &def = *step.def;
+        if (!def.enabled || !step.expr)
             continue;
-        const fhirpath::Expression *expr = compiled_->get(def->expression);
-        if (!expr)
-            continue;
-        const size_t before = row_count(rows);
-        const std::vector<Node> nodes = expr->evaluate(resource);
-        if (def->type != ParamType::Composite) {
-            Sink sink{rows, def->id};
-            for (const Node &node : nodes)
-                index_node(def->type, sink, node);
+        // An expression several parameters share (Patient name/phonetic) is evaluated once.
+        const std::vector<Node> *nodes = &work.own;
+        if (step.shared < 0) {
+            step.expr->evaluate_memo(memo, work.own);
         } else {
-            // Components are other parameters, found by canonical URL; without all of them the composite is skipped.
-            std::vector<CompositePart> parts;
-            for (const CompositeComponent &component : def->components) {
-                const SearchParamDef *component_def = registry_.find_by_url(*resource_type, component.definition);
-                const fhirpath::Expression *component_expr = compiled_->get(component.expression);
-                if (!component_def || !component_expr)
-                    break;
-                parts.push_back({component_def->type, component_expr});
+            const size_t slot = static_cast<size_t>(step.shared);
+            if (!work.evaluated[slot]) {
+                step.expr->evaluate_memo(memo, work.shared[slot]);
+                work.evaluated[slot] = 1;
             }
-            if (!parts.empty() && parts.size() == def->components.size())
-                index_composite(def->id, parts, nodes, resource, rows);
+            nodes = &work.shared[slot];
+        }
+        const size_t before = row_count(rows);
+        if (step.type != ParamType::Composite) {
+            Sink sink{rows, work.pad, def.id};
+            for (const Node &node : *nodes)
+                index_node(step.type, sink, node);
+        } else {
+            index_composite(def.id, step.parts, *nodes, resource, rows, work);
         }
         if (row_count(rows) > before)
-            rows.tokens.push_back(token_hash(def->id, TokenForm::Present, ""));
+            rows.tokens.push_back(token_hash(def.id, TokenForm::Present, ""));
     }
 
     std::sort(rows.tokens.begin(), rows.tokens.end());

@@ -10,8 +10,7 @@
 //   quantity              -> `quantities` rows (value range + system/code/unit)
 //   reference             -> also `references` rows (target type/id, for chaining
 //                            and _include/_revinclude joins)
-//   token                 -> also `token_texts` (display/text, for :text) and
-//                            `token_codes` (first code, for _sort)
+//   token                 -> also `token_texts` (display/text, for :text)
 //   composite             -> see "Composite parameters" below
 // Every parameter with at least one value also adds TokenForm::Present.
 //
@@ -106,8 +105,9 @@ struct IndexRows {
     std::vector<CompositeKeyRow> composite_keys;
 };
 
-// Compiles and caches the expressions of one Registry. Not thread-safe; a backend
-// keeps one per registry version.
+// Compiles and caches the expressions of one Registry, plans each resource type
+// once (which parameters to run, which share an expression), and keeps buffers
+// that later calls reuse. Not thread-safe; a backend keeps one per registry version.
 class Extractor {
   public:
     explicit Extractor(const Registry &registry);

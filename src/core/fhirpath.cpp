@@ -15,16 +15,26 @@
 // items) act item by item or yield empty instead of raising errors; `resolve()`
 // does not fetch anything, it only derives the target type (and id) from the
 // reference text, or finds a contained resource; dates compare as text.
+//
+// Evaluation is built to be cheap per resource: names of functions and operators
+// are resolved to enums at compile time; an item's type is only worked out when
+// something looks at it (most nodes are passed through); intermediate
+// collections come from a per-thread pool; `is` after resolve() builds no stub.
+// For the extractor, a Memo shares the results of root paths between the
+// expressions evaluated over one resource.
 #include "fhirpath.h"
 
 #include "error.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <deque>
 #include <map>
+#include <mutex>
+#include <unordered_map>
 #include <optional>
 #include <set>
 #include <utility>
@@ -62,6 +72,7 @@ struct Expression::Ast {
     Op op = Op::None;          // Binary
     bool type_filter = false;  // Member: a capitalized name at the head of a path
     std::string_view literal_type; // Literal: "boolean", "string", "integer" or "decimal"
+    int path_slot = -1; // a path from the root (see assign_paths()): its Memo slot, else -1
 };
 
 namespace {
@@ -191,14 +202,30 @@ bool keys_within(const Json &object, std::initializer_list<std::string_view> all
     return true;
 }
 
-// The member `key` of an object, or nullptr (also for a non-object). string_view
-// keys compare without the strlen a `const char *` key costs per comparison.
+// object[key], or nullptr when absent or `object` is not an object. Most
+// objects a search parameter reaches (Coding, Quantity, Reference, ...) have a
+// handful of keys: scanning them in order, comparing lengths and first letters
+// before any bytes, is cheaper than a tree search calling memcmp at each step.
 const Json *member(const Json &object, std::string_view key) {
     if (!object.is_object())
         return nullptr;
     const auto &map = object.get_ref<const Json::object_t &>();
-    auto it = map.find(key);
-    return it == map.end() ? nullptr : &it->second;
+    if (map.size() > 8 || key.empty()) {
+        auto it = map.find(key);
+        return it == map.end() ? nullptr : &it->second;
+    }
+    const unsigned char first = static_cast<unsigned char>(key[0]);
+    for (const auto &entry : map) {
+        const std::string &name = entry.first;
+        if (name.empty())
+            continue;
+        const unsigned char c = static_cast<unsigned char>(name[0]);
+        if (c > first) // keys are sorted: no later key starts with `first`
+            return nullptr;
+        if (c == first && name.size() == key.size() && name.compare(0, name.size(), key) == 0)
+            return &entry.second;
+    }
+    return nullptr;
 }
 
 // Shape tests only trust keys holding the JSON kind FHIR gives them.
@@ -849,6 +876,55 @@ void finalize(Ast &ast) {
         finalize(*arg);
 }
 
+// Memo slots of root paths, shared by every compiled expression: equal paths
+// ("Observation.value" in ten expressions) get the same slot. Only grows, by the
+// distinct paths of the expressions compiled in the process.
+struct PathSlots {
+    std::mutex mutex;
+    std::unordered_map<std::string, int> slots;
+    std::atomic<size_t> count{0};
+};
+
+// The process's path slots.
+PathSlots &path_slots() {
+    static PathSlots slots;
+    return slots;
+}
+
+// The slot of a path key, numbered on first sight.
+int path_slot(const std::string &key) {
+    PathSlots &paths = path_slots();
+    std::lock_guard<std::mutex> lock(paths.mutex);
+    auto it = paths.slots.emplace(key, static_cast<int>(paths.slots.size())).first;
+    paths.count = paths.slots.size();
+    return it->second;
+}
+
+// Gives every subtree that is a path from the root a memo slot and returns its
+// key ("" when it is not one): the head type filter, member steps, and as/ofType
+// on a path. Such a subtree evaluated on the root collection always yields the
+// same items, wherever it occurs, so expressions can share the result.
+std::string assign_paths(Ast &ast) {
+    const std::string focus_key = ast.focus ? assign_paths(*ast.focus) : std::string();
+    for (const AstPtr &arg : ast.args)
+        assign_paths(*arg);
+    std::string key;
+    if (ast.kind == Ast::Kind::Member) {
+        if (ast.type_filter)
+            key = "@" + ast.type_name;
+        else if (!ast.focus)
+            key = "^." + ast.name;
+        else if (!focus_key.empty())
+            key = focus_key + "." + ast.name;
+    } else if ((ast.kind == Ast::Kind::TypeOp || ast.kind == Ast::Kind::Function) &&
+               (ast.fn == Ast::Fn::As || ast.fn == Ast::Fn::OfType) && !focus_key.empty()) {
+        key = focus_key + " as " + ast.type_name;
+    }
+    if (!key.empty())
+        ast.path_slot = path_slot(key);
+    return key;
+}
+
 // A node during evaluation. `guessed` marks a type taken from the JSON shape,
 // which `as`/`is` may refine (an object guessed Quantity can be an Age). The type
 // of a child is only worked out when something asks (settle()): most nodes are
@@ -929,6 +1005,7 @@ struct Env {
     const Json *resource;      // %resource, and the document contained references resolve in
     const Collection *context; // %context: the evaluation's input
     Pool *pool;
+    struct MemoData *memo = nullptr; // when set, *context is memo->root
 };
 
 // Wraps a computed value as an item that owns it; `type` must be static text.
@@ -1197,6 +1274,24 @@ void resolve_item(const Item &item, const Env &env, Collection &out, bool type_o
 
 void eval(const Ast &ast, const Collection &focus, const Env &env, Collection &out);
 
+// Root paths of one resource, by slot (see assign_paths()). A slot holds a
+// result when its stamp is the current generation, so begin() forgets
+// everything by counting up.
+struct MemoData {
+    const Json *resource = nullptr;
+    Collection root; // the resource as the single root item, typed once
+    uint32_t generation = 0;
+    std::vector<uint32_t> stamps;
+    std::vector<Collection> results;
+};
+
+} // namespace
+
+// The header's name for MemoData.
+struct Expression::Memo : MemoData {};
+
+namespace {
+
 // A criteria-style argument evaluated with `item` as $this, as a boolean.
 std::optional<bool> criterion(const Ast &ast, const Item &item, const Env &env) {
     Scratch one(*env.pool);
@@ -1225,16 +1320,16 @@ void eval_function(const Ast &ast, const Collection &input, const Collection &fo
             eval(*ast.args[0], *one, env, out);
         }
         return;
-    case Fn::Exists:
+    case Fn::Exists: {
         if (ast.args.empty())
             return boolean(!input.empty(), out);
-        return boolean(std::any_of(input.begin(), input.end(),
-                                   [&](const Item &item) { return criterion(*ast.args[0], item, env).value_or(false); }),
-                       out);
-    case Fn::All:
-        return boolean(std::all_of(input.begin(), input.end(),
-                                   [&](const Item &item) { return criterion(*ast.args[0], item, env).value_or(false); }),
-                       out);
+        auto holds = [&](const Item &item) { return criterion(*ast.args[0], item, env).value_or(false); };
+        return boolean(std::any_of(input.begin(), input.end(), holds), out);
+    }
+    case Fn::All: {
+        auto holds = [&](const Item &item) { return criterion(*ast.args[0], item, env).value_or(false); };
+        return boolean(std::all_of(input.begin(), input.end(), holds), out);
+    }
     case Fn::Empty:
         return boolean(input.empty(), out);
     case Fn::Not: {
@@ -1429,8 +1524,27 @@ void eval_input(const Ast &ast, const Collection &focus, const Env &env, Collect
     eval(input, focus, env, out);
 }
 
-// Evaluates a subtree against the current focus collection, appending its result to `out`.
+void eval_node(const Ast &ast, const Collection &focus, const Env &env, Collection &out);
+
+// Evaluates a subtree against the current focus collection, appending its result
+// to `out`; a root path on the root collection comes from the memo when there is one.
 void eval(const Ast &ast, const Collection &focus, const Env &env, Collection &out) {
+    if (ast.path_slot < 0 || !env.memo || &focus != env.context ||
+        static_cast<size_t>(ast.path_slot) >= env.memo->stamps.size()) // compiled after begin()
+        return eval_node(ast, focus, env, out);
+    MemoData &memo = *env.memo;
+    const size_t slot = static_cast<size_t>(ast.path_slot);
+    Collection &result = memo.results[slot]; // begin() sized the slots; nothing resizes them during evaluation
+    if (memo.stamps[slot] != memo.generation) {
+        result.clear();
+        eval_node(ast, focus, env, result);
+        memo.stamps[slot] = memo.generation;
+    }
+    out.insert(out.end(), result.begin(), result.end());
+}
+
+// Evaluates one subtree by its kind (eval() decides about the memo).
+void eval_node(const Ast &ast, const Collection &focus, const Env &env, Collection &out) {
     switch (ast.kind) {
     case Ast::Kind::Literal: {
         Item item;
@@ -1504,18 +1618,24 @@ void eval(const Ast &ast, const Collection &focus, const Env &env, Collection &o
     }
 }
 
+// Public nodes from evaluation items, with every type settled, into `nodes`
+// (replacing its contents; existing elements and their strings are reused).
+void to_nodes(const Collection &items, std::vector<Node> &nodes) {
+    nodes.resize(items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+        const Item &item = items[i];
+        item.settle();
+        Node &node = nodes[i];
+        node.value = item.value;
+        node.owned = item.owned;
+        node.type.assign(item.type.data(), item.type.size());
+    }
+}
+
 // Public nodes from evaluation items, with every type settled.
 std::vector<Node> to_nodes(const Collection &items) {
     std::vector<Node> nodes;
-    nodes.reserve(items.size());
-    for (const Item &item : items) {
-        item.settle();
-        Node node;
-        node.value = item.value;
-        node.owned = item.owned;
-        node.type = std::string(item.type);
-        nodes.push_back(std::move(node));
-    }
+    to_nodes(items, nodes);
     return nodes;
 }
 
@@ -1527,6 +1647,7 @@ Expression Expression::compile(std::string_view text) {
     expr.text_ = std::string(text);
     AstPtr ast = Parser(expr.text_).parse_all();
     finalize(*ast);
+    assign_paths(*ast);
     expr.ast_ = std::move(ast);
     return expr;
 }
@@ -1544,6 +1665,48 @@ std::vector<Node> Expression::evaluate(const Json &resource) const {
     return to_nodes(*out);
 }
 
+// An empty memo; shared_ptr so that its user needs no complete type.
+std::shared_ptr<Expression::Memo> Expression::new_memo() { return std::make_shared<Memo>(); }
+
+// Forgets the previous resource's paths and makes room for every slot known now.
+void Expression::begin(Memo &memo, const Json &resource) {
+    memo.resource = &resource;
+    memo.root.clear();
+    memo.root.push_back(child_item(resource, Item{}, {}));
+    if (++memo.generation == 0) { // wrapped: no stamp may look current
+        std::fill(memo.stamps.begin(), memo.stamps.end(), 0);
+        memo.generation = 1;
+    }
+    const size_t slots = path_slots().count;
+    if (memo.stamps.size() < slots) {
+        memo.stamps.resize(slots, 0);
+        memo.results.resize(slots);
+    }
+}
+
+// The memo's root is the focus, %resource and %context. An expression that is
+// itself a root path is read straight from its memo slot, where its items'
+// types are then settled once for every expression sharing the path.
+void Expression::evaluate_memo(Memo &memo, std::vector<Node> &out) const {
+    out.clear();
+    if (!ast_ || !memo.resource)
+        return;
+    Pool &pool = thread_pool();
+    Env env{memo.resource, &memo.root, &pool, &memo};
+    const size_t slot = static_cast<size_t>(ast_->path_slot);
+    if (ast_->path_slot >= 0 && slot < memo.stamps.size()) {
+        if (memo.stamps[slot] != memo.generation) {
+            memo.results[slot].clear();
+            eval_node(*ast_, memo.root, env, memo.results[slot]);
+            memo.stamps[slot] = memo.generation;
+        }
+        return to_nodes(memo.results[slot], out);
+    }
+    Scratch items(pool);
+    eval(*ast_, memo.root, env, *items);
+    to_nodes(*items, out);
+}
+
 // Without the resource, %resource falls back to the context node itself.
 std::vector<Node> Expression::evaluate_on(const Node &context) const {
     return evaluate_on(context, context.value ? *context.value : Json());
@@ -1551,8 +1714,16 @@ std::vector<Node> Expression::evaluate_on(const Node &context) const {
 
 // The context node is the focus; %resource is the resource it belongs to.
 std::vector<Node> Expression::evaluate_on(const Node &context, const Json &resource) const {
+    std::vector<Node> out;
+    evaluate_on_into(context, resource, out);
+    return out;
+}
+
+// evaluate_on() into reused storage.
+void Expression::evaluate_on_into(const Node &context, const Json &resource, std::vector<Node> &out) const {
+    out.clear();
     if (!ast_ || !context.value)
-        return {};
+        return;
     Pool &pool = thread_pool();
     Scratch start(pool);
     Item item;
@@ -1562,9 +1733,9 @@ std::vector<Node> Expression::evaluate_on(const Node &context, const Json &resou
     item.computed = context.owned && context.owned.get() == context.value;
     start->push_back(std::move(item));
     Env env{&resource, &*start, &pool};
-    Scratch out(pool);
-    eval(*ast_, *start, env, *out);
-    return to_nodes(*out);
+    Scratch items(pool);
+    eval(*ast_, *start, env, *items);
+    to_nodes(*items, out);
 }
 
 } // namespace fhir::fhirpath

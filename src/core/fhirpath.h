@@ -15,6 +15,10 @@
 #include <string_view>
 #include <vector>
 
+namespace fhir {
+class Extractor;
+} // namespace fhir
+
 namespace fhir::fhirpath {
 
 struct Node {
@@ -41,6 +45,21 @@ class Expression {
 
     struct Ast; // defined in fhirpath.cpp
   private:
+    // Extraction evaluates dozens of expressions over one resource. A Memo lets
+    // them share the resource's root node and the paths they have in common
+    // ("Observation.value" in ten parameters): each such path is evaluated once
+    // per resource. Only the Extractor uses it (defined in fhirpath.cpp).
+    friend class fhir::Extractor;
+    struct Memo;
+    static std::shared_ptr<Memo> new_memo();
+    // Starts a new resource: forgets every path of the previous one.
+    static void begin(Memo &memo, const Json &resource);
+    // As evaluate(resource), for the resource of the last begin(), into `out`
+    // (its elements are reused, so a caller's vectors stop allocating).
+    void evaluate_memo(Memo &memo, std::vector<Node> &out) const;
+    // As evaluate_on(context, resource), into `out`.
+    void evaluate_on_into(const Node &context, const Json &resource, std::vector<Node> &out) const;
+
     std::string text_;
     std::shared_ptr<const Ast> ast_;
 };

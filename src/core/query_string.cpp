@@ -97,3 +97,37 @@ std::vector<std::string> split_or_values(std::string_view value) {
 }
 
 } // namespace fhir
+
+#include <algorithm>
+
+namespace fhir {
+
+std::string normalize_query(std::string_view query) {
+    std::vector<std::string> pieces;
+    for (const QueryPair &pair : split_query_string(query)) {
+        std::vector<std::string> values = split_or_values(pair.value);
+        std::sort(values.begin(), values.end());
+        values.erase(std::unique(values.begin(), values.end()), values.end());
+        std::string joined;
+        for (const std::string &v : values) {
+            if (!joined.empty())
+                joined += ',';
+            // Re-escape commas inside a value so the OR split stays unambiguous.
+            for (char c : v) {
+                if (c == ',')
+                    joined += "\\,";
+                else
+                    joined += c;
+            }
+        }
+        pieces.push_back(percent_encode(pair.name) + "=" + percent_encode(joined));
+    }
+    std::sort(pieces.begin(), pieces.end());
+    pieces.erase(std::unique(pieces.begin(), pieces.end()), pieces.end());
+    std::string out;
+    for (const std::string &p : pieces)
+        out += (out.empty() ? "" : "&") + p;
+    return out;
+}
+
+} // namespace fhir

@@ -31,3 +31,11 @@ std::string percent_encode(std::string_view text);
 std::vector<std::string> split_or_values(std::string_view value);
 
 } // namespace fhir
+
+namespace fhir {
+// A canonical form of a query string for cache keys: pairs decoded, OR values
+// sorted and de-duplicated, pairs sorted, everything re-encoded. Two queries that
+// differ only in parameter order, percent-encoding or repeated OR values map to
+// the same text.
+std::string normalize_query(std::string_view query);
+} // namespace fhir

@@ -5,6 +5,7 @@
 #include "pg_includes.h"
 
 #include "guc.h"
+#include "result_cache.h"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -33,6 +34,7 @@ static void define_gucs() {
                              "Reject unknown or unsupported search parameters instead of ignoring them.",
                              "Like FHIR's Prefer: handling=strict; per request, the query may also say so.",
                              &guc_strict_handling, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    cache::define_gucs();
     FHIR_RESERVE_GUC_PREFIX("fhir_search");
 }
 
@@ -43,9 +45,36 @@ std::string base_url_prefix() {
     return base;
 }
 
+// Shared memory for the result cache, requested and attached through the
+// standard hooks (chained to whatever was installed before us).
+#if FHIR_HAVE_SHMEM_REQUEST_HOOK
+static shmem_request_hook_type prev_shmem_request_hook = nullptr;
+static void fhir_shmem_request() {
+    if (prev_shmem_request_hook)
+        prev_shmem_request_hook();
+    cache::request_shmem();
+}
+#endif
+static shmem_startup_hook_type prev_shmem_startup_hook = nullptr;
+static void fhir_shmem_startup() {
+    if (prev_shmem_startup_hook)
+        prev_shmem_startup_hook();
+    cache::startup_shmem();
+}
+
 } // namespace fhir_pg
 
 void _PG_init(void) {
     fhir_pg::loaded_at_startup = process_shared_preload_libraries_in_progress;
     fhir_pg::define_gucs();
+    if (process_shared_preload_libraries_in_progress) {
+#if FHIR_HAVE_SHMEM_REQUEST_HOOK
+        fhir_pg::prev_shmem_request_hook = shmem_request_hook;
+        shmem_request_hook = fhir_pg::fhir_shmem_request;
+#else
+        fhir_pg::cache::request_shmem();
+#endif
+        fhir_pg::prev_shmem_startup_hook = shmem_startup_hook;
+        shmem_startup_hook = fhir_pg::fhir_shmem_startup;
+    }
 }

@@ -3,6 +3,7 @@
 
 #include "cpp_wrapper.h"
 #include "pg_json.h"
+#include "result_cache.h"
 #include "spi.h"
 
 #include <memory>
@@ -115,6 +116,10 @@ Datum fhir_registry_changed(PG_FUNCTION_ARGS) {
                         errmsg("fhir._registry_changed() must be called as a trigger")));
     TriggerData *trigdata = (TriggerData *)fcinfo->context;
     CacheInvalidateRelcache(trigdata->tg_relation);
-    return PointerGetDatum(NULL);
+    // What a search means changed: every cached result is stale at commit.
+    return fhir_pg::guarded_call([] {
+        fhir_pg::cache::note_write_all();
+        return PointerGetDatum(NULL);
+    });
 }
 }

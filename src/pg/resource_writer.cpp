@@ -13,6 +13,7 @@
 #include "cpp_wrapper.h"
 #include "pg_json.h"
 #include "registry_cache.h"
+#include "result_cache.h"
 #include "spi.h"
 #include "values.h"
 
@@ -201,6 +202,7 @@ void archive_current(const std::string &table, const std::string &type, const st
 StoredResource write_resource(Datum content, const fhir::Json &parsed_in, const std::string &type,
                               const std::string &id_in, std::optional<int> if_match) {
     const std::string table = fhir::partition_table(type);
+    cache::note_write(type); // cached searches over this type go stale when we commit
     const std::string id = id_in.empty() ? new_resource_id() : id_in;
     fhir::Json parsed = parsed_in;
     const fhir::Extractor &extractor = current_extractor();
@@ -277,6 +279,7 @@ StoredResource write_resource(Datum content, const fhir::Json &parsed_in, const 
 
 bool delete_resource(const std::string &type, const std::string &id) {
     const std::string table = fhir::partition_table(type);
+    cache::note_write(type);
     SPIPlanPtr del = prepare_cached(
         "WITH gone AS (DELETE FROM " + table + " WHERE rtype = $1 AND id = $2 "
         "  RETURNING rid, rtype, id, version_id, last_updated, content), "
@@ -306,6 +309,8 @@ uint64_t write_batch(std::vector<PendingWrite> &batch) {
     std::unordered_map<std::string, std::vector<size_t>> by_type;
     for (size_t i = 0; i < batch.size(); i++)
         by_type[batch[i].type].push_back(i);
+    for (const auto &entry : by_type)
+        cache::note_write(entry.first);
 
     uint64_t written = 0;
     SideRows side;
@@ -378,6 +383,7 @@ uint64_t write_batch(std::vector<PendingWrite> &batch) {
 
 uint64_t reindex_type(const std::string &type) {
     const std::string table = fhir::partition_table(type);
+    cache::note_write(type);
     const fhir::Extractor &extractor = current_extractor();
     SPIPlanPtr next = prepare_cached("SELECT rid, content FROM " + table + " WHERE rid > $1 ORDER BY rid LIMIT 500",
                                      {INT8OID});

@@ -12,6 +12,7 @@
 // session state: any backend can serve any page.
 #include "search_exec.h"
 
+#include "cache_control.h"
 #include "cpp_wrapper.h"
 #include "guc.h"
 #include "pg_json.h"
@@ -20,6 +21,7 @@
 #include "registry_cache.h"
 #include "resource.h"
 #include "resource_writer.h"
+#include "result_cache.h"
 #include "search_cursor.h"
 #include "search_query.h"
 #include "spi.h"
@@ -143,6 +145,7 @@ struct SearchStatement {
     int count = 20;
     TotalMode total = TotalMode::None;
     bool summary_count = false;
+    bool no_paging = false;        // Cache-Control no-store / max-results: one page, no links
     fhir::SummaryMode summary = fhir::SummaryMode::False;
     std::vector<std::string> elements;
 };
@@ -590,10 +593,97 @@ std::vector<Included> collect_includes(const SearchStatement &st, const Page &pa
     return result;
 }
 
+// What the last fhir.search() of this backend did, for fhir.last_search()
+// (a thin server's X-Cache and timing headers).
+struct LastSearch {
+    std::string cache = "NONE";  // HIT, MISS, BYPASS (no-store), UNAVAILABLE
+    std::string store;           // what storing the result did
+    std::string entry_id;
+    double parse_ms = 0, sql_ms = 0, assembly_ms = 0, cache_ms = 0;
+};
+LastSearch &last_search() {
+    static LastSearch last;
+    return last;
+}
+
+// Milliseconds between two unix-microsecond readings.
+double ms_between(int64_t from, int64_t to) { return static_cast<double>(to - from) / 1000.0; }
+
+// Resource types whose writes can change this search's result: the searched
+// type, or every type ("*") once chains, _has or includes are involved.
+std::vector<std::string> dependency_types(const SearchStatement &st) {
+    bool wide = st.type.empty() && st.system_types.size() == fhir::Registry::resource_types().size();
+    for (const auto &clause : st.query.clauses)
+        wide = wide || !clause.chain.empty();
+    for (const auto &r : st.query.result_params)
+        wide = wide || r.name.rfind("_include", 0) == 0 || r.name.rfind("_revinclude", 0) == 0;
+    if (wide)
+        return {"*"};
+    if (st.type.empty())
+        return st.system_types;
+    return {st.type};
+}
+
+// The cache key: security context, type, canonical query, and every setting
+// that changes the Bundle.
+std::string cache_key(const std::string &type, const std::string &raw_query) {
+    return cache::security_context() + "\x1f" + (type.empty() ? "*" : type) + "\x1f" + fhir::normalize_query(raw_query) +
+           "\x1f" + base_url_prefix() + "\x1f" + std::to_string(guc_default_count) + "/" +
+           std::to_string(guc_max_count) + "/" + (guc_strict_handling ? "strict" : "lenient");
+}
+
+// A cached Bundle with the cache entry's id and the original search time.
+Datum bundle_from_hit(const cache::Hit &hit) {
+    SPIPlanPtr plan = prepare_cached(
+        "SELECT $1::jsonb || jsonb_build_object('id', $2::text, 'meta', jsonb_build_object('lastUpdated', $3::text))",
+        {TEXTOID, TEXTOID, TEXTOID});
+    Datum v[3] = {text_datum(hit.payload), text_datum(hit.id), text_datum(fhir::format_instant(hit.created_unix_micros))};
+    spi_execute(plan, v, nullptr, true, 1);
+    Datum bundle = spi_get_datum(0, 1);
+    return pg_call([bundle] { return SPI_datumTransfer(bundle, false, -1); });
+}
+
 // Runs a search and returns the Bundle (jsonb, in the caller's memory context).
-Datum run_search(const std::string &type, const std::string &raw_query) {
+Datum run_search(const std::string &type, const std::string &raw_query, const std::string &cache_control) {
+    LastSearch &last = last_search();
+    last = LastSearch();
+    int64_t t_start = now_unix_micros();
+    fhir::CacheControl cc = fhir::parse_cache_control(cache_control);
     spi_connect();
     SearchStatement st = plan_search(type, raw_query);
+    if (cc.no_store || cc.max_results) {
+        // All results at once, no paging (capped by max-results and fhir_search.max_count).
+        st.count = std::min(cc.max_results.value_or(guc_max_count), guc_max_count);
+        st.no_paging = true;
+    }
+    int64_t t_parsed = now_unix_micros();
+    last.parse_ms = ms_between(t_start, t_parsed);
+
+    // The cache: reuse an identical search unless no-cache/no-store.
+    std::string key;
+    if (!cache::available())
+        last.cache = "UNAVAILABLE";
+    else if (cc.no_store)
+        last.cache = "BYPASS";
+    else
+        key = cache_key(type, raw_query + (cc.max_results ? "&_max_results=" + std::to_string(*cc.max_results) : ""));
+    if (!key.empty() && !cc.no_cache) {
+        std::optional<cache::Hit> hit = cache::lookup(key);
+        if (hit && hit->fresh) {
+            Datum result = bundle_from_hit(*hit);
+            spi_finish();
+            last.cache = "HIT";
+            last.entry_id = hit->id;
+            last.cache_ms = ms_between(t_parsed, now_unix_micros());
+            return result;
+        }
+    }
+    if (!key.empty())
+        last.cache = "MISS";
+    std::optional<cache::SearchStamp> stamp;
+    if (!key.empty())
+        stamp = cache::begin_search(dependency_types(st));
+    int64_t t_sql = now_unix_micros();
     std::optional<int64_t> total;
     Page page;
     if (st.summary_count) {
@@ -614,8 +704,8 @@ Datum run_search(const std::string &type, const std::string &raw_query) {
         self_cursor = fhir::encode_cursor(*st.cursor);
     links.push_back({{"relation", "self"}, {"url", link_url(st, self_cursor)}});
     bool backward = st.cursor && st.cursor->backward;
-    bool has_next = !page.rids.empty() && (backward ? true : page.more);
-    bool has_prev = !page.rids.empty() && (backward ? page.more : st.cursor.has_value());
+    bool has_next = !st.no_paging && !page.rids.empty() && (backward ? true : page.more);
+    bool has_prev = !st.no_paging && !page.rids.empty() && (backward ? page.more : st.cursor.has_value());
     if (has_next) {
         fhir::SearchCursor c{false, page.rids.back(), page.keys.back()};
         links.push_back({{"relation", "next"}, {"url", link_url(st, fhir::encode_cursor(c))}});
@@ -690,8 +780,33 @@ Datum run_search(const std::string &type, const std::string &raw_query) {
     spi_execute(bundle_plan, v, nulls, true, 1);
     Datum bundle = spi_get_datum(0, 1);
     Datum result = pg_call([bundle] { return SPI_datumTransfer(bundle, false, -1); });
+    int64_t t_assembled = now_unix_micros();
+    last.assembly_ms = ms_between(t_sql, t_assembled); // includes the SQL of the page, includes and count
+    if (stamp) {
+        cache::end_search(&*stamp);
+        Jsonb *bundle_jsonb = DatumGetJsonbP(result);
+        std::string payload = jsonb_to_text(bundle_jsonb);
+        std::string entry_id;
+        cache::StoreOutcome outcome = cache::store(key, *stamp, payload, static_cast<int64_t>(page.rids.size()), &entry_id);
+        last.store = cache::store_outcome_name(outcome);
+        last.entry_id = entry_id;
+        last.cache_ms = ms_between(t_assembled, now_unix_micros());
+    }
     spi_finish();
     return result;
+}
+
+// fhir.last_search(): the cache status and timings of this backend's last search.
+Datum last_search_info() {
+    const LastSearch &last = last_search();
+    fhir::Json info = {{"cache", last.cache},
+                       {"store", last.store},
+                       {"entry_id", last.entry_id},
+                       {"parse_ms", last.parse_ms},
+                       {"db_ms", last.assembly_ms},
+                       {"cache_ms", last.cache_ms},
+                       {"total_ms", last.parse_ms + last.assembly_ms + last.cache_ms}};
+    return json_to_jsonb(info);
 }
 
 // The explain document of a search: SQL, parameters, plan, indexes used.
@@ -722,7 +837,8 @@ Datum run_explain(const std::string &type, const std::string &raw_query) {
                       {"sql", sql},
                       {"parameters", st.shown_values},
                       {"indexes", indexes},
-                      {"cache", "not used (no result cache yet)"},
+                      {"cache", cache::available() ? "available: see fhir.last_search() after fhir.search() for HIT/MISS"
+                                                   : cache::unavailable_reason()},
                       {"plan", plan_json}};
     Datum result = json_to_jsonb(doc);
     result = pg_call([result] { return SPI_datumTransfer(result, false, -1); });
@@ -744,9 +860,11 @@ static std::string optional_text_arg(FunctionCallInfo fcinfo, int n) {
 FHIR_FUNCTION(fhir_search) {
     if (!PG_ARGISNULL(0) && VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)) == 0)
         throw fhir::Error(fhir::ErrorKind::UnknownResourceType, "resource type must not be empty (use NULL for a system-level search)");
-    return fhir_pg::run_search(optional_text_arg(fcinfo, 0), optional_text_arg(fcinfo, 1));
+    return fhir_pg::run_search(optional_text_arg(fcinfo, 0), optional_text_arg(fcinfo, 1), optional_text_arg(fcinfo, 2));
 }
 
 FHIR_FUNCTION(fhir_explain) {
     return fhir_pg::run_explain(optional_text_arg(fcinfo, 0), optional_text_arg(fcinfo, 1));
 }
+
+FHIR_FUNCTION(fhir_last_search) { return fhir_pg::last_search_info(); }

@@ -251,4 +251,8 @@ CREATE FUNCTION fhir.explain(resource_type text, query text) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'fhir_explain' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION fhir.explain(text, text) IS 'how a search runs: the generated SQL, its bound parameters, the PostgreSQL plan (EXPLAIN, FORMAT JSON) and the indexes it uses';
 
+CREATE FUNCTION fhir.last_search() RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'fhir_last_search' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION fhir.last_search() IS 'this session''s last fhir.search(): cache HIT/MISS/BYPASS/UNAVAILABLE, what storing did, the cache entry id, and timings (parse_ms, db_ms, cache_ms, total_ms) for X-Cache / X-Process-Time style headers';
+
 SELECT count(*) FROM fhir.create_default_indexes();

@@ -498,6 +498,45 @@ TEST(Extract, DisabledParametersProduceNothing) {
                                    fhir::token_hash(custom.find("Patient", "given")->id, TokenForm::Present, "")));
 }
 
+// The extractor plans each resource type once; changes to the registry after it
+// was built (enabled flags, an entry replaced in place, a new entry) still count.
+TEST(Extract, RegistryChangesAfterConstructionAreSeen) {
+    Registry custom = Registry::builtin();
+    Extractor extractor(custom);
+    const int family = custom.find("Patient", "family")->id;
+    EXPECT_EQ(strings_of(extractor.extract(kPatient), family), std::vector<std::string>{"muller"});
+
+    custom.set_enabled(family, false);
+    EXPECT_TRUE(strings_of(extractor.extract(kPatient), family).empty());
+    custom.set_enabled(family, true);
+
+    fhir::SearchParamDef replaced = *custom.find("Patient", "family");
+    replaced.expression = "Patient.name.prefix";
+    custom.add(replaced);
+    EXPECT_EQ(strings_of(extractor.extract(kPatient), family), std::vector<std::string>{"dr."});
+
+    fhir::SearchParamDef added;
+    added.id = fhir::kFirstCustomParamId;
+    added.resource_type = "Patient";
+    added.code = "x-given";
+    added.type = fhir::ParamType::String;
+    added.expression = "Patient.name.given";
+    added.url = "http://example.org/SearchParameter/x-given";
+    custom.add(added);
+    IndexRows rows = extractor.extract(kPatient);
+    EXPECT_EQ(strings_of(rows, added.id), strings_of(rows, param("Patient", "given")));
+    EXPECT_FALSE(strings_of(rows, added.id).empty());
+}
+
+// Parameters sharing an expression (name and phonetic are both Patient.name) are
+// evaluated once per resource and still each get their rows.
+TEST(Extract, ParametersSharingAnExpressionEachGetRows) {
+    IndexRows rows = extract(kPatient);
+    const std::vector<std::string> name = strings_of(rows, param("Patient", "name"));
+    EXPECT_FALSE(name.empty());
+    EXPECT_EQ(strings_of(rows, param("Patient", "phonetic")), name);
+}
+
 TEST(Extract, CustomParameterWithUnsupportedExpressionIsSkipped) {
     Registry custom = Registry::builtin();
     fhir::SearchParamDef def;

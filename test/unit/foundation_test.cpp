@@ -124,3 +124,25 @@ TEST(QueryString, OrValuesAndEncoding) {
     EXPECT_EQ(fhir::percent_encode("a b|c&d"), "a%20b%7Cc%26d");
     EXPECT_EQ(fhir::percent_decode(fhir::percent_encode("Müller & Søn|x")), "Müller & Søn|x");
 }
+
+TEST(QueryString, NormalizesForCacheKeys) {
+    EXPECT_EQ(fhir::normalize_query("b=2&a=x%2Cy"), fhir::normalize_query("a=x,y&b=2"));
+    EXPECT_EQ(fhir::normalize_query("gender=male,female"), fhir::normalize_query("gender=female,male,male"));
+    EXPECT_EQ(fhir::normalize_query("name=a&name=a"), fhir::normalize_query("name=a"));
+    EXPECT_NE(fhir::normalize_query("name=a&name=b"), fhir::normalize_query("name=a,b"));
+    EXPECT_NE(fhir::normalize_query("name=a\\,b"), fhir::normalize_query("name=a,b"));
+    EXPECT_NE(fhir::normalize_query("a=1"), fhir::normalize_query("a=2"));
+}
+
+#include "cache_control.h"
+
+TEST(CacheControl, ParsesSmileCdrDirectives) {
+    auto cc = fhir::parse_cache_control("no-cache, No-Store , max-results=50, private");
+    EXPECT_TRUE(cc.no_cache);
+    EXPECT_TRUE(cc.no_store);
+    EXPECT_EQ(cc.max_results, 50);
+    auto none = fhir::parse_cache_control("");
+    EXPECT_FALSE(none.no_cache || none.no_store || none.max_results);
+    EXPECT_THROW(fhir::parse_cache_control("max-results=abc"), fhir::Error);
+    EXPECT_THROW(fhir::parse_cache_control("max-results=0"), fhir::Error);
+}
