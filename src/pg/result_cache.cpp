@@ -46,7 +46,6 @@ using fhir::cache::kGenerationSlots;
 int guc_cache_size_mb = 64;
 int guc_reuse_ms = 60000;
 int guc_mode = kModeInvalidate;
-int guc_prefetch = 1000;
 int guc_max_entry_kb = 4096;
 char *guc_key_settings = nullptr;
 
@@ -203,9 +202,6 @@ void define_gucs() {
                              "invalidate: as soon as a commit writes a resource type it depends on (and after "
                              "cache_reuse_ms); time: only after cache_reuse_ms.",
                              &guc_mode, kModeInvalidate, kModeOptions, PGC_USERSET, 0, nullptr, nullptr, nullptr);
-    DefineCustomIntVariable("fhir_search.cache_prefetch",
-                            "Result rows a search stores beyond its first page, for later pages.", nullptr,
-                            &guc_prefetch, 1000, 0, 1000000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("fhir_search.cache_max_entry_kb", "Largest search result the cache stores.",
                             "Larger results are returned uncached; an entry never exceeds half the cache.",
                             &guc_max_entry_kb, 4096, 1, INT_MAX / 1024, PGC_SUSET, GUC_UNIT_KB, nullptr, nullptr,

@@ -34,7 +34,6 @@ namespace fhir_pg::cache {
 extern int guc_cache_size_mb;      // fhir_search.cache_size (MB, at server start)
 extern int guc_reuse_ms;           // fhir_search.cache_reuse_ms (0 = never reuse)
 extern int guc_mode;               // fhir_search.cache_mode (CacheMode)
-extern int guc_prefetch;           // fhir_search.cache_prefetch (rows stored per entry beyond the first page)
 extern int guc_max_entry_kb;       // fhir_search.cache_max_entry_kb
 extern char *guc_key_settings;     // fhir_search.cache_key_settings (settings added to the key)
 

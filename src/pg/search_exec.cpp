@@ -661,8 +661,19 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
 
     // The cache: reuse an identical search unless no-cache/no-store.
     std::string key;
-    if (!cache::available())
+    if (!cache::available()) {
         last.cache = "UNAVAILABLE";
+        static bool told = false; // once per backend, so logs and clients are not flooded
+        if (!told) {
+            told = true;
+            const char *reason = cache::unavailable_reason();
+            pg_call([reason] {
+                ereport(NOTICE, (errmsg("fhir_search: the result cache is not available (%s); searches run uncached",
+                                        reason),
+                                 errhint("Add fhir_search to shared_preload_libraries and restart to enable it.")));
+            });
+        }
+    }
     else if (cc.no_store)
         last.cache = "BYPASS";
     else
