@@ -25,6 +25,14 @@ REGRESS_OUTDIR ?= results_dir
 REGRESS_OPTS = --inputdir=. --outputdir=$(REGRESS_OUTDIR) --temp-instance=$(REGRESS_OUTDIR)/tmp_check \
                --temp-config=test/regress.conf
 
+# isolationtester: test/isolation/specs/*.spec against test/isolation/expected/*.out
+# (concurrent sessions: cache invalidation, uncommitted writes, row-level security).
+# pgxs runs them after pg_regress in installcheck, in a second throwaway instance
+# (its own directory; the first one is stopped by then, so ports do not clash).
+ISOLATION      = $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=$(REGRESS_OUTDIR)/isolation \
+                 --temp-instance=$(REGRESS_OUTDIR)/tmp_check_iso --temp-config=test/regress.conf
+
 PG_CONFIG   ?= pg_config
 PG_CPPFLAGS  = -Isrc/core -Isrc/pg
 PG_CXXFLAGS  = -MMD -MP -std=c++17 -Wall -Wextra -Wno-register -Wno-unused-parameter -Wno-missing-field-initializers

@@ -28,7 +28,7 @@ unit_tests() {
 }
 suite "unit tests (ctest)" unit_tests
 
-# 2. the extension: build, install, pg_regress in a temp instance (as postgres:
+# 2. the extension: build, install, pg_regress and isolation tests in temp instances (as postgres:
 #    initdb refuses root). Output goes to a directory the postgres user owns.
 regress() {
   make -s -j"$(nproc)" >/dev/null && $SUDO make -s install >/dev/null || return 1
@@ -39,7 +39,7 @@ regress() {
   if "${as_pg[@]}" make -s installcheck REGRESS_OUTDIR="$out"; then
     rm -rf "$out"; return 0
   fi
-  cat "$out/regression.diffs" 2>/dev/null | head -200
+  cat "$out/regression.diffs" "$out/isolation/regression.diffs" 2>/dev/null | head -300
   return 1
 }
 suite "pg_regress" regress
@@ -47,6 +47,8 @@ suite "pg_regress" regress
 # 3. script tests
 suite "schedule lists every test" bash test/scripts/check_schedule.sh
 suite "sample generator" bash test/scripts/test_gen_sample.sh
+# result cache under concurrent writes (the isolation specs run inside "pg_regress")
+suite "cache stress (60 s)" env DURATION="${CACHE_STRESS_SECONDS:-60}" bash test/scripts/cache_stress.sh
 
 echo "test-all: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
