@@ -128,19 +128,40 @@ class Builder {
             return param(c, row);
         const ChainLink &link = c.chain[i];
         std::string x = alias("x");
-        if (!link.reverse) {
-            std::string t = alias("t");
-            return row + ".rid IN (SELECT " + x + ".rid FROM fhir.search_reference " + x + " WHERE " + x +
-                   ".param = " + std::to_string(link.param->id) + " AND " + x +
-                   ".target_type = " + type_literal(link.type) + " AND " + x + ".target_id IN (SELECT " + t +
-                   ".id FROM " + partition_table(link.type) + " " + t + " WHERE " + path(c, i + 1, link.type, t) +
-                   "))";
-        }
+        if (!link.reverse)
+            return forward_link(c, i, link, row, x);
         std::string o = alias("o");
         return row + ".id IN (SELECT " + x + ".target_id FROM fhir.search_reference " + x + " JOIN " +
                partition_table(link.type) + " " + o + " ON " + o + ".rid = " + x + ".rid WHERE " + x +
                ".param = " + std::to_string(link.param->id) + " AND " + x + ".target_type = " + type_literal(type) +
                " AND " + path(c, i + 1, link.type, o) + ")";
+    }
+
+    // A forward chain link (`param:Type.rest`) as token conditions, so the type's
+    // GIN index answers it together with the clause's other token conditions
+    // instead of probing search_reference once per referencing row. The ids of
+    // the matching targets T become hashes: every reference row (param, Type, id)
+    // comes with the token ReferenceId(id) (extract.cpp), so `tokens && ids` is a
+    // superset; a row in it matches when it also holds Reference("Type/id") (a
+    // relative reference, the usual case) or, failing that (absolute URLs, a
+    // same id of another type), when search_reference has the row. The EXISTS
+    // sits in an OR so the planner keeps it a per-candidate probe. T's condition
+    // text appears three times with the same placeholders (one set of values).
+    std::string forward_link(const SearchClause &c, size_t i, const ChainLink &link, const std::string &row,
+                             const std::string &x) {
+        const std::string t = alias("t");
+        const std::string param_id = std::to_string(link.param->id);
+        const std::string table = partition_table(link.type);
+        const std::string targets = " FROM " + table + " " + t + " WHERE " + path(c, i + 1, link.type, t);
+        const std::string type = type_literal(link.type);
+        const std::string type_slash = type.substr(0, type.size() - 1) + "/'"; // 'Type/'
+        return row + ".tokens && ARRAY(SELECT fhir.token_hash(" + param_id + ", " +
+               std::to_string(static_cast<int>(TokenForm::ReferenceId)) + ", " + t + ".id)" + targets + ") AND (" +
+               row + ".tokens && ARRAY(SELECT fhir.token_hash(" + param_id + ", " +
+               std::to_string(static_cast<int>(TokenForm::Reference)) + ", " + type_slash + " || " + t + ".id)" +
+               targets + ") OR EXISTS (SELECT 1 FROM fhir.search_reference " + x + " WHERE " + x + ".rid = " + row +
+               ".rid AND " + x + ".param = " + param_id + " AND " + x + ".target_type = " + type + " AND " + x +
+               ".target_id IN (SELECT " + t + ".id" + targets + ")))";
     }
 
     // The condition for the clause's parameter on `row` (a row of c.target_type).

@@ -33,8 +33,11 @@
 //     code or unit.
 //   - uri :below is a prefix range on the stored text, :above keeps stored
 //     values that are a prefix of the search value.
-//   - chains: r.rid IN (search_reference rows of the parameter whose target is
-//     in the chained type's matching ids); _has: r.id IN (target ids of the
+//   - chains: the rows holding a reference (search_reference row) of the
+//     parameter to one of the chained type's matching ids, found through the
+//     tokens GIN index: `tokens && ReferenceId hashes of those ids`, then
+//     Reference("Type/id") hashes or a search_reference probe confirm the type
+//     (see forward_link in search_sql.cpp); _has: r.id IN (target ids of the
 //     source type's matching rows).
 #pragma once
 

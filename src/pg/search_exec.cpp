@@ -300,6 +300,30 @@ SearchStatement plan_search(const std::string &type, const std::string &raw_quer
     return st;
 }
 
+// A kept plan of a search statement, planned anew for each execution's values
+// (never the plan cache's generic plan): whether a token, reference or date value
+// is rare or common decides between walking rid order with a filter and a bitmap
+// scan plus a top-N sort, and a generic plan has to guess the same for every value
+// (search 3 of bench/results/search.md walked 126k rows for a 232-row patient).
+SPIPlanPtr prepare_search_plan(const std::string &sql, const std::vector<Oid> &arg_types) {
+    static std::unordered_map<std::string, SPIPlanPtr> cache;
+    auto it = cache.find(sql);
+    if (it != cache.end())
+        return it->second;
+    const char *text = sql.c_str();
+    int nargs = static_cast<int>(arg_types.size());
+    Oid *types = const_cast<Oid *>(arg_types.data());
+    SPIPlanPtr plan = pg_call([text, nargs, types] {
+        SPIPlanPtr p = SPI_prepare_cursor(text, nargs, types, CURSOR_OPT_CUSTOM_PLAN);
+        if (!p)
+            elog(ERROR, "SPI_prepare_cursor failed: %s", SPI_result_code_string(SPI_result));
+        SPI_keepplan(p);
+        return p;
+    });
+    cache.emplace(sql, plan);
+    return plan;
+}
+
 // Adds a bound value and returns its placeholder.
 std::string bind_extra(SearchStatement &st, Oid type, Datum value, const std::string &shown) {
     st.types.push_back(type);
@@ -358,7 +382,7 @@ std::optional<int64_t> count_matches(const SearchStatement &st, TotalMode mode) 
     std::vector<Oid> types(st.types.begin(), st.types.begin() + static_cast<long>(st.where_params));
     std::vector<Datum> values(st.values.begin(), st.values.begin() + static_cast<long>(st.where_params));
     if (mode == TotalMode::Accurate) {
-        SPIPlanPtr plan = prepare_cached("SELECT count(*) " + body, types);
+        SPIPlanPtr plan = prepare_search_plan("SELECT count(*) " + body, types);
         spi_execute(plan, values.data(), nullptr, true, 1);
         return spi_get_int64(0, 1);
     }
@@ -386,7 +410,7 @@ struct Page {
 // Runs the page query and collects rows in display order.
 Page fetch_page(SearchStatement &st) {
     std::string sql = page_sql(st);
-    SPIPlanPtr plan = prepare_cached(sql, st.types);
+    SPIPlanPtr plan = prepare_search_plan(sql, st.types);
     uint64_t n = spi_execute(plan, st.values.data(), nullptr, true);
     Page page;
     page.more = n > static_cast<uint64_t>(st.count);
@@ -632,15 +656,22 @@ std::string cache_key(const std::string &type, const std::string &raw_query) {
            std::to_string(guc_max_count) + "/" + (guc_strict_handling ? "strict" : "lenient");
 }
 
-// A cached Bundle with the cache entry's id and the original search time.
+// A cached Bundle with the cache entry's id and the original search time. The
+// payload is the Bundle's binary jsonb: copied back as is, no parsing, no SPI.
 Datum bundle_from_hit(const cache::Hit &hit) {
-    SPIPlanPtr plan = prepare_cached(
-        "SELECT $1::jsonb || jsonb_build_object('id', $2::text, 'meta', jsonb_build_object('lastUpdated', $3::text))",
-        {TEXTOID, TEXTOID, TEXTOID});
-    Datum v[3] = {text_datum(hit.payload), text_datum(hit.id), text_datum(fhir::format_instant(hit.created_unix_micros))};
-    spi_execute(plan, v, nullptr, true, 1);
-    Datum bundle = spi_get_datum(0, 1);
-    return pg_call([bundle] { return SPI_datumTransfer(bundle, false, -1); });
+    const std::string patch = "{\"id\":\"" + hit.id + "\",\"meta\":{\"lastUpdated\":\"" +
+                              fhir::format_instant(hit.created_unix_micros) + "\"}}";
+    const char *data = hit.payload.data();
+    size_t len = hit.payload.size();
+    const char *patch_text = patch.c_str();
+    return pg_call([data, len, patch_text] {
+        if (len < VARHDRSZ || VARSIZE(data) != len)
+            elog(ERROR, "fhir_search: corrupt cache entry");
+        Jsonb *stored = static_cast<Jsonb *>(palloc(len));
+        memcpy(stored, data, len);
+        Datum patch_jsonb = DirectFunctionCall1(jsonb_in, CStringGetDatum(patch_text));
+        return DirectFunctionCall2(jsonb_concat, PointerGetDatum(stored), patch_jsonb);
+    });
 }
 
 // Runs a search and returns the Bundle (jsonb, in the caller's memory context).
@@ -649,17 +680,9 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
     last = LastSearch();
     int64_t t_start = now_unix_micros();
     fhir::CacheControl cc = fhir::parse_cache_control(cache_control);
-    spi_connect();
-    SearchStatement st = plan_search(type, raw_query);
-    if (cc.no_store || cc.max_results) {
-        // All results at once, no paging (capped by max-results and fhir_search.max_count).
-        st.count = std::min(cc.max_results.value_or(guc_max_count), guc_max_count);
-        st.no_paging = true;
-    }
-    int64_t t_parsed = now_unix_micros();
-    last.parse_ms = ms_between(t_start, t_parsed);
 
-    // The cache: reuse an identical search unless no-cache/no-store.
+    // The cache first: an identical search (only valid searches are ever stored)
+    // is answered without parsing, planning or SPI, unless no-cache/no-store.
     std::string key;
     if (!cache::available()) {
         last.cache = "UNAVAILABLE";
@@ -673,24 +696,33 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
                                  errhint("Add fhir_search to shared_preload_libraries and restart to enable it.")));
             });
         }
-    }
-    else if (cc.no_store)
+    } else if (cc.no_store) {
         last.cache = "BYPASS";
-    else
+    } else {
         key = cache_key(type, raw_query + (cc.max_results ? "&_max_results=" + std::to_string(*cc.max_results) : ""));
+    }
     if (!key.empty() && !cc.no_cache) {
         std::optional<cache::Hit> hit = cache::lookup(key);
         if (hit && hit->fresh) {
             Datum result = bundle_from_hit(*hit);
-            spi_finish();
             last.cache = "HIT";
             last.entry_id = hit->id;
-            last.cache_ms = ms_between(t_parsed, now_unix_micros());
+            last.cache_ms = ms_between(t_start, now_unix_micros());
             return result;
         }
     }
     if (!key.empty())
         last.cache = "MISS";
+
+    spi_connect();
+    SearchStatement st = plan_search(type, raw_query);
+    if (cc.no_store || cc.max_results) {
+        // All results at once, no paging (capped by max-results and fhir_search.max_count).
+        st.count = std::min(cc.max_results.value_or(guc_max_count), guc_max_count);
+        st.no_paging = true;
+    }
+    int64_t t_parsed = now_unix_micros();
+    last.parse_ms = ms_between(t_start, t_parsed);
     std::optional<cache::SearchStamp> stamp;
     if (!key.empty())
         stamp = cache::begin_search(dependency_types(st));
@@ -796,7 +828,8 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
     if (stamp) {
         cache::end_search(&*stamp);
         Jsonb *bundle_jsonb = DatumGetJsonbP(result);
-        std::string payload = jsonb_to_text(bundle_jsonb);
+        // The binary jsonb itself: a hit copies it back without parsing.
+        std::string payload(reinterpret_cast<const char *>(bundle_jsonb), VARSIZE(bundle_jsonb));
         std::string entry_id;
         cache::StoreOutcome outcome = cache::store(key, *stamp, payload, static_cast<int64_t>(page.rids.size()), &entry_id);
         last.store = cache::store_outcome_name(outcome);

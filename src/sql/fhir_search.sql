@@ -185,6 +185,9 @@ BEGIN
     END LOOP;
 END
 $$;
+-- Rare token values (one patient's references) must be estimated as rare, or a
+-- page query walks rid order through most of a partition: keep many element stats.
+ALTER TABLE fhir.resource ALTER COLUMN tokens SET STATISTICS 1000;
 
 -- ---------------------------------------------------------------------------
 -- Search

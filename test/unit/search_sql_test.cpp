@@ -135,7 +135,7 @@ TEST(SearchSqlTest, InjectionStaysInParams) {
         SqlFragment f = sql("Patient", query);
         EXPECT_EQ(f.where.find("drop"), std::string::npos) << query;
         std::string rest = f.where;
-        for (const std::string type : {"'Patient'", "'Organization'"}) {
+        for (const std::string type : {"'Patient'", "'Organization'", "'Patient/'", "'Organization/'"}) {
             for (size_t at; (at = rest.find(type)) != std::string::npos;)
                 rest.erase(at, type.size());
         }
@@ -244,17 +244,26 @@ TEST(SearchSqlTest, References) {
                                         token_hash(subject, TokenForm::NoSystemCode, "identifier:M3")}));
 }
 
-// Forward chains join through search_reference into the target partition.
+// Forward chains become token conditions on the target ids' hashes, confirmed by
+// the Reference("Type/id") hash or a search_reference probe.
 TEST(SearchSqlTest, Chain) {
     SqlFragment f = sql("Observation", "subject:Patient.name=Eve");
-    std::string expected = "(r.rid IN (SELECT fs_x1.rid FROM fhir.search_reference fs_x1 WHERE fs_x1.param = " +
-                           std::to_string(id_of("Observation", "subject")) +
-                           " AND fs_x1.target_type = 'Patient' AND fs_x1.target_id IN (SELECT fs_t2.id FROM "
-                           "fhir.resource_patient fs_t2 WHERE EXISTS (SELECT 1 FROM fhir.search_string fs_s3 WHERE "
-                           "fs_s3.rid = fs_t2.rid AND fs_s3.param = " +
-                           std::to_string(id_of("Patient", "name")) +
-                           " AND ((fs_s3.norm >= $1::text AND fs_s3.norm < $2::text))))))";
+    const std::string subject = std::to_string(id_of("Observation", "subject"));
+    const std::string targets = " FROM fhir.resource_patient fs_t2 WHERE EXISTS (SELECT 1 FROM fhir.search_string fs_s3 "
+                                "WHERE fs_s3.rid = fs_t2.rid AND fs_s3.param = " +
+                                std::to_string(id_of("Patient", "name")) +
+                                " AND ((fs_s3.norm >= $1::text AND fs_s3.norm < $2::text)))";
+    std::string expected = "(r.tokens && ARRAY(SELECT fhir.token_hash(" + subject + ", 8, fs_t2.id)" + targets +
+                           ") AND (r.tokens && ARRAY(SELECT fhir.token_hash(" + subject +
+                           ", 7, 'Patient/' || fs_t2.id)" + targets +
+                           ") OR EXISTS (SELECT 1 FROM fhir.search_reference fs_x1 WHERE fs_x1.rid = r.rid AND "
+                           "fs_x1.param = " + subject + " AND fs_x1.target_type = 'Patient' AND fs_x1.target_id IN "
+                           "(SELECT fs_t2.id" + targets + "))))";
     EXPECT_EQ(f.where, expected);
+    EXPECT_EQ(f.params.size(), 2u); // the target condition's values once, used three times
+    // The forms match what extraction stores (fhir.token_hash is fhir::token_hash).
+    EXPECT_EQ(static_cast<int>(TokenForm::Reference), 7);
+    EXPECT_EQ(static_cast<int>(TokenForm::ReferenceId), 8);
     // Two levels nest.
     f = sql("Observation", "subject:Patient.organization.name=Acme");
     EXPECT_NE(f.where.find("fhir.resource_organization fs_t4"), std::string::npos);
