@@ -150,24 +150,6 @@ struct SearchStatement {
     std::vector<std::string> elements;
 };
 
-// Raw query minus any _cursor pieces, and the cursor token if present.
-std::string strip_cursor(const std::string &raw, std::string *token) {
-    std::string kept;
-    size_t start = 0;
-    while (start <= raw.size()) {
-        size_t amp = raw.find('&', start);
-        if (amp == std::string::npos)
-            amp = raw.size();
-        std::string piece = raw.substr(start, amp - start);
-        if (piece.rfind("_cursor=", 0) == 0)
-            *token = fhir::percent_decode(piece.substr(8));
-        else if (!piece.empty())
-            kept += (kept.empty() ? "" : "&") + piece;
-        start = amp + 1;
-    }
-    return kept;
-}
-
 // Describes a bound parameter for explain output.
 std::string show_param(const fhir::SqlParam &p) {
     switch (p.kind) {
@@ -220,8 +202,9 @@ std::string strip_param(const std::string &raw, const std::string &name, std::ve
 SearchStatement plan_search(const std::string &type, const std::string &raw_query) {
     SearchStatement st;
     st.type = type;
-    std::string cursor_token;
-    st.base_query = strip_cursor(raw_query, &cursor_token);
+    std::vector<std::string> cursor_tokens;
+    st.base_query = strip_param(raw_query, "_cursor", &cursor_tokens);
+    std::string cursor_token = cursor_tokens.empty() ? std::string() : cursor_tokens.back();
     std::string parse_query = st.base_query;
     const fhir::Registry &registry = current_registry();
     if (type.empty()) {
@@ -656,21 +639,20 @@ std::string cache_key(const std::string &type, const std::string &raw_query) {
            std::to_string(guc_max_count) + "/" + (guc_strict_handling ? "strict" : "lenient");
 }
 
-// A cached Bundle with the cache entry's id and the original search time. The
-// payload is the Bundle's binary jsonb: copied back as is, no parsing, no SPI.
+// The public id of a cache entry: the id of the Bundle it stores.
+constexpr size_t kBundleIdLength = 36;
+
+// A cached Bundle, as stored: it already carries the entry's id and the time of
+// the original search. Copied back as is: no parsing, no SPI.
 Datum bundle_from_hit(const cache::Hit &hit) {
-    const std::string patch = "{\"id\":\"" + hit.id + "\",\"meta\":{\"lastUpdated\":\"" +
-                              fhir::format_instant(hit.created_unix_micros) + "\"}}";
-    const char *data = hit.payload.data();
-    size_t len = hit.payload.size();
-    const char *patch_text = patch.c_str();
-    return pg_call([data, len, patch_text] {
+    const char *data = hit.payload.data() + kBundleIdLength;
+    size_t len = hit.payload.size() >= kBundleIdLength ? hit.payload.size() - kBundleIdLength : 0;
+    return pg_call([data, len] {
         if (len < VARHDRSZ || VARSIZE(data) != len)
             elog(ERROR, "fhir_search: corrupt cache entry");
-        Jsonb *stored = static_cast<Jsonb *>(palloc(len));
-        memcpy(stored, data, len);
-        Datum patch_jsonb = DirectFunctionCall1(jsonb_in, CStringGetDatum(patch_text));
-        return DirectFunctionCall2(jsonb_concat, PointerGetDatum(stored), patch_jsonb);
+        void *copy = palloc(len);
+        memcpy(copy, data, len);
+        return PointerGetDatum(copy);
     });
 }
 
@@ -706,7 +688,7 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
         if (hit && hit->fresh) {
             Datum result = bundle_from_hit(*hit);
             last.cache = "HIT";
-            last.entry_id = hit->id;
+            last.entry_id = hit->payload.substr(0, kBundleIdLength);
             last.cache_ms = ms_between(t_start, now_unix_micros());
             return result;
         }
@@ -809,7 +791,8 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
         "    '[]'::jsonb)) - CASE WHEN $3 IS NULL THEN 'total' ELSE '' END "
         "  - CASE WHEN $10 THEN 'entry' ELSE '' END",
         {TEXTOID, TEXTOID, INT8OID, JSONBOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, JSONBARRAYOID, TEXTARRAYOID, BOOLOID});
-    Datum v[10] = {text_datum(new_resource_id()),
+    const std::string bundle_id = new_resource_id(); // also the cache entry's public id
+    Datum v[10] = {text_datum(bundle_id),
                    text_datum(fhir::format_instant(now_unix_micros())),
                    Int64GetDatum(total.value_or(0)),
                    json_to_jsonb(links),
@@ -828,12 +811,15 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
     if (stamp) {
         cache::end_search(&*stamp);
         Jsonb *bundle_jsonb = DatumGetJsonbP(result);
-        // The binary jsonb itself: a hit copies it back without parsing.
-        std::string payload(reinterpret_cast<const char *>(bundle_jsonb), VARSIZE(bundle_jsonb));
+        // Payload: the Bundle id, then the binary jsonb itself. The Bundle already
+        // carries that id and the time of this search, which is what a hit must
+        // show, so a hit copies it back unchanged.
+        std::string payload = bundle_id;
+        payload.append(reinterpret_cast<const char *>(bundle_jsonb), VARSIZE(bundle_jsonb));
         std::string entry_id;
         cache::StoreOutcome outcome = cache::store(key, *stamp, payload, static_cast<int64_t>(page.rids.size()), &entry_id);
         last.store = cache::store_outcome_name(outcome);
-        last.entry_id = entry_id;
+        last.entry_id = bundle_id;
         last.cache_ms = ms_between(t_assembled, now_unix_micros());
     }
     spi_finish();
