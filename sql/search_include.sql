@@ -40,3 +40,13 @@ SELECT e->'resource' ? 'meta' AND NOT (e->'resource'->'meta' ? 'tag') AS not_sub
 \set VERBOSITY terse
 SELECT fhir.search('Patient', '_summary=maybe');
 SELECT fhir.search('Patient', '_elements=na me');
+\set VERBOSITY default
+-- combinations: _sort + paging + _include (includes belong to their page), _elements + _summary
+CREATE FUNCTION pg_temp.next(b jsonb) RETURNS text LANGUAGE sql AS
+  $$ SELECT substring(l->>'url' FROM '\?(.*)$') FROM jsonb_array_elements(b->'link') l WHERE l->>'relation' = 'next' $$;
+SELECT pg_temp.entries(fhir.search('Observation', '_sort=-_id&_count=2&_include=Observation:subject')) AS page1;
+SELECT pg_temp.entries(fhir.search('Observation', pg_temp.next(fhir.search('Observation', '_sort=-_id&_count=2&_include=Observation:subject')))) AS page2;
+SELECT jsonb_object_keys(e->'resource') AS elements_win_over_summary
+  FROM jsonb_array_elements(fhir.search('Patient', '_id=sum1&_summary=true&_elements=gender')->'entry') e ORDER BY 1;
+SELECT b->>'total' AS total, b ? 'entry' AS has_entries
+  FROM fhir.search('Observation', 'subject=Patient/ip1&_summary=count&_include=Observation:subject') b;
