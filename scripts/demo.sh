@@ -66,6 +66,19 @@ SELECT fhir.update('{"resourceType":"Patient","id":"demo","name":[{"family":"Mü
 SELECT fhir.update('{"resourceType":"Patient","id":"demo","name":[{"family":"Müller","given":["Zoë","Anna"]}]}')->'meta'->>'versionId' AS version;
 SELECT fhir.read('Patient', 'demo');
 SELECT jsonb_path_query_array(fhir.history('Patient', 'demo'), '\$.entry[*].response.etag') AS history_etags;
+ANALYZE;
+\echo '-- searches (first page of 20 unless _count says otherwise)'
+SELECT jsonb_array_length(b->'entry') AS entries, b->'link'->1->>'url' AS next_link
+  FROM fhir.search('Observation', 'code=http://loinc.org|8867-4&_count=5') b;
+SELECT jsonb_path_query_array(fhir.search('Patient', 'name=mul&_elements=name&_count=3'), '\$.entry[*].resource.name[0].family') AS families;
+SELECT (fhir.search('Observation', 'subject:Patient.gender=female&code=http://loinc.org|8867-4&_summary=count'))->>'total' AS female_heart_rates;
+SELECT jsonb_array_length(fhir.search('Patient', '_has:Observation:patient:code=http://loinc.org|4548-4&_include=Patient:general-practitioner&_count=10')->'entry') AS with_a1c_and_their_gp;
+\echo '-- the same search twice: the second one comes from the shared-memory cache'
+SELECT fhir.search('Observation', 'code=http://loinc.org|8867-4&date=ge2020-01-01&_sort=-date') IS NOT NULL AS searched, fhir.last_search()->>'cache' AS cache;
+SELECT fhir.search('Observation', 'date=ge2020-01-01&code=http://loinc.org|8867-4&_sort=-date') IS NOT NULL AS searched, fhir.last_search()->>'cache' AS cache;
+SELECT entries, hits, misses, round(hit_rate::numeric, 2) AS hit_rate FROM fhir.cache_statistics;
+\echo '-- how a search runs'
+SELECT e->>'sql' AS sql, e->'indexes' AS indexes FROM fhir.explain('Patient', 'family=mul') e;
 \echo '-- a bad resource is refused with a SQLSTATE and a FHIR OperationOutcome'
 \set VERBOSITY verbose
 \set ON_ERROR_STOP 0
