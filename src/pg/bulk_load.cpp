@@ -221,14 +221,14 @@ std::string read_server_file(const std::string &path) {
 } // namespace fhir_pg
 
 FHIR_FUNCTION(fhir_load) {
-    text *data = PG_GETARG_TEXT_PP(0);
+    text *data = fhir_pg::pg_call([fcinfo] { return PG_GETARG_TEXT_PP(0); });
     int batch_size = PG_GETARG_INT32(1);
     std::string input(VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data));
     PG_RETURN_INT64(static_cast<int64>(fhir_pg::load_text(input, batch_size)));
 }
 
 FHIR_FUNCTION(fhir_load_file) {
-    text *path = PG_GETARG_TEXT_PP(0);
+    text *path = fhir_pg::pg_call([fcinfo] { return PG_GETARG_TEXT_PP(0); });
     int batch_size = PG_GETARG_INT32(1);
     std::string data = fhir_pg::read_server_file(std::string(VARDATA_ANY(path), VARSIZE_ANY_EXHDR(path)));
     PG_RETURN_INT64(static_cast<int64>(fhir_pg::load_text(data, batch_size)));

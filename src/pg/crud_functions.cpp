@@ -28,7 +28,7 @@ namespace {
 
 // Reads a text argument into a std::string.
 std::string text_arg(FunctionCallInfo fcinfo, int n) {
-    text *t = PG_GETARG_TEXT_PP(n);
+    text *t = fhir_pg::pg_call([fcinfo, n] { return PG_GETARG_TEXT_PP(n); });
     return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 }
 
@@ -42,7 +42,7 @@ void check_type_and_id(const std::string &type, const std::string &id) {
 
 // Shared body of fhir.create and fhir.update.
 Datum create_or_update(FunctionCallInfo fcinfo, bool is_create) {
-    Jsonb *content = PG_GETARG_JSONB_P(0);
+    Jsonb *content = fhir_pg::pg_call([fcinfo] { return PG_GETARG_JSONB_P(0); });
     fhir::Json parsed = fhir_pg::jsonb_to_json(content);
     fhir::ResourceIdentity identity = fhir::validate_resource(parsed);
     std::optional<int> if_match;

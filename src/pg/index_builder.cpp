@@ -22,7 +22,7 @@ using fhir::Error;
 using fhir::ErrorKind;
 
 std::string text_arg(FunctionCallInfo fcinfo, int n) {
-    text *t = PG_GETARG_TEXT_PP(n);
+    text *t = fhir_pg::pg_call([fcinfo, n] { return PG_GETARG_TEXT_PP(n); });
     return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 }
 
@@ -189,7 +189,7 @@ FHIR_FUNCTION(fhir_set_search_param_enabled) {
 
 // Adds (or replaces) a custom SearchParameter for each of its base types.
 FHIR_FUNCTION(fhir_add_search_param) {
-    Jsonb *def_jsonb = PG_GETARG_JSONB_P(0);
+    Jsonb *def_jsonb = fhir_pg::pg_call([fcinfo] { return PG_GETARG_JSONB_P(0); });
     fhir::Json def = fhir_pg::jsonb_to_json(def_jsonb);
     if (!def.is_object() || def.value("resourceType", std::string()) != "SearchParameter")
         throw Error(ErrorKind::InvalidResource, "expected a SearchParameter resource");

@@ -55,7 +55,7 @@ FHIR_FUNCTION(fhir_cache_invalidate) {
     if (PG_ARGISNULL(0)) {
         cache::note_write_all();
     } else {
-        text *arg = PG_GETARG_TEXT_PP(0);
+        text *arg = fhir_pg::pg_call([fcinfo] { return PG_GETARG_TEXT_PP(0); });
         cache::note_write(std::string(VARDATA_ANY(arg), VARSIZE_ANY_EXHDR(arg)));
     }
     PG_RETURN_VOID();

@@ -883,12 +883,12 @@ Datum run_explain(const std::string &type, const std::string &raw_query) {
 static std::string optional_text_arg(FunctionCallInfo fcinfo, int n) {
     if (PG_ARGISNULL(n))
         return std::string();
-    text *t = PG_GETARG_TEXT_PP(n);
+    text *t = fhir_pg::pg_call([fcinfo, n] { return PG_GETARG_TEXT_PP(n); });
     return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 }
 
 FHIR_FUNCTION(fhir_search) {
-    if (!PG_ARGISNULL(0) && VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)) == 0)
+    if (!PG_ARGISNULL(0) && optional_text_arg(fcinfo, 0).empty())
         throw fhir::Error(fhir::ErrorKind::UnknownResourceType, "resource type must not be empty (use NULL for a system-level search)");
     return fhir_pg::run_search(optional_text_arg(fcinfo, 0), optional_text_arg(fcinfo, 1), optional_text_arg(fcinfo, 2));
 }

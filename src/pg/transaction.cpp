@@ -185,7 +185,7 @@ fhir::Json response_bundle(fhir::BundleKind kind, const std::vector<EntryOutcome
 
 FHIR_FUNCTION(fhir_transaction) {
     using namespace fhir_pg;
-    Jsonb *bundle_jsonb = PG_GETARG_JSONB_P(0);
+    Jsonb *bundle_jsonb = fhir_pg::pg_call([fcinfo] { return PG_GETARG_JSONB_P(0); });
     fhir::Json bundle = jsonb_to_json(bundle_jsonb);
     fhir::BundlePlan plan = fhir::plan_bundle(bundle);
     std::vector<EntryOutcome> outcomes(plan.entry_count);
