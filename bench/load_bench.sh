@@ -7,43 +7,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 N="${1:-100000}"
-PG_MAJOR="${PG_MAJOR:-15}"
-BIN="/usr/lib/postgresql/$PG_MAJOR/bin"
 WORK="${WORK:-/tmp/fhir_search_bench}"
 PORT="${PORT:-5498}"
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
+source scripts/lib/cluster.sh
 
-bash scripts/install-deps.sh
-make -s -j"$(nproc)" >/dev/null
-if [ "$(id -u)" -eq 0 ]; then make -s install >/dev/null; else sudo make -s install >/dev/null; fi
-
-[ -f "$WORK/data/postmaster.pid" ] && as_pg "$BIN/pg_ctl" -D "$WORK/data" stop -m fast >/dev/null 2>&1 || true
-rm -rf "$WORK"; mkdir -p "$WORK"; chown postgres "$WORK" 2>/dev/null || sudo chown postgres "$WORK"
-python3 tools/gen_sample.py --resources "$N" --seed 1 --out "$WORK/data.ndjson"
-chown postgres "$WORK/data.ndjson" 2>/dev/null || sudo chown postgres "$WORK/data.ndjson"
+build_and_install
+cluster_stop
+rm -rf "$WORK"
+sample_ndjson "$WORK/data.ndjson" "$N" 1
 COUNT=$(wc -l < "$WORK/data.ndjson")
 BYTES=$(stat -c %s "$WORK/data.ndjson")
 
-as_pg "$BIN/initdb" -D "$WORK/data" -A trust -U postgres >/dev/null
-cat >> "$WORK/data/postgresql.conf" <<CONF
-shared_preload_libraries = 'fhir_search'
-port = $PORT
-unix_socket_directories = '$WORK'
-listen_addresses = ''
+cluster_init <<CONF
 shared_buffers = '2GB'
-maintenance_work_mem = '512MB'
-max_wal_size = '8GB'
-checkpoint_timeout = '30min'
-synchronous_commit = off
+$BENCH_SETTINGS
 CONF
-trap 'as_pg "$BIN/pg_ctl" -D "$WORK/data" stop -m fast >/dev/null 2>&1 || true' EXIT
-as_pg "$BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w start >/dev/null
-psql_t() { as_pg psql -X -q -At -h "$WORK" -p "$PORT" -d postgres -v ON_ERROR_STOP=1 "$@"; }
-
-# Seconds taken by one SQL statement, measured by the server's clock.
-timed() {
-  psql_t -c "CREATE TEMP TABLE t0 AS SELECT clock_timestamp() AS t; $1; SELECT extract(epoch FROM clock_timestamp() - t) FROM t0;" | tail -1
-}
+trap cluster_stop EXIT
+cluster_start
 
 psql_t -c "CREATE EXTENSION fhir_search; CREATE TABLE bare (content jsonb); CREATE TABLE bare_gin (content jsonb);
            CREATE INDEX ON bare_gin USING gin (content jsonb_path_ops);"

@@ -26,62 +26,32 @@ while [ $# -gt 0 ]; do
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
-PG_MAJOR="${PG_MAJOR:-15}"
-BIN="/usr/lib/postgresql/$PG_MAJOR/bin"
 WORK="${WORK:-/tmp/fhir_search_searchbench}"
 PORT="${PORT:-5496}"
 # Passed as fhir.search's cache_control so repeated runs measure the search, not a cache.
 CACHE_CONTROL="${CACHE_CONTROL:-no-cache}"
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
-log() { echo "[$(date -u +%H:%M:%S)] $*"; }
+source scripts/lib/cluster.sh
 
-if [ "$BUILD" -eq 1 ]; then
-  bash scripts/install-deps.sh
-  make -s -j"$(nproc)" >/dev/null
-  if [ "$(id -u)" -eq 0 ]; then make -s install >/dev/null; else sudo make -s install >/dev/null; fi
-fi
+[ "$BUILD" -eq 0 ] || build_and_install
 
 DATA="$WORK/data-$N.ndjson"
 LOADED="$WORK/loaded-$N"          # load times of the cluster in $WORK/data (for --reuse-db)
-[ -f "$WORK/data/postmaster.pid" ] && as_pg "$BIN/pg_ctl" -D "$WORK/data" stop -m fast >/dev/null 2>&1 || true
+cluster_stop
 if [ "$REUSE" -eq 1 ] && [ -f "$LOADED" ] && [ -d "$WORK/data" ]; then
   log "reusing the loaded cluster in $WORK/data"
 else
   REUSE=0
-  mkdir -p "$WORK"; chown postgres "$WORK" 2>/dev/null || sudo chown postgres "$WORK"
-  rm -rf "$WORK/data" "$WORK"/loaded-* "$WORK/explain"
-  find "$WORK" -maxdepth 1 -name 'data-*.ndjson' ! -name "data-$N.ndjson" -delete
-  if [ ! -s "$DATA" ]; then  # the generator is deterministic: an earlier file of this size is the same data
-    log "generating $N resources"
-    python3 tools/gen_sample.py --resources "$N" --seed 1 --out "$DATA.tmp"
-    mv "$DATA.tmp" "$DATA"
-  fi
-  chown postgres "$DATA" 2>/dev/null || sudo chown postgres "$DATA"
-  as_pg "$BIN/initdb" -D "$WORK/data" -A trust -U postgres >/dev/null
-  cat >> "$WORK/data/postgresql.conf" <<CONF
-shared_preload_libraries = 'fhir_search'
-port = $PORT
-unix_socket_directories = '$WORK'
-listen_addresses = ''
+  rm -rf "$WORK"/loaded-* "$WORK/explain"
+  [ -d "$WORK" ] && find "$WORK" -maxdepth 1 -name 'data-*.ndjson' ! -name "data-$N.ndjson" -delete
+  sample_ndjson "$DATA" "$N" 1
+  cluster_init <<CONF
 shared_buffers = '2GB'
-work_mem = '32MB'
-maintenance_work_mem = '512MB'
 effective_cache_size = '8GB'
-max_wal_size = '8GB'
-checkpoint_timeout = '30min'
-synchronous_commit = off
-jit = off
+$BENCH_SETTINGS
 CONF
 fi
-stop_cluster() { as_pg "$BIN/pg_ctl" -D "$WORK/data" stop -m fast >/dev/null 2>&1 || true; }
-[ "$KEEP" -eq 1 ] || trap stop_cluster EXIT
-as_pg "$BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w start >/dev/null
-psql_t() { as_pg psql -X -q -At -h "$WORK" -p "$PORT" -d postgres -v ON_ERROR_STOP=1 "$@"; }
-
-# Seconds taken by one SQL statement, measured by the server's clock.
-timed() {
-  psql_t -c "CREATE TEMP TABLE t0 AS SELECT clock_timestamp() AS t; $1; SELECT extract(epoch FROM clock_timestamp() - t) FROM t0;" | tail -1
-}
+[ "$KEEP" -eq 1 ] || trap cluster_stop EXIT
+cluster_start
 
 if [ "$REUSE" -eq 0 ]; then
   COUNT=$(wc -l < "$DATA")

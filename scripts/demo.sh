@@ -10,55 +10,45 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-PG_MAJOR="${PG_MAJOR:-15}"
-BIN="/usr/lib/postgresql/$PG_MAJOR/bin"
-DEMO_DIR="${DEMO_DIR:-/tmp/fhir_search_demo}"
+WORK="${DEMO_DIR:-/tmp/fhir_search_demo}"
 PORT="${PORT:-5499}"
 PATIENTS="${PATIENTS:-200}"
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
+source scripts/lib/cluster.sh
 
 if [ "${1:-}" = "--stop" ]; then
-  as_pg "$BIN/pg_ctl" -D "$DEMO_DIR/data" stop -m fast && echo "demo cluster stopped"
+  cluster_stop && echo "demo cluster stopped"
   exit 0
 fi
 KEEP=0; [ "${1:-}" = "--keep" ] && KEEP=1
 
 echo "== 1. packages, build, install"
-bash scripts/install-deps.sh
-make -s -j"$(nproc)" >/dev/null
-if [ "$(id -u)" -eq 0 ]; then make -s install >/dev/null; else sudo make -s install >/dev/null; fi
+build_and_install
 
-echo "== 2. throwaway cluster in $DEMO_DIR (port $PORT)"
-if [ -f "$DEMO_DIR/data/postmaster.pid" ]; then as_pg "$BIN/pg_ctl" -D "$DEMO_DIR/data" stop -m fast >/dev/null || true; fi
-rm -rf "$DEMO_DIR"; mkdir -p "$DEMO_DIR"; chown postgres "$DEMO_DIR" 2>/dev/null || sudo chown postgres "$DEMO_DIR"
-as_pg "$BIN/initdb" -D "$DEMO_DIR/data" -A trust -U postgres >/dev/null
-cat >> "$DEMO_DIR/data/postgresql.conf" <<CONF
-shared_preload_libraries = 'fhir_search'
-port = $PORT
-unix_socket_directories = '$DEMO_DIR'
-listen_addresses = ''
+echo "== 2. throwaway cluster in $WORK (port $PORT)"
+cluster_stop
+rm -rf "$WORK"
+cluster_init <<CONF
 fhir_search.base_url = 'http://localhost/fhir'
 CONF
-cleanup() { [ "$KEEP" = 1 ] || as_pg "$BIN/pg_ctl" -D "$DEMO_DIR/data" stop -m fast >/dev/null 2>&1 || true; }
-trap cleanup EXIT
-as_pg "$BIN/pg_ctl" -D "$DEMO_DIR/data" -l "$DEMO_DIR/server.log" -w start >/dev/null
-PSQL=(as_pg psql -X -q -h "$DEMO_DIR" -p "$PORT" -d postgres -v ON_ERROR_STOP=1)
+[ "$KEEP" = 1 ] || trap cluster_stop EXIT
+cluster_start
+PSQL=(as_pg psql -X -q -h "$WORK" -p "$PORT" -d postgres -v ON_ERROR_STOP=1)
 
 echo "== 3. sample data: $PATIENTS patients (tools/gen_sample.py)"
-python3 tools/gen_sample.py --patients "$PATIENTS" --seed 42 --out "$DEMO_DIR/sample.ndjson"
-python3 tools/gen_sample.py --patients 3 --seed 7 --format bundles --out "$DEMO_DIR/bundles"
-chown -R postgres "$DEMO_DIR" 2>/dev/null || sudo chown -R postgres "$DEMO_DIR"
-echo "   $(wc -l < "$DEMO_DIR/sample.ndjson") resources"
+python3 tools/gen_sample.py --patients "$PATIENTS" --seed 42 --out "$WORK/sample.ndjson"
+python3 tools/gen_sample.py --patients 3 --seed 7 --format bundles --out "$WORK/bundles"
+own_by_postgres -R "$WORK"
+echo "   $(wc -l < "$WORK/sample.ndjson") resources"
 
 echo "== 4. examples"
 "${PSQL[@]}" <<SQL
 \timing on
 CREATE EXTENSION fhir_search;
 \echo '-- bulk load of the NDJSON file'
-SELECT fhir.load_file('$DEMO_DIR/sample.ndjson') AS loaded;
+SELECT fhir.load_file('$WORK/sample.ndjson') AS loaded;
 \echo '-- a Synthea-style transaction Bundle (urn:uuid and conditional references)'
-SELECT fhir.transaction(pg_read_file('$DEMO_DIR/bundles/00-practitioners.json')::jsonb)->>'type' AS practitioners;
-SELECT jsonb_array_length(fhir.transaction(pg_read_file('$DEMO_DIR/bundles/patient-00001.json')::jsonb)->'entry') AS entries_written;
+SELECT fhir.transaction(pg_read_file('$WORK/bundles/00-practitioners.json')::jsonb)->>'type' AS practitioners;
+SELECT jsonb_array_length(fhir.transaction(pg_read_file('$WORK/bundles/patient-00001.json')::jsonb)->'entry') AS entries_written;
 \echo '-- resources per type'
 SELECT rtype, count(*) FROM fhir.resource GROUP BY rtype ORDER BY count(*) DESC;
 \echo '-- create, update, read, history'
@@ -87,9 +77,9 @@ SQL
 echo
 if [ "$KEEP" = 1 ]; then
   echo "The demo cluster is running. Connect with:"
-  echo "  sudo -u postgres psql -h $DEMO_DIR -p $PORT -d postgres"
+  echo "  sudo -u postgres psql -h $WORK -p $PORT -d postgres"
   echo "Stop it with: sudo scripts/demo.sh --stop"
 else
   echo "Done; the demo cluster is stopped. Run 'sudo scripts/demo.sh --keep' to keep it running and connect with"
-  echo "  sudo -u postgres psql -h $DEMO_DIR -p $PORT -d postgres"
+  echo "  sudo -u postgres psql -h $WORK -p $PORT -d postgres"
 fi

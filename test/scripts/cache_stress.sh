@@ -54,30 +54,22 @@ CACHE_MB="${CACHE_MB:-2}"
 NO_BUILD="${NO_BUILD:-0}"
 CACHE_MODE="${CACHE_MODE:-invalidate}"   # time: a self-test of the oracle (must report mismatches)
 KEEP="${KEEP:-0}"   # 1: leave the cluster running at the end (debugging)
-PG_MAJOR="${PG_MAJOR:-15}"
-BIN="/usr/lib/postgresql/$PG_MAJOR/bin"
 WORK="${WORK:-/tmp/fhir_search_stress}"
 PORT="${PORT:-5495}"
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
-log() { echo "[$(date -u +%H:%M:%S)] $*"; }
+source scripts/lib/cluster.sh
 
 if [ "$NO_BUILD" != 1 ]; then
   make -s -j"$(nproc)" >/dev/null
-  if [ "$(id -u)" -eq 0 ]; then make -s install >/dev/null; else sudo make -s install >/dev/null; fi
+  as_root make -s install >/dev/null
 fi
 
-stop_cluster() { [ -f "$WORK/data/postmaster.pid" ] && as_pg "$BIN/pg_ctl" -D "$WORK/data" stop -m fast >/dev/null 2>&1 || true; }
-stop_cluster
-rm -rf "$WORK"; mkdir -p "$WORK"; chown postgres "$WORK" 2>/dev/null || sudo chown postgres "$WORK"
+cluster_stop
+rm -rf "$WORK"
+mkdir -p "$WORK"
 python3 tools/gen_sample.py --patients "$PATIENTS" --seed 7 --out "$WORK/data.ndjson"
-chown postgres "$WORK/data.ndjson" 2>/dev/null || sudo chown postgres "$WORK/data.ndjson"
+own_by_postgres "$WORK/data.ndjson"
 
-as_pg "$BIN/initdb" -D "$WORK/data" -A trust -U postgres >/dev/null
-cat >> "$WORK/data/postgresql.conf" <<CONF
-shared_preload_libraries = 'fhir_search'
-port = $PORT
-unix_socket_directories = '$WORK'
-listen_addresses = ''
+cluster_init <<CONF
 max_connections = $((CLIENTS + 20))
 fsync = off
 synchronous_commit = off
@@ -85,10 +77,9 @@ fhir_search.cache_size = '${CACHE_MB}MB'
 fhir_search.cache_mode = '$CACHE_MODE'
 CONF
 MONITOR_PID=""
-cleanup() { [ -n "$MONITOR_PID" ] && kill "$MONITOR_PID" 2>/dev/null; [ "$KEEP" = 1 ] || stop_cluster; }
+cleanup() { [ -n "$MONITOR_PID" ] && kill "$MONITOR_PID" 2>/dev/null; [ "$KEEP" = 1 ] || cluster_stop; }
 trap cleanup EXIT
-as_pg "$BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w start >/dev/null
-psql_t() { as_pg psql -X -q -At -h "$WORK" -p "$PORT" -d postgres -v ON_ERROR_STOP=1 "$@"; }
+cluster_start
 
 psql_t -c "CREATE EXTENSION fhir_search" -c "SET client_min_messages = warning; SELECT fhir.load_file('$WORK/data.ndjson')" -c "ANALYZE" >/dev/null
 log "loaded $(psql_t -c "SELECT count(*) FROM fhir.resource") resources"
@@ -315,7 +306,7 @@ SELECT stress.own_search(:p, :v) AS ok \gset
 ROLLBACK;
 SELECT stress.tally(:client_id, CASE WHEN :ok = 1 THEN 'rollback_ok' ELSE 'rollback_fail' END);
 EOF
-chown -R postgres "$S" 2>/dev/null || sudo chown -R postgres "$S"
+own_by_postgres -R "$S"
 
 # cache memory, sampled once a second while pgbench runs
 (
