@@ -48,25 +48,7 @@ SELECT v.* FROM (SELECT v AS common FROM shape_picks WHERE k = 'common_code') p,
    '{resourceType,id,meta,status,code,subject,effectiveDateTime,effectivePeriod,effectiveInstant,valueQuantity,valueString,valueCodeableConcept}'::text[])
 ) v(n, rtype, query, elements, sql_keys);
 
--- Median and p95 (ms) of `runs` executions of stmt after `warmup` executions.
-CREATE OR REPLACE FUNCTION shape_time(stmt text, runs int, warmup int, OUT med float8, OUT p95 float8)
-LANGUAGE plpgsql AS $$
-DECLARE
-  t timestamptz;
-  r jsonb;
-  ms float8[] := '{}';
-BEGIN
-  FOR i IN 1..warmup LOOP
-    EXECUTE stmt INTO r;
-  END LOOP;
-  FOR i IN 1..runs LOOP
-    t := clock_timestamp();
-    EXECUTE stmt INTO r;
-    ms := ms || (extract(epoch FROM clock_timestamp() - t) * 1000)::float8;
-  END LOOP;
-  SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x), percentile_cont(0.95) WITHIN GROUP (ORDER BY x)
-    INTO med, p95 FROM unnest(ms) x;
-END $$;
+\ir lib/timing.sql
 
 CREATE OR REPLACE FUNCTION shape_cc(cache_control text) RETURNS text LANGUAGE sql AS
   $$ SELECT CASE WHEN cache_control <> '' THEN format(', %L', cache_control) ELSE '' END $$;
@@ -134,7 +116,7 @@ BEGIN
       (5, 'sql projection by id', format('SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(%s)) ORDER BY u.i) %s', proj, by_ids))
     ) x(ord, variant, stmt) LOOP
     EXECUTE format('PREPARE shape_p%s_%s AS %s', qn, v.ord, v.stmt);
-    SELECT * INTO t FROM shape_time(format('EXECUTE shape_p%s_%s', qn, v.ord), runs, warmup);
+    SELECT * INTO t FROM bench_time(format('EXECUTE shape_p%s_%s', qn, v.ord), runs, warmup);
     INSERT INTO shape_projection VALUES (qn, v.variant, v.ord, t.med, t.p95, CASE WHEN v.ord <= 3 THEN fhir.last_search() END);
   END LOOP;
   RETURN format('projection %s: %s %s (%s rows) done', qn, s.rtype, s.query, cardinality(ids));
@@ -192,7 +174,7 @@ BEGIN
   SELECT label, query, p, cardinality(ids), (SELECT count(DISTINCT x) FROM unnest(ids) x), total, walk;
   FOR d, qs, ms IN SELECT w.depth, w.qs, w.walk_ms FROM walk_pages w WHERE w.label = shape_paging_run.label ORDER BY w.depth LOOP
     EXECUTE format('PREPARE shape_page_%s_%s AS SELECT fhir.search(%L, %L%s)', label, d, rtype, qs, shape_cc(cache_control));
-    SELECT * INTO t FROM shape_time(format('EXECUTE shape_page_%s_%s', label, d), runs, warmup);
+    SELECT * INTO t FROM bench_time(format('EXECUTE shape_page_%s_%s', label, d), runs, warmup);
     INSERT INTO shape_paging VALUES (label, query, d, t.med, t.p95, ms, qs);
   END LOOP;
   RETURN format('paging %s: %s pages walked in %s s', label, p, round((walk / 1000)::numeric, 1));
@@ -219,7 +201,7 @@ BEGIN
   LOOP
     EXECUTE format('SELECT (fhir.search(%L, %L%s)->>''total'')::bigint', c.rtype, c.query, shape_cc(cache_control)) INTO total;
     EXECUTE format('PREPARE shape_count_%s AS SELECT fhir.search(%L, %L%s)', c.n, c.rtype, c.query, shape_cc(cache_control));
-    SELECT * INTO t FROM shape_time(format('EXECUTE shape_count_%s', c.n), runs, warmup);
+    SELECT * INTO t FROM bench_time(format('EXECUTE shape_count_%s', c.n), runs, warmup);
     INSERT INTO shape_count VALUES (c.n, c.rtype, c.query, total, t.med, t.p95);
   END LOOP;
 END $$;
