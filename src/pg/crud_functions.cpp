@@ -55,7 +55,7 @@ Datum create_or_update(FunctionCallInfo fcinfo, bool is_create) {
             if_match = PG_GETARG_INT32(1);
     }
     spi_connect();
-    fhir_pg::StoredResource stored = fhir_pg::write_resource(PointerGetDatum(content), parsed, identity.type,
+    fhir_pg::StoredResource stored = fhir_pg::write_resource(PointerGetDatum(content), std::move(parsed), identity.type,
                                                              is_create ? std::string() : identity.id, if_match);
     Datum stored_content = stored.content;
     Datum result = fhir_pg::pg_call([stored_content] { return SPI_datumTransfer(stored_content, false, -1); });

@@ -199,12 +199,11 @@ void archive_current(const std::string &table, const std::string &type, const st
 
 } // namespace
 
-StoredResource write_resource(Datum content, const fhir::Json &parsed_in, const std::string &type,
+StoredResource write_resource(Datum content, fhir::Json parsed, const std::string &type,
                               const std::string &id_in, std::optional<int> if_match) {
     const std::string table = fhir::partition_table(type);
     cache::note_write(type); // cached searches over this type go stale when we commit
     const std::string id = id_in.empty() ? new_resource_id() : id_in;
-    fhir::Json parsed = parsed_in;
     const fhir::Extractor &extractor = current_extractor();
 
     SPIPlanPtr lock = prepare_cached("SELECT rid, version_id FROM " + table + " WHERE rtype = $1 AND id = $2 FOR UPDATE",
@@ -342,7 +341,7 @@ uint64_t write_batch(std::vector<PendingWrite> &batch) {
             PendingWrite &w = batch[i];
             if (existing_ids.count(w.id)) {
                 Datum content = text_to_jsonb(w.text);
-                write_resource(content, w.parsed, w.type, w.id, std::nullopt);
+                write_resource(content, std::move(w.parsed), w.type, w.id, std::nullopt);
                 written++;
                 continue;
             }

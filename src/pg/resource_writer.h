@@ -28,11 +28,12 @@ struct StoredResource {
     Datum content = 0;        // the stored jsonb, valid until spi_finish
 };
 
-// Creates or updates `resource` (already parsed into `parsed`). `content` is the
+// Creates or updates `resource` (already parsed into `parsed`, which the write
+// stamps with id/meta and extracts from: callers move it in). `content` is the
 // same resource as a jsonb Datum (stored as is, apart from id/meta). When `id` is
 // empty a new UUID is assigned (FHIR create). `if_match` demands the current
 // version number. Requires an SPI connection.
-StoredResource write_resource(Datum content, const fhir::Json &parsed, const std::string &type, const std::string &id,
+StoredResource write_resource(Datum content, fhir::Json parsed, const std::string &type, const std::string &id,
                               std::optional<int> if_match);
 
 // Deletes the current version; returns false if there was none. Requires SPI.

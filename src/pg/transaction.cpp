@@ -122,7 +122,7 @@ EntryOutcome execute_entry(const fhir::PlannedEntry &e, const std::vector<std::s
             throw Error(ErrorKind::Internal, "rewritten resource is not valid JSON");
         Datum content = text_to_jsonb(text);
         std::optional<int> if_match = e.if_match;
-        StoredResource stored = write_resource(content, parsed, e.type, e.id, if_match);
+        StoredResource stored = write_resource(content, std::move(parsed), e.type, e.id, if_match);
         out.status = stored.created ? "201 Created" : "200 OK";
         out.version = stored.version;
         out.location = e.type + "/" + e.id + "/_history/" + std::to_string(stored.version);
