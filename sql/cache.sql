@@ -53,3 +53,83 @@ SELECT fhir.cache_reset();
 SELECT entries, hits FROM fhir.cache_statistics;
 \set VERBOSITY terse
 SELECT fhir.search('Patient', '', 'max-results=none');
+-- result sets and prefetching: a first page prefetches the ids of the first threshold's matches;
+-- later pages come from that set (even with cache_reuse_ms = 0) and extend it past the threshold
+SELECT fhir.load(string_agg(format('{"resourceType":"Practitioner","id":"pf%s","active":true}', lpad(i::text, 2, '0')), E'\n')) AS loaded
+  FROM generate_series(1, 11) i;
+SET fhir_search.cache_reuse_ms = 0;
+SET fhir_search.cache_prefetch_thresholds = '3,6';
+CREATE FUNCTION pg_temp.walk(first_query text, relation text, max_pages int DEFAULT 20)
+RETURNS TABLE (page int, ids text, cache text, source text, prefetched int, link text) LANGUAGE plpgsql AS $$
+DECLARE
+  q text := first_query;
+  b jsonb;
+  i int := 0;
+BEGIN
+  WHILE q IS NOT NULL AND i < max_pages LOOP
+    i := i + 1;
+    b := fhir.search('Practitioner', q);
+    page := i;
+    ids := (SELECT string_agg(e->'resource'->>'id', ',') FROM jsonb_array_elements(b->'entry') e);
+    cache := fhir.last_search()->>'cache';
+    source := fhir.last_search()->>'page_source';
+    prefetched := (fhir.last_search()->>'prefetched')::int;
+    q := substring((SELECT l->>'url' FROM jsonb_array_elements(b->'link') l WHERE l->>'relation' = relation) FROM '\?(.*)$');
+    link := q;
+    RETURN NEXT;
+  END LOOP;
+END $$;
+SELECT page, ids, cache, source, prefetched FROM pg_temp.walk('active=true&_count=2', 'next');
+-- the pages of the walk are exactly the matches in search order, each once
+SELECT (SELECT string_agg(ids, ',' ORDER BY page) FROM pg_temp.walk('active=true&_count=2', 'next')) =
+       (SELECT string_agg(id, ',' ORDER BY rid) FROM fhir.resource WHERE rtype = 'Practitioner' AND content @> '{"active": true}') AS forward_walk_is_complete;
+-- backwards from the last page through previous links, served from the (complete) set
+-- (links are kept in psql variables: a transaction that creates a table has written, and a
+-- transaction that wrote neither stores nor uses result sets, as the BEGIN block below shows)
+SELECT link AS last_link FROM pg_temp.walk('active=true&_count=2', 'next') ORDER BY page DESC OFFSET 1 LIMIT 1 \gset
+SELECT page, ids, cache, source FROM pg_temp.walk(:'last_link', 'previous');
+-- with _sort: keys travel with the set
+SELECT string_agg(ids, ',' ORDER BY page) AS sorted_desc, count(*) FILTER (WHERE source IS NOT NULL) AS from_set
+  FROM pg_temp.walk('active=true&_count=4&_sort=-_id', 'next');
+-- invalidate mode: a committed Practitioner write makes the set unusable; the next page is
+-- computed from its keyset instead and shows the write
+SELECT link AS p1 FROM pg_temp.walk('active=true&_count=2', 'next', 1) \gset
+SELECT fhir.delete('Practitioner', 'pf03') IS NOT NULL AS deleted;
+SELECT ids, cache, source FROM pg_temp.walk(:'p1', 'next', 1);
+-- time mode (Smile CDR's behaviour): the set is used as it is; the deleted row is skipped
+SET fhir_search.cache_mode = 'time';
+SELECT link AS p2 FROM pg_temp.walk('active=true&_count=2', 'next', 1) \gset
+SELECT fhir.delete('Practitioner', 'pf04') IS NOT NULL AS deleted;
+SELECT ids, cache, source FROM pg_temp.walk(:'p2', 'next', 1);
+RESET fhir_search.cache_mode;
+-- a transaction that wrote pages from its keyset, so it sees its own writes
+SELECT link AS p3 FROM pg_temp.walk('active=true&_count=2', 'next', 1) \gset
+BEGIN;
+SELECT ids, cache, source FROM pg_temp.walk(:'p3', 'next', 1);
+SELECT fhir.delete('Practitioner', 'pf05') IS NOT NULL AS deleted;
+SELECT ids, cache, source FROM pg_temp.walk(:'p3', 'next', 1);
+ROLLBACK;
+-- another role cannot page this role's set (the key includes the role)
+SELECT link AS p4 FROM pg_temp.walk('active=true&_count=2', 'next', 1) \gset
+CREATE ROLE set_reader;
+GRANT USAGE ON SCHEMA fhir TO set_reader;
+GRANT SELECT ON ALL TABLES IN SCHEMA fhir TO set_reader;
+SET ROLE set_reader;
+SELECT ids, cache, source FROM pg_temp.walk(:'p4', 'next', 1);
+RESET ROLE;
+REVOKE ALL ON ALL TABLES IN SCHEMA fhir FROM set_reader;
+REVOKE USAGE ON SCHEMA fhir FROM set_reader;
+DROP ROLE set_reader;
+-- no-cache on a page request computes the page from its keyset; the Bundle is the same
+SELECT fhir.search('Practitioner', :'p4') - 'id' - 'meta' AS page_from_set \gset
+SELECT fhir.last_search()->>'page_source' AS source;
+SELECT (fhir.search('Practitioner', :'p4', 'no-cache') - 'id' - 'meta') = :'page_from_set'::jsonb AS same_bundle,
+       fhir.last_search()->>'page_source' AS source;
+-- -1: prefetch every match at once
+SET fhir_search.cache_prefetch_thresholds = '-1';
+SELECT page, cache, source, prefetched FROM pg_temp.walk('active=true&_count=4', 'next');
+-- thresholds are checked
+SET fhir_search.cache_prefetch_thresholds = '10,5';
+SET fhir_search.cache_prefetch_thresholds = 'ten';
+RESET fhir_search.cache_prefetch_thresholds;
+RESET fhir_search.cache_reuse_ms;

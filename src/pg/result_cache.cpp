@@ -24,6 +24,7 @@
 #include "result_cache.h"
 
 #include "cpp_wrapper.h"
+#include "result_set.h"
 
 #include <bitset>
 #include <cstring>
@@ -48,6 +49,7 @@ int guc_reuse_ms = 60000;
 int guc_mode = kModeInvalidate;
 int guc_max_entry_kb = 4096;
 char *guc_key_settings = nullptr;
+char *guc_prefetch_thresholds = nullptr;
 
 namespace {
 
@@ -188,6 +190,17 @@ void append_field(std::string *out, const char *name, const char *value) {
 // Lifecycle (PostgreSQL context: no C++ exception may escape)
 // ---------------------------------------------------------------------------
 
+// check_hook of fhir_search.cache_prefetch_thresholds (PostgreSQL context: the
+// parser never throws).
+bool check_prefetch_thresholds(char **newval, void **, GucSource) {
+    std::vector<int64_t> values;
+    std::string message;
+    if (fhir::parse_prefetch_thresholds(*newval ? *newval : "", &values, &message))
+        return true;
+    GUC_check_errdetail("%s", message.c_str());
+    return false;
+}
+
 void define_gucs() {
     defined_while_preloading = process_shared_preload_libraries_in_progress;
     if (process_shared_preload_libraries_in_progress)
@@ -211,6 +224,13 @@ void define_gucs() {
                                "List the settings row-level security policies read (e.g. app.tenant_id), so "
                                "sessions with different values never share cached results.",
                                &guc_key_settings, "", PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("fhir_search.cache_prefetch_thresholds",
+                               "How many matches a search prefetches into the cache for later pages.",
+                               "Comma-separated increasing row counts, -1 = every match. A first page fetches the "
+                               "ids of the first threshold's matches; a page past them extends the cached result "
+                               "set to the next threshold.",
+                               &guc_prefetch_thresholds, "100,1000,10000", PGC_USERSET, 0, check_prefetch_thresholds,
+                               nullptr, nullptr);
 }
 
 void request_shmem() {
@@ -327,6 +347,26 @@ std::optional<Hit> lookup(const std::string &key) {
     const int64_t window = int64_t(guc_reuse_ms) * 1000;
     const fhir::cache::Freshness mode = freshness();
     return with_lock(LW_SHARED, [&] { return arena().lookup(key, now, window, mode); });
+}
+
+std::optional<Hit> find_result_set(const std::string &key) {
+    // Not for a transaction that wrote (it must see its own rows, which no stored
+    // set holds), nor at REPEATABLE READ / SERIALIZABLE (a set may hold commits
+    // newer than the transaction's snapshot), nor on a hot standby in invalidate
+    // mode. The reuse window does not apply: this is paging, not reuse.
+    if (!available() || transaction_wrote() || IsolationUsesXactSnapshot() || reuse_unsafe_here())
+        return std::nullopt;
+    const int64_t now = now_unix_micros();
+    const fhir::cache::Freshness mode = freshness();
+    return with_lock(LW_SHARED, [&] { return arena().lookup(key, now, INT64_MAX / 2, mode); });
+}
+
+std::vector<int64_t> prefetch_thresholds() {
+    std::vector<int64_t> values;
+    std::string message;
+    if (!fhir::parse_prefetch_thresholds(guc_prefetch_thresholds ? guc_prefetch_thresholds : "", &values, &message))
+        values = {100, 1000, 10000}; // unreachable: the check hook refuses bad values
+    return values;
 }
 
 std::optional<Hit> find_page(const std::string &entry_id, const std::string &key) {

@@ -36,6 +36,7 @@ extern int guc_reuse_ms;           // fhir_search.cache_reuse_ms (0 = never reus
 extern int guc_mode;               // fhir_search.cache_mode (CacheMode)
 extern int guc_max_entry_kb;       // fhir_search.cache_max_entry_kb
 extern char *guc_key_settings;     // fhir_search.cache_key_settings (settings added to the key)
+extern char *guc_prefetch_thresholds; // fhir_search.cache_prefetch_thresholds
 
 enum CacheMode { kModeInvalidate = 0, kModeTime = 1 };
 
@@ -69,6 +70,17 @@ std::optional<Hit> lookup(const std::string &key);
 // exactly `key` (so another role cannot page it). Returned even when stale
 // (Hit::fresh == false): pages of one search come from one result set.
 std::optional<Hit> find_page(const std::string &entry_id, const std::string &key);
+
+// Paging from a result set (src/core/result_set.h): the newest reusable set
+// entry stored under `key` (the search's key without its cursor), fresh under
+// fhir_search.cache_mode, whatever its age: fhir_search.cache_reuse_ms governs
+// reuse of whole searches, not paging, so pages come from the cache even with 0.
+// Empty when this transaction wrote, at REPEATABLE READ or SERIALIZABLE, or on a
+// miss. The caller checks that the page's cursor row is in the set.
+std::optional<Hit> find_result_set(const std::string &key);
+
+// fhir_search.cache_prefetch_thresholds, parsed (e.g. {100, 1000, 10000}; -1 = all).
+std::vector<int64_t> prefetch_thresholds();
 
 // --- Computing and storing ----------------------------------------------------
 struct SearchStamp {

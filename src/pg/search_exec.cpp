@@ -22,6 +22,7 @@
 #include "resource.h"
 #include "resource_writer.h"
 #include "result_cache.h"
+#include "result_set.h"
 #include "search_cursor.h"
 #include "search_query.h"
 #include "spi.h"
@@ -307,39 +308,53 @@ SPIPlanPtr prepare_search_plan(const std::string &sql, const std::vector<Oid> &a
     return plan;
 }
 
+// A statement with its bound values: the WHERE clause's own, then its extras.
+struct BoundQuery {
+    std::string sql;
+    std::vector<Oid> types;
+    std::vector<Datum> values;
+    std::vector<std::string> shown; // for explain
+};
+
 // Adds a bound value and returns its placeholder.
-std::string bind_extra(SearchStatement &st, Oid type, Datum value, const std::string &shown) {
-    st.types.push_back(type);
-    st.values.push_back(value);
-    st.shown_values.push_back(shown);
-    return "$" + std::to_string(st.values.size());
+std::string bind_extra(BoundQuery &q, Oid type, Datum value, const std::string &shown) {
+    q.types.push_back(type);
+    q.values.push_back(value);
+    q.shown.push_back(shown);
+    return "$" + std::to_string(q.values.size());
 }
 
-// The page query: rid, id, content and sort keys (as text) of up to count+1 rows.
-std::string page_sql(SearchStatement &st) {
-    std::string select = "SELECT r.rid, r.rtype, r.id, r.content";
+// The page query: rid, type, id, (content,) and sort keys as text of up to
+// `limit` rows (-1: all) after or before `cursor`, in page direction.
+BoundQuery page_query(const SearchStatement &st, const std::optional<fhir::SearchCursor> &cursor, bool with_content,
+                      int64_t limit) {
+    BoundQuery q;
+    q.types.assign(st.types.begin(), st.types.begin() + static_cast<long>(st.where_params));
+    q.values.assign(st.values.begin(), st.values.begin() + static_cast<long>(st.where_params));
+    q.shown.assign(st.shown_values.begin(), st.shown_values.begin() + static_cast<long>(st.where_params));
+    std::string select = std::string("SELECT r.rid, r.rtype, r.id") + (with_content ? ", r.content" : "");
     for (size_t i = 0; i < st.sort.size(); i++)
         select += ", " + st.sort[i].expr + " AS k" + std::to_string(i);
     std::string inner = select + " FROM " + st.table + " r WHERE " + st.where;
-    bool backward = st.cursor && st.cursor->backward;
+    bool backward = cursor && cursor->backward;
     // ORDER BY in page direction (reversed for a backward page).
     std::string order;
     for (size_t i = 0; i < st.sort.size(); i++)
         order += "m.k" + std::to_string(i) + ((st.sort[i].descending != backward) ? " DESC" : " ASC") + ", ";
     order += std::string("m.rid") + (backward ? " DESC" : " ASC");
     std::string keyset = "true";
-    if (st.cursor) {
+    if (cursor) {
         // (k0 op v0) OR (k0 = v0 AND k1 op v1) OR ... OR (all keys equal AND rid op vrid)
         std::vector<std::string> key_refs, value_refs;
         std::vector<bool> desc;
         for (size_t i = 0; i < st.sort.size(); i++) {
             key_refs.push_back("m.k" + std::to_string(i));
-            value_refs.push_back(bind_extra(st, TEXTOID, text_datum(st.cursor->keys[i]), st.cursor->keys[i]) +
-                                 "::" + st.sort[i].type);
+            value_refs.push_back(bind_extra(q, TEXTOID, text_datum(cursor->keys[i]), cursor->keys[i]) + "::" +
+                                 st.sort[i].type);
             desc.push_back(st.sort[i].descending);
         }
         key_refs.push_back("m.rid");
-        value_refs.push_back(bind_extra(st, INT8OID, Int64GetDatum(st.cursor->rid), std::to_string(st.cursor->rid)));
+        value_refs.push_back(bind_extra(q, INT8OID, Int64GetDatum(cursor->rid), std::to_string(cursor->rid)));
         desc.push_back(false);
         keyset.clear();
         for (size_t i = 0; i < key_refs.size(); i++) {
@@ -350,13 +365,19 @@ std::string page_sql(SearchStatement &st) {
             keyset += (keyset.empty() ? "(" : " OR (") + term + ")";
         }
     }
-    std::string limit = bind_extra(st, INT4OID, Int32GetDatum(st.count + 1), std::to_string(st.count + 1));
+    std::string limit_clause;
+    if (limit >= 0)
+        limit_clause = " LIMIT " + bind_extra(q, INT8OID, Int64GetDatum(limit), std::to_string(limit));
     std::string keys_as_text;
     for (size_t i = 0; i < st.sort.size(); i++)
         keys_as_text += ", m.k" + std::to_string(i) + "::text";
-    return "SELECT m.rid, m.rtype, m.id, m.content" + keys_as_text + " FROM (" + inner + ") m WHERE " + keyset + " ORDER BY " +
-           order + " LIMIT " + limit;
+    q.sql = std::string("SELECT m.rid, m.rtype, m.id") + (with_content ? ", m.content" : "") + keys_as_text + " FROM (" +
+            inner + ") m WHERE " + keyset + " ORDER BY " + order + limit_clause;
+    return q;
 }
+
+// The page query of the requested page: count+1 rows with content.
+BoundQuery page_query(const SearchStatement &st) { return page_query(st, st.cursor, true, st.count + 1); }
 
 // Counts matches exactly, or estimates them from the planner.
 std::optional<int64_t> count_matches(const SearchStatement &st, TotalMode mode) {
@@ -388,13 +409,16 @@ struct Page {
     std::vector<Datum> contents; // jsonb, valid until the next statement frees the result: copied
     std::vector<std::vector<std::string>> keys;
     bool more = false;           // a row beyond the page exists in the page direction
+    // Boundary rows for the links when they differ from the first/last row
+    // present (a page from a cached result set whose rows were deleted since).
+    std::optional<fhir::ResultRow> first_row, last_row;
 };
 
 // Runs the page query and collects rows in display order.
 Page fetch_page(SearchStatement &st) {
-    std::string sql = page_sql(st);
-    SPIPlanPtr plan = prepare_search_plan(sql, st.types);
-    uint64_t n = spi_execute(plan, st.values.data(), nullptr, true);
+    BoundQuery q = page_query(st);
+    SPIPlanPtr plan = prepare_search_plan(q.sql, q.types);
+    uint64_t n = spi_execute(plan, q.values.data(), nullptr, true);
     Page page;
     page.more = n > static_cast<uint64_t>(st.count);
     uint64_t rows = std::min<uint64_t>(n, static_cast<uint64_t>(st.count));
@@ -415,6 +439,79 @@ Page fetch_page(SearchStatement &st) {
         std::reverse(page.ids.begin(), page.ids.end());
         std::reverse(page.contents.begin(), page.contents.end());
         std::reverse(page.keys.begin(), page.keys.end());
+    }
+    return page;
+}
+
+// The most rows a result set with "every match" (-1) fetches: what fits in the
+// largest cache entry at ~32 bytes a row.
+int64_t max_set_rows() { return std::max<int64_t>(1000, int64_t(cache::guc_max_entry_kb) * 1024 / 32); }
+
+// Prefetch: rid, type, id and sort keys (no content) of up to `limit` matches
+// (-1: every match, up to max_set_rows) after `after`, for a cached result set.
+fhir::ResultSet fetch_result_set(const SearchStatement &st, const std::optional<fhir::SearchCursor> &after, int64_t limit) {
+    const int64_t cap = limit < 0 ? max_set_rows() : limit;
+    BoundQuery q = page_query(st, after, false, cap + 1);
+    SPIPlanPtr plan = prepare_search_plan(q.sql, q.types);
+    uint64_t n = spi_execute(plan, q.values.data(), nullptr, true);
+    fhir::ResultSet set;
+    set.complete = n <= static_cast<uint64_t>(cap);
+    uint64_t rows = std::min<uint64_t>(n, static_cast<uint64_t>(cap));
+    set.rows.reserve(rows);
+    for (uint64_t r = 0; r < rows; r++) {
+        fhir::ResultRow row;
+        row.rid = spi_get_int64(r, 1);
+        row.type = spi_get_text(r, 2);
+        row.id = spi_get_text(r, 3);
+        for (size_t k = 0; k < st.sort.size(); k++)
+            row.keys.push_back(spi_get_text(r, static_cast<int>(4 + k)));
+        set.rows.push_back(std::move(row));
+    }
+    return set;
+}
+
+// A page of a cached result set: its rows' resources fetched by rid (the floor
+// of a search: no matching, no sorting), in the set's order. A row deleted since
+// the set was computed (possible in time mode) is skipped; the links still
+// continue from the set's boundary rows.
+Page page_from_set(const SearchStatement &st, const fhir::ResultSet &set, const fhir::PageSlice &slice) {
+    Page page;
+    page.more = slice.more;
+    if (slice.begin >= slice.end)
+        return page;
+    page.first_row = set.rows[slice.begin];
+    page.last_row = set.rows[slice.end - 1];
+    std::vector<int64_t> rids;
+    std::vector<std::string> types;
+    for (size_t i = slice.begin; i < slice.end; i++) {
+        rids.push_back(set.rows[i].rid);
+        if (std::find(types.begin(), types.end(), set.rows[i].type) == types.end())
+            types.push_back(set.rows[i].type);
+    }
+    std::string sql = "SELECT r.rid, r.content FROM " + st.table + " r WHERE r.rid = ANY($1)";
+    std::vector<Oid> arg_types = {INT8ARRAYOID};
+    std::vector<Datum> values = {int8_array(rids)};
+    if (st.type.empty()) { // system search: prune to the page's partitions
+        sql += " AND r.rtype = ANY($2)";
+        arg_types.push_back(TEXTARRAYOID);
+        values.push_back(text_array(types));
+    }
+    SPIPlanPtr plan = prepare_search_plan(sql, arg_types);
+    uint64_t n = spi_execute(plan, values.data(), nullptr, true);
+    std::unordered_map<int64_t, Datum> contents;
+    for (uint64_t r = 0; r < n; r++) {
+        Datum c = spi_get_datum(r, 2);
+        contents.emplace(spi_get_int64(r, 1), pg_call([c] { return PointerGetDatum(DatumGetJsonbPCopy(c)); }));
+    }
+    for (size_t i = slice.begin; i < slice.end; i++) {
+        auto it = contents.find(set.rows[i].rid);
+        if (it == contents.end())
+            continue;
+        page.rids.push_back(set.rows[i].rid);
+        page.types.push_back(set.rows[i].type);
+        page.ids.push_back(set.rows[i].id);
+        page.contents.push_back(it->second);
+        page.keys.push_back(set.rows[i].keys);
     }
     return page;
 }
@@ -606,6 +703,8 @@ struct LastSearch {
     std::string cache = "NONE";  // HIT, MISS, BYPASS (no-store), UNAVAILABLE
     std::string store;           // what storing the result did
     std::string entry_id;
+    std::string page_source;     // "result set" when a page came from a cached result set
+    int64_t prefetched = -1;     // rows the result set holds after this search (-1: none)
     double parse_ms = 0, sql_ms = 0, assembly_ms = 0, cache_ms = 0;
 };
 LastSearch &last_search() {
@@ -708,12 +807,74 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
     std::optional<cache::SearchStamp> stamp;
     if (!key.empty())
         stamp = cache::begin_search(dependency_types(st));
+    // Result sets (docs/cache.md, "Result sets and prefetching"): a first page
+    // prefetches the ids of more matches into the cache; a later page whose cursor
+    // row is in the newest set of the same search is served from it (even with
+    // cache_reuse_ms = 0) and extends it past the prefetched rows when needed.
+    // Links stay plain keyset cursors, so they work with or without the cache.
+    const bool use_sets = stamp && !st.summary_count && !st.no_paging;
+    const std::string set_key = use_sets ? cache_key(type, st.base_query) + "\x1fresult-set" : std::string();
     int64_t t_sql = now_unix_micros();
     std::optional<int64_t> total;
     Page page;
+    bool have_page = false;
     if (st.summary_count) {
         total = count_matches(st, TotalMode::Accurate);
-    } else {
+        have_page = true;
+    } else if (use_sets && !st.cursor) {
+        fhir::ResultSet set = fetch_result_set(st, std::nullopt,
+                                               fhir::prefetch_target(cache::prefetch_thresholds(), st.count + 1));
+        fhir::PageSlice slice = fhir::first_page(set, static_cast<size_t>(st.count));
+        if (st.total == TotalMode::Accurate && set.complete)
+            total = static_cast<int64_t>(set.rows.size());
+        else if (st.total != TotalMode::None)
+            total = count_matches(st, st.total);
+        else if (!slice.more)
+            total = static_cast<int64_t>(slice.end); // known for free
+        set.total = total;
+        std::string set_id;
+        cache::store(set_key, *stamp, fhir::encode_result_set(set), static_cast<int64_t>(set.rows.size()), &set_id);
+        last.prefetched = static_cast<int64_t>(set.rows.size());
+        page = page_from_set(st, set, slice);
+        have_page = true;
+    } else if (use_sets && !cc.no_cache) {
+        // A page request: the newest set of this search, if it holds the cursor's row.
+        if (std::optional<cache::Hit> hit = cache::find_result_set(set_key)) {
+            fhir::ResultSet set = fhir::decode_result_set(hit->payload);
+            size_t needs = 0;
+            std::optional<fhir::PageSlice> slice =
+                fhir::locate_page(set, *st.cursor, static_cast<size_t>(st.count), &needs);
+            last.page_source = "result set";
+            if (!slice && needs > 0 && !set.rows.empty()) {
+                // Past the prefetched rows: extend the set to the next threshold,
+                // continuing from the keyset of its last row.
+                int64_t target = fhir::prefetch_target(cache::prefetch_thresholds(), static_cast<int64_t>(needs));
+                const fhir::ResultRow &tail_row = set.rows.back();
+                fhir::SearchCursor after{false, tail_row.rid, tail_row.keys};
+                fhir::ResultSet tail = fetch_result_set(
+                    st, after, target < 0 ? -1 : std::max<int64_t>(1, target - static_cast<int64_t>(set.rows.size())));
+                for (fhir::ResultRow &row : tail.rows)
+                    set.rows.push_back(std::move(row));
+                set.complete = tail.complete;
+                last.prefetched = static_cast<int64_t>(set.rows.size());
+                last.page_source = "result set, extended";
+                std::string extended_id;
+                cache::store(set_key, *stamp, fhir::encode_result_set(set), static_cast<int64_t>(set.rows.size()),
+                             &extended_id);
+                slice = fhir::locate_page(set, *st.cursor, static_cast<size_t>(st.count));
+            }
+            if (slice) {
+                page = page_from_set(st, set, *slice);
+                if (st.total != TotalMode::None)
+                    total = set.total;
+                last.cache = "HIT";
+                have_page = true;
+            } else {
+                last.page_source.clear();
+            }
+        }
+    }
+    if (!have_page) {
         page = fetch_page(st);
         bool first_page = !st.cursor;
         if (st.total != TotalMode::None)
@@ -729,14 +890,17 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
         self_cursor = fhir::encode_cursor(*st.cursor);
     links.push_back({{"relation", "self"}, {"url", link_url(st, self_cursor)}});
     bool backward = st.cursor && st.cursor->backward;
-    bool has_next = !st.no_paging && !page.rids.empty() && (backward ? true : page.more);
-    bool has_prev = !st.no_paging && !page.rids.empty() && (backward ? page.more : st.cursor.has_value());
+    bool nonempty = !page.rids.empty() || page.first_row;
+    bool has_next = !st.no_paging && nonempty && (backward ? true : page.more);
+    bool has_prev = !st.no_paging && nonempty && (backward ? page.more : st.cursor.has_value());
     if (has_next) {
-        fhir::SearchCursor c{false, page.rids.back(), page.keys.back()};
+        fhir::SearchCursor c = page.last_row ? fhir::SearchCursor{false, page.last_row->rid, page.last_row->keys}
+                                             : fhir::SearchCursor{false, page.rids.back(), page.keys.back()};
         links.push_back({{"relation", "next"}, {"url", link_url(st, fhir::encode_cursor(c))}});
     }
     if (has_prev) {
-        fhir::SearchCursor c{true, page.rids.front(), page.keys.front()};
+        fhir::SearchCursor c = page.first_row ? fhir::SearchCursor{true, page.first_row->rid, page.first_row->keys}
+                                              : fhir::SearchCursor{true, page.rids.front(), page.keys.front()};
         links.push_back({{"relation", "previous"}, {"url", link_url(st, fhir::encode_cursor(c))}});
     }
 
@@ -832,6 +996,8 @@ Datum last_search_info() {
     fhir::Json info = {{"cache", last.cache},
                        {"store", last.store},
                        {"entry_id", last.entry_id},
+                       {"page_source", last.page_source.empty() ? fhir::Json(nullptr) : fhir::Json(last.page_source)},
+                       {"prefetched", last.prefetched < 0 ? fhir::Json(nullptr) : fhir::Json(last.prefetched)},
                        {"parse_ms", last.parse_ms},
                        {"db_ms", last.assembly_ms},
                        {"cache_ms", last.cache_ms},
@@ -843,9 +1009,10 @@ Datum last_search_info() {
 Datum run_explain(const std::string &type, const std::string &raw_query) {
     spi_connect();
     SearchStatement st = plan_search(type, raw_query);
-    std::string sql = page_sql(st);
-    SPIPlanPtr plan = prepare_cached("EXPLAIN (FORMAT JSON, ANALYZE, BUFFERS) " + sql, st.types);
-    spi_execute(plan, st.values.data(), nullptr, false);
+    BoundQuery q = page_query(st);
+    const std::string &sql = q.sql;
+    SPIPlanPtr plan = prepare_cached("EXPLAIN (FORMAT JSON, ANALYZE, BUFFERS) " + sql, q.types);
+    spi_execute(plan, q.values.data(), nullptr, false);
     fhir::Json plan_json = fhir::Json::parse(spi_get_text(0, 1), nullptr, false);
     std::vector<std::string> indexes;
     std::function<void(const fhir::Json &)> walk = [&](const fhir::Json &node) {
@@ -865,7 +1032,7 @@ Datum run_explain(const std::string &type, const std::string &raw_query) {
     fhir::Json doc = {{"resourceType", type.empty() ? fhir::Json(nullptr) : fhir::Json(type)},
                       {"query", raw_query},
                       {"sql", sql},
-                      {"parameters", st.shown_values},
+                      {"parameters", q.shown},
                       {"indexes", indexes},
                       {"cache", cache::available() ? "available: see fhir.last_search() after fhir.search() for HIT/MISS"
                                                    : cache::unavailable_reason()},
