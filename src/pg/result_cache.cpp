@@ -5,7 +5,7 @@
 // (src/core/cache_arena.h) filling the rest of fhir_search.cache_size.
 //
 // Locking protocol (one LWLock, tranche "fhir_search_cache"):
-//   * LW_SHARED    lookup, find_page, stats. Readers copy the entry out while
+//   * LW_SHARED    lookup, find_result_set, stats. Readers copy the entry out while
 //                  holding the lock; their only writes are atomics (hit counters,
 //                  clock usage), so any number of them run at once.
 //   * LW_EXCLUSIVE store (evict + copy in + publish), reset. An entry is built
@@ -367,12 +367,6 @@ std::vector<int64_t> prefetch_thresholds() {
     if (!fhir::parse_prefetch_thresholds(guc_prefetch_thresholds ? guc_prefetch_thresholds : "", &values, &message))
         values = {100, 1000, 10000}; // unreachable: the check hook refuses bad values
     return values;
-}
-
-std::optional<Hit> find_page(const std::string &entry_id, const std::string &key) {
-    if (!available())
-        return std::nullopt;
-    return with_lock(LW_SHARED, [&] { return arena().find_by_id(entry_id, key); });
 }
 
 // ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@
 //
 //   key   = cache::security_context() + <type, normalized params, result shaping>
 //   hit   = cache::lookup(key)                      // reuse (skipped for no-cache/no-store)
-//   page  = cache::find_page(entry_id, key)         // paging links carry the entry id
+//   set   = cache::find_result_set(key + "result-set")  // a page request: the search's result set
 //   stamp = cache::begin_search({"Observation", "Patient"})   // BEFORE the first result query
 //   ... run the SPI queries with read_only = true (they use the snapshot begin_search pushed) ...
 //   cache::end_search(&stamp)                       // after the last result query
@@ -66,10 +66,6 @@ using Hit = fhir::cache::EntryCopy; // id, created_unix_micros, row_count, fresh
 // wrote anything, when it runs at REPEATABLE READ or SERIALIZABLE, or on a miss.
 std::optional<Hit> lookup(const std::string &key);
 
-// Paging: the entry with this id if it still exists and was stored under
-// exactly `key` (so another role cannot page it). Returned even when stale
-// (Hit::fresh == false): pages of one search come from one result set.
-std::optional<Hit> find_page(const std::string &entry_id, const std::string &key);
 
 // Paging from a result set (src/core/result_set.h): the newest reusable set
 // entry stored under `key` (the search's key without its cursor), fresh under
