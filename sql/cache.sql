@@ -53,8 +53,9 @@ SELECT fhir.cache_reset();
 SELECT entries, hits FROM fhir.cache_statistics;
 \set VERBOSITY terse
 SELECT fhir.search('Patient', '', 'max-results=none');
--- result sets and prefetching: a first page prefetches the ids of the first threshold's matches;
--- later pages come from that set (even with cache_reuse_ms = 0) and extend it past the threshold
+-- result sets and prefetching: a first page stores its rows as the start of the search's result set;
+-- later pages come from that set (even with cache_reuse_ms = 0), extended to the next threshold
+-- (the ids of more matches) when a page reaches past its rows
 SELECT fhir.load(string_agg(format('{"resourceType":"Practitioner","id":"pf%s","active":true}', lpad(i::text, 2, '0')), E'\n')) AS loaded
   FROM generate_series(1, 11) i;
 SET fhir_search.cache_reuse_ms = 0;
@@ -98,8 +99,9 @@ SELECT fhir.delete('Practitioner', 'pf03') IS NOT NULL AS deleted;
 SELECT ids, cache, source FROM pg_temp.walk(:'p1', 'next', 1);
 -- time mode (Smile CDR's behaviour): the set is used as it is; the deleted row is skipped
 SET fhir_search.cache_mode = 'time';
-SELECT link AS p2 FROM pg_temp.walk('active=true&_count=2', 'next', 1) \gset
-SELECT fhir.delete('Practitioner', 'pf04') IS NOT NULL AS deleted;
+-- (two pages first: the second extends the set past the third page)
+SELECT link AS p2 FROM pg_temp.walk('active=true&_count=2', 'next', 2) ORDER BY page DESC LIMIT 1 \gset
+SELECT fhir.delete('Practitioner', 'pf06') IS NOT NULL AS deleted;
 SELECT ids, cache, source FROM pg_temp.walk(:'p2', 'next', 1);
 RESET fhir_search.cache_mode;
 -- a transaction that wrote pages from its keyset, so it sees its own writes

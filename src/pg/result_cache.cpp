@@ -226,9 +226,9 @@ void define_gucs() {
                                &guc_key_settings, "", PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomStringVariable("fhir_search.cache_prefetch_thresholds",
                                "How many matches a search prefetches into the cache for later pages.",
-                               "Comma-separated increasing row counts, -1 = every match. A first page fetches the "
-                               "ids of the first threshold's matches; a page past them extends the cached result "
-                               "set to the next threshold.",
+                               "Comma-separated increasing row counts, -1 = every match. A first page stores its "
+                               "rows; the first page past the stored rows prefetches the ids of the matches up to "
+                               "the next threshold.",
                                &guc_prefetch_thresholds, "100,1000,10000", PGC_USERSET, 0, check_prefetch_thresholds,
                                nullptr, nullptr);
 }

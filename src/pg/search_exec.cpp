@@ -808,9 +808,10 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
     if (!key.empty())
         stamp = cache::begin_search(dependency_types(st));
     // Result sets (docs/cache.md, "Result sets and prefetching"): a first page
-    // prefetches the ids of more matches into the cache; a later page whose cursor
-    // row is in the newest set of the same search is served from it (even with
-    // cache_reuse_ms = 0) and extends it past the prefetched rows when needed.
+    // stores its rows as the start of the search's result set; a later page whose
+    // cursor row is in the newest set of the same search is served from it (even
+    // with cache_reuse_ms = 0), first extending it to the next prefetch threshold
+    // when the page reaches past the rows it holds.
     // Links stay plain keyset cursors, so they work with or without the cache.
     const bool use_sets = stamp && !st.summary_count && !st.no_paging;
     const std::string set_key = use_sets ? cache_key(type, st.base_query) + "\x1fresult-set" : std::string();
@@ -822,20 +823,22 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
         total = count_matches(st, TotalMode::Accurate);
         have_page = true;
     } else if (use_sets && !st.cursor) {
-        fhir::ResultSet set = fetch_result_set(st, std::nullopt,
-                                               fhir::prefetch_target(cache::prefetch_thresholds(), st.count + 1));
-        fhir::PageSlice slice = fhir::first_page(set, static_cast<size_t>(st.count));
-        if (st.total == TotalMode::Accurate && set.complete)
-            total = static_cast<int64_t>(set.rows.size());
-        else if (st.total != TotalMode::None)
+        // The first page is computed as usual (count+1 rows, so it returns as soon
+        // as it is ready) and becomes the start of the search's result set; the
+        // first request past it prefetches up to the first threshold.
+        page = fetch_page(st);
+        if (st.total != TotalMode::None)
             total = count_matches(st, st.total);
-        else if (!slice.more)
-            total = static_cast<int64_t>(slice.end); // known for free
+        else if (!page.more)
+            total = static_cast<int64_t>(page.rids.size()); // known for free
+        fhir::ResultSet set;
+        for (size_t i = 0; i < page.rids.size(); i++)
+            set.rows.push_back({page.rids[i], page.types[i], page.ids[i], page.keys[i]});
+        set.complete = !page.more;
         set.total = total;
         std::string set_id;
         cache::store(set_key, *stamp, fhir::encode_result_set(set), static_cast<int64_t>(set.rows.size()), &set_id);
         last.prefetched = static_cast<int64_t>(set.rows.size());
-        page = page_from_set(st, set, slice);
         have_page = true;
     } else if (use_sets && !cc.no_cache) {
         // A page request: the newest set of this search, if it holds the cursor's row.
