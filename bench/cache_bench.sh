@@ -16,9 +16,10 @@
 #         stored, as a real miss is)
 #   hit   fhir.search(type, query) repeated: every run must report HIT
 #   page 2: the query string of the first page's next link, as a miss and as a hit
-#   page 2 from the result set: with fhir_search.cache_reuse_ms = 0, the first page run
-#         (untimed, a miss that prefetches the result set) then page 2 timed: served
-#         from the set (rows by rid), must report HIT
+#   pages from the result set, with fhir_search.cache_reuse_ms = 0 (nothing reused): the
+#         first page (untimed) starts the search's result set; page 2 (timed as page2_set)
+#         prefetches ids up to the first threshold into it and is cut from it; page 3
+#         (timed as page3_set) is cut from the set: rows by rid, no search. Both must HIT.
 # Throughput: pgbench -c 1, 4, 16 for S seconds over the same searches and their second
 # pages (random choice per transaction, the Bundle sent to the client), with the cache
 # (fhir_search.cache_reuse_ms default) and without (PGOPTIONS -c fhir_search.cache_reuse_ms=0:
@@ -119,11 +120,18 @@ BEGIN
   SELECT rtype, CASE WHEN variant LIKE 'page2%' THEN page2 ELSE query END INTO t, q FROM cb_queries WHERE n = qn;
   IF q IS NULL THEN RETURN; END IF;
   cc := CASE WHEN variant LIKE '%miss' THEN 'no-cache' END;
-  IF variant = 'page2_set' THEN PERFORM set_config('fhir_search.cache_reuse_ms', '0', true); END IF;
+  IF variant IN ('page2_set', 'page3_set') THEN PERFORM set_config('fhir_search.cache_reuse_ms', '0', true); END IF;
   FOR i IN 1..3 LOOP PERFORM fhir.search(t, q, cc); END LOOP;  -- warm-up (and, for hits, the entry)
   FOR i IN 1..runs LOOP
-    IF variant = 'page2_set' THEN  -- the first page (a miss: reuse is off) stores the result set
-      PERFORM fhir.search(t, (SELECT query FROM cb_queries WHERE n = qn));
+    IF variant IN ('page2_set', 'page3_set') THEN  -- a new first page (a miss: reuse is off) starts a new set
+      q := (SELECT substring(l->>'url' FROM '[?](.*)$')
+              FROM jsonb_array_elements(fhir.search(t, (SELECT query FROM cb_queries WHERE n = qn))->'link') l
+             WHERE l->>'relation' = 'next');
+      IF variant = 'page3_set' THEN                 -- page 2 (untimed) prefetches
+        q := (SELECT substring(l->>'url' FROM '[?](.*)$')
+                FROM jsonb_array_elements(fhir.search(t, q)->'link') l WHERE l->>'relation' = 'next');
+      END IF;
+      IF q IS NULL THEN RETURN; END IF;
     END IF;
     t0 := clock_timestamp();
     PERFORM fhir.search(t, q, cc);
@@ -147,8 +155,9 @@ for n in $(seq 1 "$NQ"); do
   psql_t -c "SELECT cb_time($n, 'page2_miss', $RUNS)"
   psql_t -c "SELECT cb_time($n, 'page2_hit', $HIT_RUNS)"
   psql_t -c "SELECT cb_time($n, 'page2_set', $RUNS)"
+  psql_t -c "SELECT cb_time($n, 'page3_set', $RUNS)"
 done >/dev/null
-BAD_HITS=$(psql_t -c "SELECT count(*) FROM cb_results WHERE (variant LIKE '%hit' OR variant = 'page2_set') AND hits <> runs")
+BAD_HITS=$(psql_t -c "SELECT count(*) FROM cb_results WHERE (variant LIKE '%hit' OR variant LIKE '%_set') AND hits <> runs")
 [ "$BAD_HITS" -eq 0 ] || log "WARNING: $BAD_HITS hit variants were not all HITs"
 
 # ------------------------------------------------------------------ throughput
@@ -211,22 +220,23 @@ fi
   echo "* data: \`gen_sample.py --resources $N --seed 1\`: $counts"
   echo "* latency: $RUNS timed misses and $HIT_RUNS timed hits per search after 3 warm-ups; medians and p95; every timed hit reported HIT: $([ "$BAD_HITS" -eq 0 ] && echo yes || echo "**no ($BAD_HITS variants)**")"
   echo
-  echo "| # | search | matches | miss median | miss p95 | hit median | hit p95 | hit speedup | page 2 miss | page 2 hit | page 2 speedup | page 2 from set (reuse 0) |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-  psql_t -c "SELECT format('| %s | %s \`%s\` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |', q.n, q.rtype, replace(q.query, '|', '\\|'),
+  echo "| # | search | matches | miss median | miss p95 | hit median | hit p95 | hit speedup | page 2 miss | page 2 hit | page 2 speedup | reuse 0: page 2 (prefetch) | reuse 0: page 3 (from set) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  psql_t -c "SELECT format('| %s | %s \`%s\` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |', q.n, q.rtype, replace(q.query, '|', '\\|'),
                            to_char(q.total, 'FM999,999,990'),
                            round(m.med::numeric, 2), round(m.p95::numeric, 2), round(h.med::numeric, 3), round(h.p95::numeric, 3),
                            CASE WHEN m.med / h.med < 20 THEN '**' || round((m.med / h.med)::numeric, 1) || 'x**'
                                 ELSE round((m.med / h.med)::numeric, 1) || 'x' END,
                            coalesce(round(pm.med::numeric, 2)::text, 'n/a'), coalesce(round(ph.med::numeric, 3)::text, 'n/a'),
                            coalesce(round((pm.med / ph.med)::numeric, 1) || 'x', 'n/a'),
-                           coalesce(round(ps.med::numeric, 3)::text, 'n/a'))
+                           coalesce(round(ps.med::numeric, 3)::text, 'n/a'), coalesce(round(p3.med::numeric, 3)::text, 'n/a'))
                FROM cb_queries q
                JOIN cb_results m ON m.n = q.n AND m.variant = 'miss'
                JOIN cb_results h ON h.n = q.n AND h.variant = 'hit'
                LEFT JOIN cb_results pm ON pm.n = q.n AND pm.variant = 'page2_miss'
                LEFT JOIN cb_results ph ON ph.n = q.n AND ph.variant = 'page2_hit'
                LEFT JOIN cb_results ps ON ps.n = q.n AND ps.variant = 'page2_set'
+               LEFT JOIN cb_results p3 ON p3.n = q.n AND p3.variant = 'page3_set'
               ORDER BY q.n"
   echo
   psql_t -c "SELECT format('Geometric mean speedup, first pages: **%sx** (goal >= 20x; below 20x: %s); page 2: **%sx**.',

@@ -12,6 +12,7 @@
 // session state: any backend can serve any page.
 #include "search_exec.h"
 
+#include "bundle_jsonb.h"
 #include "cache_control.h"
 #include "cpp_wrapper.h"
 #include "guc.h"
@@ -907,7 +908,6 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
         links.push_back({{"relation", "previous"}, {"url", link_url(st, fhir::encode_cursor(c))}});
     }
 
-    std::vector<std::string> types, ids, modes;
     std::vector<Datum> contents = page.contents;
     std::vector<Included> included = collect_includes(st, page);
     if (st.summary != fhir::SummaryMode::False || !st.elements.empty()) {
@@ -924,55 +924,23 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
         for (Included &inc : included)
             inc.content = project(inc.content);
     }
-    for (size_t i = 0; i < page.ids.size(); i++) {
-        types.push_back(page.types[i]);
-        ids.push_back(page.ids[i]);
-        modes.push_back("match");
-    }
-    for (const Included &inc : included) {
-        types.push_back(inc.type);
-        ids.push_back(inc.id);
-        modes.push_back("include");
-        contents.push_back(inc.content);
-    }
-    fhir::Json outcome = ignored_outcome(st.query);
-    if (!outcome.is_null()) {
-        types.push_back("");
-        ids.push_back("");
-        modes.push_back("outcome");
-        contents.push_back(json_to_jsonb(outcome));
-    }
-    Datum contents_array = pg_call([&contents] {
-        ArrayType *a = construct_array(contents.data(), static_cast<int>(contents.size()), JSONBOID, -1, false, TYPALIGN_INT);
-        return PointerGetDatum(a);
-    });
-    SPIPlanPtr bundle_plan = prepare_cached(
-        "SELECT jsonb_build_object('resourceType', 'Bundle', 'id', $1::text, "
-        "  'meta', jsonb_build_object('lastUpdated', $2::text), 'type', 'searchset', 'total', $3::bigint, "
-        "  'link', $4::jsonb, "
-        "  'entry', coalesce((SELECT jsonb_agg(CASE WHEN e.m = 'outcome' THEN "
-        "      jsonb_build_object('resource', e.c, 'search', jsonb_build_object('mode', e.m)) ELSE "
-        "      jsonb_build_object('fullUrl', $5::text || e.t || '/' || e.i, 'resource', e.c, "
-        "                         'search', jsonb_build_object('mode', e.m)) END ORDER BY e.n) "
-        "    FROM unnest($6::text[], $7::text[], $8::jsonb[], $9::text[]) WITH ORDINALITY AS e(t, i, c, m, n)), "
-        "    '[]'::jsonb)) - CASE WHEN $3 IS NULL THEN 'total' ELSE '' END "
-        "  - CASE WHEN $10 THEN 'entry' ELSE '' END",
-        {TEXTOID, TEXTOID, INT8OID, JSONBOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, JSONBARRAYOID, TEXTARRAYOID, BOOLOID});
+    BundleParts bundle_parts;
     const std::string bundle_id = new_resource_id(); // also the cache entry's public id
-    Datum v[10] = {text_datum(bundle_id),
-                   text_datum(fhir::format_instant(now_unix_micros())),
-                   Int64GetDatum(total.value_or(0)),
-                   json_to_jsonb(links),
-                   text_datum(base_url_prefix()),
-                   text_array(types),
-                   text_array(ids),
-                   contents_array,
-                   text_array(modes),
-                   BoolGetDatum(st.summary_count && outcome.is_null())};
-    char nulls[10] = {' ', ' ', total ? ' ' : 'n', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-    spi_execute(bundle_plan, v, nulls, true, 1);
-    Datum bundle = spi_get_datum(0, 1);
-    Datum result = pg_call([bundle] { return SPI_datumTransfer(bundle, false, -1); });
+    const std::string base = base_url_prefix();
+    bundle_parts.id = bundle_id;
+    bundle_parts.last_updated = fhir::format_instant(now_unix_micros());
+    bundle_parts.total = total;
+    bundle_parts.links = json_to_jsonb(links);
+    for (size_t i = 0; i < page.ids.size(); i++)
+        bundle_parts.entries.push_back({base + page.types[i] + "/" + page.ids[i], contents[i], "match"});
+    for (const Included &inc : included)
+        bundle_parts.entries.push_back({base + inc.type + "/" + inc.id, inc.content, "include"});
+    fhir::Json outcome = ignored_outcome(st.query);
+    if (!outcome.is_null())
+        bundle_parts.entries.push_back({"", json_to_jsonb(outcome), "outcome"});
+    bundle_parts.omit_entry = st.summary_count && outcome.is_null();
+    Datum bundle = build_bundle_jsonb(bundle_parts);
+    Datum result = pg_call([bundle] { return SPI_datumTransfer(bundle, false, -1); }); // out of SPI's context
     int64_t t_assembled = now_unix_micros();
     last.assembly_ms = ms_between(t_sql, t_assembled); // includes the SQL of the page, includes and count
     if (stamp) {
