@@ -30,6 +30,41 @@ SELECT pg_temp.ids(fhir.search('Patient', '_count=4')) AS p1,
 -- sort by _id descending and by a date
 SELECT pg_temp.ids(fhir.search('Patient', '_sort=-_id&_count=3')) AS by_id_desc,
        pg_temp.ids(fhir.search('Patient', '_sort=birthdate&_count=3&family=adams')) AS adams_by_birthdate;
+-- _sort by a date walks the dated matches in key order, then the ones without a value
+-- (two statements); pages cross that boundary in both directions, ties by insertion order
+SELECT fhir.load(string_agg(v, E'\n')) AS loaded FROM unnest(ARRAY[
+  '{"resourceType":"Observation","id":"sd01","status":"final","code":{"text":"sd"},"effectiveDateTime":"2020-05-01"}',
+  '{"resourceType":"Observation","id":"sd02","status":"final","code":{"text":"sd"},"effectiveDateTime":"2019-01-01"}',
+  '{"resourceType":"Observation","id":"sd03","status":"final","code":{"text":"sd"},"effectiveDateTime":"2020-05-01"}',
+  '{"resourceType":"Observation","id":"sd04","status":"final","code":{"text":"sd"}}',
+  '{"resourceType":"Observation","id":"sd05","status":"final","code":{"text":"sd"},"effectiveDateTime":"2021-03-03"}',
+  '{"resourceType":"Observation","id":"sd06","status":"final","code":{"text":"sd"}}',
+  '{"resourceType":"Observation","id":"sd07","status":"final","code":{"text":"sd"},"effectivePeriod":{"start":"2020-01-01","end":"2021-01-01"}}',
+  '{"resourceType":"Observation","id":"sd08","status":"final","code":{"text":"sd"},"effectiveDateTime":"2018-07-07"}',
+  '{"resourceType":"Observation","id":"sd09","status":"final","code":{"text":"sd"}}',
+  '{"resourceType":"Observation","id":"sd10","status":"final","code":{"text":"sd"},"effectiveDateTime":"2022-01-01T10:00:00Z"}']) v;
+CREATE FUNCTION pg_temp.walk(q text, rel text) RETURNS TABLE (page int, ids text, link text) LANGUAGE plpgsql AS $$
+DECLARE b jsonb; i int := 0;
+BEGIN
+  WHILE q IS NOT NULL AND i < 10 LOOP
+    i := i + 1;
+    b := fhir.search('Observation', q, 'no-cache');
+    page := i; ids := pg_temp.ids(b); link := pg_temp.link(b, 'next'); q := pg_temp.link(b, rel);
+    RETURN NEXT;
+  END LOOP;
+END $$;
+SELECT page, ids FROM pg_temp.walk('status=final&_sort=-date&_count=3', 'next');
+SELECT page, ids FROM pg_temp.walk('status=final&_sort=date&_count=3', 'next');
+-- backwards from the last page (its previous links), and from the page that starts in the middle of the dated matches
+SELECT page, ids FROM pg_temp.walk((SELECT link FROM pg_temp.walk('status=final&_sort=-date&_count=3', 'next') WHERE page = 3), 'previous');
+SELECT page, ids FROM pg_temp.walk((SELECT link FROM pg_temp.walk('status=final&_sort=date&_count=4', 'next') WHERE page = 1), 'previous');
+SELECT page, ids FROM pg_temp.walk((SELECT link FROM pg_temp.walk('status=final&_sort=-date&_count=4', 'next') WHERE page = 2), 'previous');
+-- the same order as the key expression computed per row
+SELECT (SELECT string_agg(ids, ',' ORDER BY page) FROM pg_temp.walk('status=final&_sort=-date&_count=2', 'next')) =
+       (SELECT string_agg(id, ',' ORDER BY k DESC, rid) FROM (
+          SELECT r.id, r.rid, coalesce((SELECT max(d.hi) FROM fhir.search_date d WHERE d.rid = r.rid AND d.param =
+                   (SELECT id FROM fhir.search_parameters WHERE resource_type = 'Observation' AND code = 'date')), '-infinity') AS k
+            FROM fhir.resource r WHERE r.rtype = 'Observation' AND r.id LIKE 'sd%') x) AS same_order;
 -- totals
 SELECT b->>'total' AS accurate, jsonb_array_length(b->'entry') AS entries FROM fhir.search('Patient', 'family=adams&_total=accurate&_count=2') b;
 SELECT b ? 'total' AS has_total_without_asking FROM fhir.search('Patient', 'family=adams&_count=2') b;

@@ -62,8 +62,10 @@ std::vector<IndexSpec> index_specs(const SearchParamDef &param) {
         specs.push_back(side_index("search_string", param.id, "", "norm"));
         break;
     case ParamType::Date:
-        specs.push_back(side_index("search_date", param.id, "_lo", "lo, hi"));
-        specs.push_back(side_index("search_date", param.id, "_hi", "hi"));
+        // (lo, rid, hi): lo ranges, with hi checked in the index, and _sort ascending
+        // in (key, rid) order; (hi DESC, rid): hi ranges and _sort descending.
+        specs.push_back(side_index("search_date", param.id, "_lo", "lo, rid, hi"));
+        specs.push_back(side_index("search_date", param.id, "_hi", "hi DESC, rid"));
         break;
     case ParamType::Number:
         specs.push_back(side_index("search_number", param.id, "", "value"));

@@ -88,6 +88,7 @@ struct SortSql {
     std::string expr;
     std::string type;
     bool descending = false;
+    int date_param = -1; // a date parameter's id: pages walk its side-table index (see page_rows)
 };
 
 // The SQL of a sort key; missing values sort last in either direction.
@@ -112,6 +113,7 @@ SortSql sort_sql(const fhir::SortKey &key) {
                  " FROM fhir.search_date d WHERE d.rid = r.rid AND d.param = " + id + "), " +
                  (key.descending ? "'-infinity'" : "'infinity'") + "::timestamptz)";
         s.type = "timestamptz";
+        s.date_param = p.id;
     } else if (p.type == fhir::ParamType::Number || p.type == fhir::ParamType::Quantity) {
         std::string table = p.type == fhir::ParamType::Number ? "fhir.search_number" : "fhir.search_quantity";
         s.expr = std::string("coalesce((SELECT ") + agg + "(n.value) FROM " + table +
@@ -327,17 +329,41 @@ std::string bind_extra(BoundQuery &q, Oid type, Datum value, const std::string &
 
 // The page query: rid, type, id, (content,) and sort keys as text of up to
 // `limit` rows (-1: all) after or before `cursor`, in page direction.
-BoundQuery page_query(const SearchStatement &st, const std::optional<fhir::SearchCursor> &cursor, bool with_content,
-                      int64_t limit) {
+// Which rows of a search sorted by one date parameter a page statement covers.
+enum class Zone { All, Dated, Missing };
+
+BoundQuery page_query(const SearchStatement &st, const std::optional<fhir::SearchCursor> &cursor, bool backward,
+                      bool with_content, int64_t limit, Zone zone = Zone::All) {
     BoundQuery q;
     q.types.assign(st.types.begin(), st.types.begin() + static_cast<long>(st.where_params));
     q.values.assign(st.values.begin(), st.values.begin() + static_cast<long>(st.where_params));
     q.shown.assign(st.shown_values.begin(), st.shown_values.begin() + static_cast<long>(st.where_params));
     std::string select = std::string("SELECT r.rid, r.rtype, r.id") + (with_content ? ", r.content" : "");
-    for (size_t i = 0; i < st.sort.size(); i++)
-        select += ", " + st.sort[i].expr + " AS k" + std::to_string(i);
-    std::string inner = select + " FROM " + st.table + " r WHERE " + st.where;
-    bool backward = cursor && cursor->backward;
+    std::string inner;
+    if (zone == Zone::All) {
+        for (size_t i = 0; i < st.sort.size(); i++)
+            select += ", " + st.sort[i].expr + " AS k" + std::to_string(i);
+        inner = select + " FROM " + st.table + " r WHERE " + st.where;
+    } else {
+        // One date sort key. Dated: each matching resource through the side row that
+        // holds its key (the largest hi descending, the smallest lo ascending; ties by
+        // ctid, so exactly one row), so ORDER BY k0, rid LIMIT n can walk the
+        // parameter's (hi DESC, rid) / (lo, rid, hi) index until the page is full.
+        // Missing: matches without a value, with the key that sorts them last.
+        const bool desc = st.sort[0].descending;
+        const std::string param = std::to_string(st.sort[0].date_param);
+        const std::string col = desc ? "hi" : "lo";
+        if (zone == Zone::Dated)
+            inner = select + ", d." + col + " AS k0 FROM fhir.search_date d JOIN " + st.table +
+                    " r ON r.rid = d.rid WHERE d.param = " + param + " AND " + st.where +
+                    " AND NOT EXISTS (SELECT 1 FROM fhir.search_date d2 WHERE d2.rid = d.rid AND d2.param = " + param +
+                    " AND (d2." + col + (desc ? " > " : " < ") + "d." + col + " OR (d2." + col + " = d." + col +
+                    " AND d2.ctid < d.ctid)))";
+        else
+            inner = select + ", " + (desc ? "'-infinity'" : "'infinity'") + "::timestamptz AS k0 FROM " + st.table +
+                    " r WHERE " + st.where + " AND NOT EXISTS (SELECT 1 FROM fhir.search_date d2 WHERE d2.rid = r.rid AND d2.param = " +
+                    param + ")";
+    }
     // ORDER BY in page direction (reversed for a backward page).
     std::string order;
     for (size_t i = 0; i < st.sort.size(); i++)
@@ -378,7 +404,68 @@ BoundQuery page_query(const SearchStatement &st, const std::optional<fhir::Searc
 }
 
 // The page query of the requested page: count+1 rows with content.
-BoundQuery page_query(const SearchStatement &st) { return page_query(st, st.cursor, true, st.count + 1); }
+BoundQuery page_query(const SearchStatement &st) {
+    return page_query(st, st.cursor, st.cursor && st.cursor->backward, true, st.count + 1);
+}
+
+// A row of a page statement, copied out of SPI.
+struct Row {
+    int64_t rid = 0;
+    std::string type, id;
+    Datum content = 0; // jsonb copy, or 0 without content
+    std::vector<std::string> keys;
+};
+
+std::vector<Row> run_rows(const SearchStatement &st, BoundQuery q, bool with_content) {
+    SPIPlanPtr plan = prepare_search_plan(q.sql, q.types);
+    uint64_t n = spi_execute(plan, q.values.data(), nullptr, true);
+    std::vector<Row> rows;
+    rows.reserve(n);
+    const int first_key = with_content ? 5 : 4;
+    for (uint64_t r = 0; r < n; r++) {
+        Row row;
+        row.rid = spi_get_int64(r, 1);
+        row.type = spi_get_text(r, 2);
+        row.id = spi_get_text(r, 3);
+        if (with_content) {
+            Datum content = spi_get_datum(r, 4);
+            row.content = pg_call([content] { return PointerGetDatum(DatumGetJsonbPCopy(content)); });
+        }
+        for (size_t k = 0; k < st.sort.size(); k++)
+            row.keys.push_back(spi_get_text(r, static_cast<int>(first_key + k)));
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
+// Up to `limit` rows (-1: all) after (or, backward, before) `cursor`, in page
+// direction. A search sorted by one date parameter runs as two statements, the
+// dated matches in key order and then, only when the page reaches past them,
+// the matches without a value (one UNION ALL was planned as a hash join over the
+// whole side table: bench/results/search.md, run C notes).
+std::vector<Row> page_rows(const SearchStatement &st, const std::optional<fhir::SearchCursor> &cursor,
+                           bool with_content, int64_t limit) {
+    const bool backward = cursor && cursor->backward;
+    if (st.sort.size() != 1 || st.sort[0].date_param < 0)
+        return run_rows(st, page_query(st, cursor, backward, with_content, limit), with_content);
+    const std::string missing = st.sort[0].descending ? "-infinity" : "infinity";
+    const bool cursor_in_missing = cursor && cursor->keys.size() == 1 && cursor->keys[0] == missing;
+    // Display order: dated zone, then missing zone; a backward page walks it in reverse.
+    const Zone near = backward ? Zone::Missing : Zone::Dated;
+    const Zone far = backward ? Zone::Dated : Zone::Missing;
+    const bool cursor_in_far = cursor && (cursor_in_missing == !backward);
+    std::vector<Row> rows =
+        run_rows(st, page_query(st, cursor, backward, with_content, limit, cursor_in_far ? far : near), with_content);
+    if (!cursor_in_far && (limit < 0 || static_cast<int64_t>(rows.size()) < limit)) {
+        // The cursor is in the near zone (or there is none): every row of the far zone follows.
+        std::vector<Row> more = run_rows(
+            st, page_query(st, std::nullopt, backward, with_content, limit < 0 ? -1 : limit - static_cast<int64_t>(rows.size()), far),
+            with_content);
+        for (Row &r : more)
+            rows.push_back(std::move(r));
+    }
+    return rows;
+}
 
 // Counts matches exactly, or estimates them from the planner.
 std::optional<int64_t> count_matches(const SearchStatement &st, TotalMode mode) {
@@ -417,22 +504,16 @@ struct Page {
 
 // Runs the page query and collects rows in display order.
 Page fetch_page(SearchStatement &st) {
-    BoundQuery q = page_query(st);
-    SPIPlanPtr plan = prepare_search_plan(q.sql, q.types);
-    uint64_t n = spi_execute(plan, q.values.data(), nullptr, true);
+    std::vector<Row> rows = page_rows(st, st.cursor, true, st.count + 1);
     Page page;
-    page.more = n > static_cast<uint64_t>(st.count);
-    uint64_t rows = std::min<uint64_t>(n, static_cast<uint64_t>(st.count));
-    for (uint64_t r = 0; r < rows; r++) {
-        page.rids.push_back(spi_get_int64(r, 1));
-        page.types.push_back(spi_get_text(r, 2));
-        page.ids.push_back(spi_get_text(r, 3));
-        Datum content = spi_get_datum(r, 4);
-        page.contents.push_back(pg_call([content] { return PointerGetDatum(DatumGetJsonbPCopy(content)); }));
-        std::vector<std::string> keys;
-        for (size_t k = 0; k < st.sort.size(); k++)
-            keys.push_back(spi_get_text(r, static_cast<int>(5 + k)));
-        page.keys.push_back(std::move(keys));
+    page.more = rows.size() > static_cast<size_t>(st.count);
+    rows.resize(std::min(rows.size(), static_cast<size_t>(st.count)));
+    for (Row &row : rows) {
+        page.rids.push_back(row.rid);
+        page.types.push_back(std::move(row.type));
+        page.ids.push_back(std::move(row.id));
+        page.contents.push_back(row.content);
+        page.keys.push_back(std::move(row.keys));
     }
     if (st.cursor && st.cursor->backward) {
         std::reverse(page.rids.begin(), page.rids.end());
@@ -452,22 +533,13 @@ int64_t max_set_rows() { return std::max<int64_t>(1000, int64_t(cache::guc_max_e
 // (-1: every match, up to max_set_rows) after `after`, for a cached result set.
 fhir::ResultSet fetch_result_set(const SearchStatement &st, const std::optional<fhir::SearchCursor> &after, int64_t limit) {
     const int64_t cap = limit < 0 ? max_set_rows() : limit;
-    BoundQuery q = page_query(st, after, false, cap + 1);
-    SPIPlanPtr plan = prepare_search_plan(q.sql, q.types);
-    uint64_t n = spi_execute(plan, q.values.data(), nullptr, true);
+    std::vector<Row> rows = page_rows(st, after, false, cap + 1);
     fhir::ResultSet set;
-    set.complete = n <= static_cast<uint64_t>(cap);
-    uint64_t rows = std::min<uint64_t>(n, static_cast<uint64_t>(cap));
-    set.rows.reserve(rows);
-    for (uint64_t r = 0; r < rows; r++) {
-        fhir::ResultRow row;
-        row.rid = spi_get_int64(r, 1);
-        row.type = spi_get_text(r, 2);
-        row.id = spi_get_text(r, 3);
-        for (size_t k = 0; k < st.sort.size(); k++)
-            row.keys.push_back(spi_get_text(r, static_cast<int>(4 + k)));
-        set.rows.push_back(std::move(row));
-    }
+    set.complete = rows.size() <= static_cast<size_t>(cap);
+    rows.resize(std::min(rows.size(), static_cast<size_t>(cap)));
+    set.rows.reserve(rows.size());
+    for (Row &row : rows)
+        set.rows.push_back({row.rid, std::move(row.type), std::move(row.id), std::move(row.keys)});
     return set;
 }
 
