@@ -90,12 +90,26 @@ void digest_rows(Digest &d, const fhir::IndexRows &rows) {
     for (const auto &r : rows.composite_keys) {
         d.num(r.param_id), d.num(r.group), d.num(r.component), d.num(r.hash);
     }
+    d.num(rows.composite_numbers.size());
+    for (const auto &r : rows.composite_numbers) {
+        d.num(r.param_id), d.num(r.group), d.num(r.component), d.num(r.key), d.range(r.range), d.str(r.system),
+            d.str(r.code), d.str(r.unit);
+    }
+    d.num(rows.composite_dates.size());
+    for (const auto &r : rows.composite_dates) {
+        d.num(r.param_id), d.num(r.group), d.num(r.component), d.num(r.key), d.num(r.lo), d.num(r.hi);
+    }
+    d.num(rows.texts.size());
+    for (const auto &r : rows.texts) {
+        d.num(r.param_id), d.str(r.document);
+    }
 }
 
 // All row vectors' sizes added up.
 size_t row_count(const fhir::IndexRows &rows) {
     return rows.tokens.size() + rows.strings.size() + rows.dates.size() + rows.numbers.size() +
-           rows.quantities.size() + rows.references.size() + rows.token_texts.size() + rows.composite_keys.size();
+           rows.quantities.size() + rows.references.size() + rows.token_texts.size() + rows.composite_keys.size() +
+           rows.composite_numbers.size() + rows.composite_dates.size() + rows.texts.size();
 }
 
 // This thread's CPU time: steadier than wall time on a shared machine.

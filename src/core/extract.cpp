@@ -34,7 +34,9 @@
 //     round-trip text (100.00 in the resource reads as 100.0). Money is a quantity
 //     with system urn:iso:std:iso:4217 and the currency as code. Range and
 //     SampledData give nothing.
-//   - special (near, _text, _content): nothing; the glue handles them.
+//   - special (near): nothing.
+//   - _text, _content (built-ins without an expression): one TextRow with the
+//     document fulltext.cpp makes, and the Present token when it is not empty.
 // An expression that does not compile (a custom SearchParameter beyond the
 // FHIRPath subset) indexes nothing: the glue refuses such parameters up front.
 //
@@ -49,6 +51,7 @@
 #include "extract.h"
 
 #include "error.h"
+#include "fulltext.h"
 
 #include <algorithm>
 #include <cctype>
@@ -661,6 +664,7 @@ struct Step {
     const fhirpath::Expression *expr = nullptr; // nullptr: indexes nothing (special, no or bad expression)
     int shared = -1;                            // node list shared with steps of the same expression; -1: none
     std::vector<CompositePart> parts;           // composite: every component, or empty when one is missing
+    FullTextKind fulltext = FullTextKind::None; // _text/_content: indexed by fulltext.cpp, not by `expr`
 };
 
 // The steps of one resource type in registry (code) order.
@@ -698,7 +702,82 @@ template <typename Row, typename Key> void sort_unique(std::vector<Row> &rows, K
 // Total number of rows, to tell whether a parameter added any value.
 size_t row_count(const IndexRows &rows) {
     return rows.tokens.size() + rows.strings.size() + rows.dates.size() + rows.numbers.size() + rows.quantities.size() +
-           rows.references.size() + rows.token_texts.size() + rows.composite_keys.size();
+           rows.references.size() + rows.token_texts.size() + rows.composite_keys.size() + rows.texts.size();
+}
+
+// The keys of one composite node: every combination of its token components'
+// hashes (one per component, in component order), folded by composite_key_hash.
+// `keys` is the node's run of composite_keys rows, sorted by component.
+std::vector<int64_t> combined_keys(const CompositeKeyRow *keys, size_t count) {
+    std::vector<std::vector<int64_t>> combinations = {{}};
+    size_t i = 0;
+    while (i < count) {
+        const int component = keys[i].component;
+        size_t end = i;
+        while (end < count && keys[end].component == component)
+            ++end;
+        std::vector<std::vector<int64_t>> next;
+        for (const auto &prefix : combinations) {
+            for (size_t k = i; k < end && next.size() < kMaxCompositeCombinations; ++k) {
+                next.push_back(prefix);
+                next.back().push_back(keys[k].hash);
+            }
+        }
+        combinations = std::move(next);
+        i = end;
+    }
+    std::vector<int64_t> out;
+    out.reserve(combinations.size());
+    for (const auto &hashes : combinations)
+        out.push_back(composite_key_hash(hashes.data(), hashes.size()));
+    return out;
+}
+
+// Pairs every grouped number, quantity and date row with the keys of its
+// composite node (see "Composite parameters" in extract.h). Expects the rows
+// sorted as extract() leaves them.
+void pair_composite_rows(IndexRows &rows) {
+    // Keys per (param, group): the sorted composite_keys rows fall into runs.
+    struct Node {
+        int param_id, group;
+        std::vector<int64_t> keys;
+    };
+    std::vector<Node> nodes;
+    const auto &all = rows.composite_keys;
+    for (size_t i = 0; i < all.size();) {
+        size_t end = i;
+        while (end < all.size() && all[end].param_id == all[i].param_id && all[end].group == all[i].group)
+            ++end;
+        nodes.push_back({all[i].param_id, all[i].group, combined_keys(&all[i], end - i)});
+        i = end;
+    }
+    const std::vector<int64_t> keyless = {composite_key_hash(nullptr, 0)}; // a composite without token components
+    auto keys_of = [&](int param_id, int group) -> const std::vector<int64_t> & {
+        auto it = std::lower_bound(nodes.begin(), nodes.end(), std::make_pair(param_id, group),
+                                   [](const Node &n, const std::pair<int, int> &k) {
+                                       return std::make_pair(n.param_id, n.group) < k;
+                                   });
+        return it != nodes.end() && it->param_id == param_id && it->group == group ? it->keys : keyless;
+    };
+    for (const NumberRow &n : rows.numbers) {
+        if (n.group == 0)
+            continue;
+        for (int64_t key : keys_of(n.param_id, n.group))
+            rows.composite_numbers.push_back({n.param_id, n.group, n.component, key, n.range, "", "", ""});
+    }
+    for (const QuantityRow &q : rows.quantities) {
+        if (q.group == 0)
+            continue;
+        for (int64_t key : keys_of(q.param_id, q.group))
+            rows.composite_numbers.push_back(
+                {q.param_id, q.group, q.component, key, q.range, q.system, q.code, q.unit});
+    }
+    for (const DateRow &d : rows.dates) {
+        if (d.group == 0)
+            continue;
+        for (int64_t key : keys_of(d.param_id, d.group))
+            rows.composite_dates.push_back({d.param_id, d.group, d.component, key, d.lo, d.hi});
+    }
 }
 
 // The sizes of the row vectors a composite writes to, so a partial group can be undone.
@@ -951,6 +1030,7 @@ struct Extractor::Compiled {
             step.expression = def->expression;
             step.url = def->url;
             step.components = def->components;
+            step.fulltext = full_text_kind(*def);
             if (def->type != ParamType::Special && !def->expression.empty())
                 step.expr = get(def->expression);
             if (step.expr && def->type == ParamType::Composite) {
@@ -1019,7 +1099,17 @@ IndexRows Extractor::extract(const Json &resource) const {
     work.evaluated.assign(static_cast<size_t>(plan.shared_lists), 0);
     for (const Step &step : plan.steps) {
         const SearchParamDef &def = *step.def;
-        if (!def.enabled || !step.expr)
+        if (!def.enabled)
+            continue;
+        if (step.fulltext != FullTextKind::None) {
+            std::string document = full_text_document(step.fulltext, resource);
+            if (!document.empty()) {
+                rows.texts.push_back({def.id, std::move(document)});
+                rows.tokens.push_back(token_hash(def.id, TokenForm::Present, ""));
+            }
+            continue;
+        }
+        if (!step.expr)
             continue;
         // An expression several parameters share (Patient name/phonetic) is evaluated once.
         const std::vector<Node> *nodes = &work.own;
@@ -1061,6 +1151,7 @@ IndexRows Extractor::extract(const Json &resource) const {
     sort_unique(rows.token_texts, [](const TokenTextRow &r) { return std::tie(r.param_id, r.normalized); });
     sort_unique(rows.composite_keys,
                 [](const CompositeKeyRow &r) { return std::tie(r.param_id, r.group, r.component, r.hash); });
+    pair_composite_rows(rows);
     return rows;
 }
 

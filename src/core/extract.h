@@ -27,6 +27,18 @@
 // definition, so a search joins key and value rows on (param_id, group) and picks
 // the value component by `component`. Non-composite rows have group 0. A
 // composite node lacking a value for any component indexes nothing.
+// Those grouped rows are the raw material; what is stored and searched are the
+// pairs made of them at the end of extract(): for every group, each key (the
+// token components' hashes, combined by composite_key_hash when there are
+// several) with each number/quantity value (`composite_numbers`) and each date
+// value (`composite_dates`) of the group's other components. A search then
+// matches key and value in one row, so both come from the same repetition
+// (one Observation.component), never from two different ones. The writer stores
+// grouped rows only as these pairs. String components are not paired (a
+// composite with a string component is not searchable yet).
+//
+// Full text (_text, _content; fulltext.h): one `texts` row per parameter, the
+// folded document the glue turns into a tsvector.
 #pragma once
 
 #include "fhirpath.h"
@@ -94,6 +106,35 @@ struct CompositeKeyRow {
     int64_t hash;  // token_hash(param_id, Code, code) or (param_id, SystemCode, system|code)
 };
 
+// A composite's key with one number or quantity component value of the same
+// composite node (see "Composite parameters" above).
+struct CompositeNumberRow {
+    int param_id;  // the composite parameter
+    int group;     // composite node number: the value components of one node share it
+    int component; // position of the value component in the definition
+    int64_t key;   // the token components' hash (composite_key_hash)
+    DecimalRange range;
+    std::string system; // quantity components only ("" for numbers)
+    std::string code;
+    std::string unit;
+};
+
+// A composite's key with one date component value of the same composite node.
+struct CompositeDateRow {
+    int param_id;
+    int group;
+    int component;
+    int64_t key;
+    int64_t lo; // as DateRow
+    int64_t hi;
+};
+
+// The document of a full-text parameter (_text, _content), folded by normalize_string.
+struct TextRow {
+    int param_id;
+    std::string document;
+};
+
 struct IndexRows {
     std::vector<int64_t> tokens; // sorted, unique
     std::vector<StringRow> strings;
@@ -103,6 +144,9 @@ struct IndexRows {
     std::vector<ReferenceRow> references;
     std::vector<TokenTextRow> token_texts;
     std::vector<CompositeKeyRow> composite_keys;
+    std::vector<CompositeNumberRow> composite_numbers; // pairs made from the grouped rows
+    std::vector<CompositeDateRow> composite_dates;
+    std::vector<TextRow> texts;
 };
 
 // Compiles and caches the expressions of one Registry, plans each resource type

@@ -1,6 +1,7 @@
 // index_plan.cpp: index names and DDL per search parameter (see index_plan.h).
 #include "index_plan.h"
 
+#include "fulltext.h"
 #include "resource.h"
 
 namespace fhir {
@@ -43,6 +44,15 @@ std::vector<IndexSpec> index_specs(const SearchParamDef &param) {
         lu.definition = "(last_updated)";
         lu.shared = true;
         specs.push_back(lu);
+        return specs;
+    }
+    if (full_text_kind(param) != FullTextKind::None) {
+        IndexSpec gin;
+        gin.name = "search_text_doc_idx";
+        gin.table = "fhir.search_text";
+        gin.definition = "USING gin (doc)";
+        gin.shared = true;
+        specs.push_back(gin);
         return specs;
     }
     auto tokens_index = [&] {

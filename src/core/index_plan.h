@@ -7,7 +7,12 @@
 //   date                        partial btrees on fhir.search_date (lo, hi) and (hi)
 //   number / quantity           partial btree on fhir.search_number/quantity (value)
 //   token, reference, uri,      the type's GIN index on fhir.resource_<type>.tokens
-//   composite                   (one index shared by all of them)
+//   composite                   (one index shared by all of them); composites with
+//                               a range component also use the (key, value) and
+//                               (key, lo, hi) btrees of fhir.search_composite_number
+//                               and _date, made with the extension (the key is
+//                               unique per parameter, so they serve every composite)
+//   _text, _content             the GIN index on fhir.search_text (doc), shared
 //   _lastUpdated                btree on fhir.resource_<type>.last_updated
 //   _id                         the partition's primary key (always present)
 #pragma once

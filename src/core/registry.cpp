@@ -3,15 +3,17 @@
 // The built-in R4 definitions come from the constant tables generated into
 // generated/r4_registry.cpp; builtin() turns them into SearchParamDefs once per
 // process (a function-local static, so the first caller pays and later callers
-// copy). A Registry owns its entries in one vector and keeps four hash indexes
-// into it; add() updates them in place rather than rebuilding, because the glue
-// may add many custom SearchParameters at backend start.
+// copy); the full-text parameters _text and _content start disabled. A Registry
+// owns its entries in one vector and keeps four hash indexes into it; add()
+// updates them in place rather than rebuilding, because the glue may add many
+// custom SearchParameters at backend start.
 #include "registry.h"
 
 #include <algorithm>
 #include <string>
 
 #include "error.h"
+#include "fulltext.h"
 #include "registry_tables.h"
 
 namespace fhir {
@@ -121,6 +123,9 @@ Registry Registry::builtin() {
         registry.params_.reserve(r4::kParamCount);
         for (int i = 0; i < r4::kParamCount; i++) {
             registry.params_.push_back(def_from_row(r4::kParams[i]));
+            // Full text costs at every write (docs/architecture.md): off until a DBA turns it on.
+            if (full_text_kind(registry.params_.back()) != FullTextKind::None)
+                registry.params_.back().enabled = false;
             registry.index_entry(registry.params_.size() - 1);
         }
         return registry;

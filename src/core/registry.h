@@ -50,7 +50,7 @@ struct SearchParamDef {
 // adjusted (enabled flags, custom parameters) by the glue from fhir.search_param.
 class Registry {
   public:
-    // The generated R4 built-ins, all enabled.
+    // The generated R4 built-ins, all enabled except _text and _content (fulltext.h).
     static Registry builtin();
 
     // All R4 resource type names (generated), sorted.

@@ -9,6 +9,7 @@
 #include "search_query.h"
 
 #include "error.h"
+#include "fulltext.h"
 
 #include <algorithm>
 #include <climits>
@@ -34,7 +35,7 @@ const char *const kResultParams[] = {"_count",   "_sort",    "_include",   "_rev
                                      "_pretty",  "_offset",    "_cursor"};
 
 // Whole-query features we do not implement (they are not search parameters).
-const char *const kUnsupportedNames[] = {"_filter", "_query", "_list", "_type", "_text", "_content"};
+const char *const kUnsupportedNames[] = {"_filter", "_query", "_list", "_type"};
 
 // Removes FHIR's search escapes ("\\", "\,", "\$", "\|") from a value piece.
 std::string unescape(std::string_view text) {
@@ -80,9 +81,16 @@ const SearchParamDef *find_enabled(const Registry &registry, std::string_view ty
     return def && def->enabled ? def : nullptr;
 }
 
-// The Skip for a parameter the registry does not know on `type`.
-Skip unknown(std::string_view type, std::string_view code) {
-    return {ErrorKind::UnknownParameter, "unknown search parameter " + q(code) + " for resource type " + std::string(type)};
+// The Skip for a parameter `type` has no enabled entry for: unknown, or disabled
+// by the DBA (or by default, like _text and _content), saying how to enable it.
+Skip unknown(const Registry &registry, std::string_view type, std::string_view code) {
+    const SearchParamDef *def = registry.find(type, code);
+    const std::string t(type);
+    if (def && !def->enabled)
+        return {ErrorKind::UnknownParameter, "search parameter " + q(code) + " of " + t +
+                                                 " is disabled; enable it with fhir.set_search_param_enabled('" + t +
+                                                 "', '" + def->code + "', true), then run fhir.reindex('" + t + "')"};
+    return {ErrorKind::UnknownParameter, "unknown search parameter " + q(code) + " for resource type " + t};
 }
 
 // Splits "code:modifier" at the first colon.
@@ -124,7 +132,7 @@ std::string resolve_path(const Registry &registry, std::string type, std::string
                             "unknown resource type " + q(source) + " in _has parameter " + q(clause.name));
             const SearchParamDef *param = find_enabled(registry, source, code);
             if (!param)
-                throw Skip(unknown(source, code));
+                throw Skip(unknown(registry, source, code));
             check_reference_link(*param, source, type);
             clause.chain.push_back({true, param, source});
             type = source;
@@ -139,7 +147,7 @@ std::string resolve_path(const Registry &registry, std::string type, std::string
         auto [code, explicit_type] = split_modifier(name.substr(0, dot));
         const SearchParamDef *param = find_enabled(registry, type, code);
         if (!param)
-            throw Skip(unknown(type, code));
+            throw Skip(unknown(registry, type, code));
         std::string target = explicit_type;
         if (target.empty() && param->type == ParamType::Reference) {
             // Infer the target: the only one, or the only one that has the next parameter.
@@ -388,7 +396,8 @@ SearchValue parse_value(const SearchParamDef &param, SearchModifier modifier, co
     return value;
 }
 
-// Parses a composite value "a$b" into component values of the components' types.
+// Parses a composite value "a$b" into component values of the components' types:
+// range components as values of their own parameter (prefix, precision, units).
 SearchValue parse_composite(const SearchClause &clause, const std::string &raw) {
     SearchValue value;
     value.raw = raw;
@@ -404,7 +413,9 @@ SearchValue parse_composite(const SearchClause &clause, const std::string &raw) 
                                                       " has an empty component in " + q(raw));
         SearchValue part;
         part.raw = parts[i];
-        if (component.type == ParamType::Token) {
+        if (is_range_type(component.type)) {
+            part = parse_value(component, SearchModifier::None, std::string(), parts[i]);
+        } else if (component.type == ParamType::Token) {
             part.token = parse_token(parts[i], component);
             if (part.token.has_bar && part.token.code.empty())
                 throw Error(ErrorKind::UnsupportedFeature, "composite component " + q(parts[i]) + " of " +
@@ -418,12 +429,8 @@ SearchValue parse_composite(const SearchClause &clause, const std::string &raw) 
     return value;
 }
 
-// True for the types a composite component can be matched by hash (see extract.h).
-bool hashable(ParamType type) {
-    return type == ParamType::Token || type == ParamType::Reference || type == ParamType::Uri;
-}
-
-// Resolves a composite's component parameters; only token-like ones are searchable.
+// Resolves a composite's component parameters; token-like and range (number,
+// quantity, date) components are searchable, string components are not yet.
 void resolve_components(const Registry &registry, SearchClause &clause) {
     const SearchParamDef &param = *clause.param;
     for (const CompositeComponent &component : param.components) {
@@ -431,10 +438,11 @@ void resolve_components(const Registry &registry, SearchClause &clause) {
         if (!def)
             throw Error(ErrorKind::UnsupportedFeature, "composite parameter " + q(param.code) +
                                                            " has a component that is not a known parameter");
-        if (!hashable(def->type))
+        if (!is_token_like(def->type) && !is_range_type(def->type))
             throw Error(ErrorKind::UnsupportedFeature,
                         "composite parameter " + q(param.code) + " has a " + param_type_name(def->type) +
-                            " component; only composites of token, reference and uri components are supported");
+                            " component; only composites of token, reference, uri, number, quantity and date "
+                            "components are supported");
         clause.components.push_back(def);
     }
     if (clause.components.empty())
@@ -450,12 +458,17 @@ std::optional<SearchClause> parse_clause(const Registry &registry, const std::st
     auto [code, modifier_text] = split_modifier(last);
     const SearchParamDef *param = find_enabled(registry, clause.target_type, code);
     if (!param)
-        throw Skip(unknown(clause.target_type, code));
-    if (param->type == ParamType::Special || param->expression.empty())
+        throw Skip(unknown(registry, clause.target_type, code));
+    const bool full_text = full_text_kind(*param) != FullTextKind::None;
+    if (!full_text && (param->type == ParamType::Special || param->expression.empty()))
         throw Skip({ErrorKind::UnsupportedFeature, "search parameter " + q(code) + " of " + clause.target_type +
                                                        " is not supported"});
     clause.param = param;
     clause.modifier = parse_modifier(*param, modifier_text, &clause.modifier_type);
+    if (full_text && clause.modifier != SearchModifier::None && clause.modifier != SearchModifier::Missing)
+        throw Error(ErrorKind::UnsupportedFeature,
+                    "modifier ':" + modifier_text + "' on " + q(code) +
+                        " is not supported; full-text search takes words, \"quoted phrases\" and OR");
     if (param->type == ParamType::Composite && clause.modifier != SearchModifier::Missing)
         resolve_components(registry, clause);
 
@@ -475,6 +488,10 @@ std::optional<SearchClause> parse_clause(const Registry &registry, const std::st
             clause.values.push_back(parse_composite(clause, piece));
         else
             clause.values.push_back(parse_value(*param, clause.modifier, clause.modifier_type, piece));
+        if (full_text && clause.modifier == SearchModifier::None &&
+            !has_search_words(normalize_string(clause.values.back().text)))
+            throw Error(ErrorKind::InvalidSearch,
+                        "value " + q(piece) + " of " + q(pair.name) + " has no word to search for");
     }
     return clause;
 }
@@ -500,9 +517,10 @@ void parse_sort(const Registry &registry, const std::string &type, const std::st
         if (code.empty())
             throw Error(ErrorKind::InvalidSearch, "_sort has an empty sort key in " + q(value));
         const SearchParamDef *param = find_enabled(registry, type, code);
-        if (!param || param->type == ParamType::Special || param->type == ParamType::Composite) {
-            std::string reason = param ? "cannot sort by parameter " + q(code) + " of " + type
-                                       : "unknown search parameter " + q(code) + " for resource type " + type;
+        if (!param || param->type == ParamType::Special || param->type == ParamType::Composite ||
+            full_text_kind(*param) != FullTextKind::None) {
+            std::string reason =
+                param ? "cannot sort by parameter " + q(code) + " of " + type : unknown(registry, type, code).reason;
             if (strict)
                 throw Error(param ? ErrorKind::InvalidSearch : ErrorKind::UnknownParameter, "_sort: " + reason);
             out.ignored.push_back({"_sort", item, "_sort: " + reason});
@@ -544,6 +562,14 @@ const char *search_prefix_name(SearchPrefix prefix) {
     case SearchPrefix::Ap: return "ap";
     }
     return "eq";
+}
+
+bool is_token_like(ParamType type) {
+    return type == ParamType::Token || type == ParamType::Reference || type == ParamType::Uri;
+}
+
+bool is_range_type(ParamType type) {
+    return type == ParamType::Number || type == ParamType::Quantity || type == ParamType::Date;
 }
 
 // Tells result-shaping names (without modifier) from search parameters.

@@ -12,15 +12,22 @@
 // Error policy (https://hl7.org/fhir/R4/search.html#errors):
 //   - A parameter the server does not know (unknown, disabled, or unknown at the
 //     end of a chain) is UnknownParameter when strict; when lenient it is listed
-//     in `ignored` with the reason and the search runs without it.
-//   - A known parameter we cannot search at all (_filter, _text, _content,
-//     _query, _list, special parameters such as `near`, parameters without an
-//     expression) is UnsupportedFeature when strict, ignored when lenient.
+//     in `ignored` with the reason and the search runs without it. The reason
+//     for a disabled one (_text and _content are disabled by default) names the
+//     calls that enable it.
+//   - A known parameter we cannot search at all (_filter, _query, _list, special
+//     parameters such as `near`, parameters without an expression other than
+//     _text/_content) is UnsupportedFeature when strict, ignored when lenient.
 //   - A supported parameter is never partially ignored: an unsupported modifier
-//     (:in, :not-in, token/reference :above/:below) or value form (composites
-//     with range components) is always UnsupportedFeature, and a malformed
-//     modifier or value is always InvalidSearch, because dropping either would
-//     silently widen the result (R4: servers reject unsupported modifiers).
+//     (:in, :not-in, token/reference :above/:below, any but :missing on
+//     _text/_content) or value form (composites with a string component) is
+//     always UnsupportedFeature, and a malformed modifier or value is always
+//     InvalidSearch, because dropping either would silently widen the result
+//     (R4: servers reject unsupported modifiers).
+// _text/_content values are text for websearch_to_tsquery (words, "phrases",
+// OR, -word), kept in SearchValue::text; a value without any letter or digit is
+// InvalidSearch. Composite values are split on '$'; a range component's part
+// is parsed as a value of that component's own parameter (prefix included).
 //   - A parameter whose value is empty ("name=") is ignored (reason recorded).
 // A forward chain link without ":Type" infers the target type when the reference
 // parameter has one target, or when exactly one of its targets has the next
@@ -95,9 +102,9 @@ struct SearchValue {
     TokenValue token;                    // token; reference :identifier; composite components
     QuantityValue quantity;              // quantity
     ReferenceValue reference;            // reference
-    std::string text;                    // string (as written, unescaped), uri, token :text
+    std::string text;                    // string (as written, unescaped), uri, token :text, _text/_content
     std::vector<std::string> of_type;    // token :of-type: type system, type code, value
-    std::vector<SearchValue> components; // composite, one per component
+    std::vector<SearchValue> components; // composite, one per component (range ones parsed by their type)
 };
 
 // One step of a chain. Forward: from the current type along the reference
@@ -157,6 +164,11 @@ SearchQuery parse_search_query(const Registry &registry, std::string_view resour
 // The same for pairs already split and decoded (e.g. from a POST body).
 SearchQuery parse_search_pairs(const Registry &registry, std::string_view resource_type,
                                const std::vector<QueryPair> &pairs, bool strict);
+
+// Composite component types: token-like components (token, reference, uri) are
+// matched by hash, range components (number, quantity, date) by value.
+bool is_token_like(ParamType type);
+bool is_range_type(ParamType type);
 
 // True for the parameter names that shape results rather than select resources.
 bool is_result_parameter(std::string_view name);

@@ -7,6 +7,7 @@
 #include "search_sql.h"
 
 #include "error.h"
+#include "fulltext.h"
 #include "resource.h"
 #include "values.h"
 
@@ -62,6 +63,14 @@ std::string composite_part(const SearchParamDef &component, const SearchValue &v
         return value.token.has_bar && !value.token.system.empty() ? value.token.system + "|" + value.token.code
                                                                   : value.token.code;
     return value.text;
+}
+
+// The hash a token-like component value has among a range composite's key rows
+// (extract.cpp: forms Code and SystemCode under the composite's id).
+int64_t composite_component_hash(int composite_id, const SearchParamDef &component, const SearchValue &value) {
+    const bool with_system = component.type == ParamType::Token && value.token.has_bar && !value.token.system.empty();
+    return token_hash(composite_id, with_system ? TokenForm::SystemCode : TokenForm::Code,
+                      composite_part(component, value));
 }
 
 class Builder {
@@ -183,6 +192,8 @@ class Builder {
         }
         if (p.code == "_lastUpdated")
             return or_values(c, [&](const SearchValue &v) { return instant(v, row + ".last_updated"); });
+        if (full_text_kind(p) != FullTextKind::None)
+            return full_text(c, row);
         switch (p.type) {
         case ParamType::Token: return token(c, row);
         case ParamType::Reference: return reference(c, row);
@@ -290,10 +301,27 @@ class Builder {
                       }));
     }
 
+    // _text/_content: the stored tsvector against the folded value as a web search.
+    std::string full_text(const SearchClause &c, const std::string &row) {
+        std::string t = alias("t");
+        return exists("search_text", t, row, c.param->id, or_values(c, [&](const SearchValue &v) {
+                          return t + ".doc @@ websearch_to_tsquery('simple'::regconfig, " +
+                                 add_text(normalize_string(v.text)) + ")";
+                      }));
+    }
+
     // The date prefix semantics on a stored range; `lo_ge(x)` etc. render the bound tests.
     struct RangeOps {
         std::function<std::string(const std::string &)> lo_ge, lo_lt, hi_gt, hi_le;
     };
+
+    // The bound tests on the lo/hi columns of the side-table row alias `s`.
+    static RangeOps column_ops(const std::string &s) {
+        return RangeOps{[s](const std::string &x) { return s + ".lo >= " + x; },
+                        [s](const std::string &x) { return s + ".lo < " + x; },
+                        [s](const std::string &x) { return s + ".hi > " + x; },
+                        [s](const std::string &x) { return s + ".hi <= " + x; }};
+    }
 
     // Widening for ap: 10% of the distance from now, at least a day.
     std::pair<int64_t, int64_t> approximate(const DateRange &r) const {
@@ -341,10 +369,7 @@ class Builder {
 
     std::string date(const SearchClause &c, const std::string &row) {
         std::string s = alias("d");
-        RangeOps ops{[&](const std::string &x) { return s + ".lo >= " + x; },
-                     [&](const std::string &x) { return s + ".lo < " + x; },
-                     [&](const std::string &x) { return s + ".hi > " + x; },
-                     [&](const std::string &x) { return s + ".hi <= " + x; }};
+        RangeOps ops = column_ops(s);
         return exists("search_date", s, row, c.param->id,
                       or_values(c, [&](const SearchValue &v) { return date_condition(v, ops); }));
     }
@@ -388,29 +413,82 @@ class Builder {
         return "false";
     }
 
+    // A quantity value against the value/system/code/unit columns of row alias `s`.
+    std::string quantity_condition(SearchPrefix prefix, const QuantityValue &qv, const std::string &s) {
+        std::string out = "(" + number_condition(prefix, qv.number, s + ".value") + ")";
+        if (!qv.system.empty())
+            out += " AND " + s + ".system = " + add_text(qv.system);
+        if (!qv.code.empty()) {
+            if (!qv.system.empty()) {
+                out += " AND " + s + ".code = " + add_text(qv.code);
+            } else {
+                std::string code = add_text(qv.code);
+                out += " AND (" + s + ".code = " + code + " OR " + s + ".unit = " + code + ")";
+            }
+        }
+        return out;
+    }
+
     std::string number_table(const SearchClause &c, const std::string &row, const char *table, const char *kind) {
         std::string s = alias(kind);
         const bool quantity = c.param->type == ParamType::Quantity;
         return exists(table, s, row, c.param->id, or_values(c, [&](const SearchValue &v) {
                           if (!quantity)
                               return number_condition(v.prefix, v.number, s + ".value");
-                          std::string out = "(" + number_condition(v.prefix, v.quantity.number, s + ".value") + ")";
-                          const QuantityValue &qv = v.quantity;
-                          if (!qv.system.empty())
-                              out += " AND " + s + ".system = " + add_text(qv.system);
-                          if (!qv.code.empty()) {
-                              if (!qv.system.empty()) {
-                                  out += " AND " + s + ".code = " + add_text(qv.code);
-                              } else {
-                                  std::string code = add_text(qv.code);
-                                  out += " AND (" + s + ".code = " + code + " OR " + s + ".unit = " + code + ")";
-                              }
-                          }
-                          return out;
+                          return quantity_condition(v.prefix, v.quantity, s);
                       }));
     }
 
+    // A composite with range components, one EXISTS per OR-ed value: a pair row
+    // of the first range component holding the value's key and matching it, and
+    // for every further range component a row of the same composite node (grp)
+    // matching that one (see "Composite parameters" in extract.h).
+    std::string range_composite(const SearchClause &c, const std::string &row) {
+        const std::string param_id = std::to_string(c.param->id);
+        std::string out;
+        for (const SearchValue &v : c.values) {
+            std::vector<int64_t> hashes;
+            for (size_t i = 0; i < c.components.size(); i++) {
+                if (!is_range_type(c.components[i]->type))
+                    hashes.push_back(composite_component_hash(c.param->id, *c.components[i], v.components[i]));
+            }
+            const std::string key = add_hashes({composite_key_hash(hashes.data(), hashes.size())});
+            std::string first, from, where;
+            for (size_t i = 0; i < c.components.size(); i++) {
+                const SearchParamDef &component = *c.components[i];
+                if (!is_range_type(component.type))
+                    continue;
+                const SearchValue &part = v.components[i];
+                const bool date = component.type == ParamType::Date;
+                const std::string a = alias("c");
+                std::string match = a + ".component = " + std::to_string(i) + " AND ";
+                if (date)
+                    match += "(" + date_condition(part, column_ops(a)) + ")";
+                else if (component.type == ParamType::Quantity)
+                    match += quantity_condition(part.prefix, part.quantity, a);
+                else
+                    match += "(" + number_condition(part.prefix, part.number, a + ".value") + ")";
+                const std::string table =
+                    std::string("fhir.") + (date ? "search_composite_date " : "search_composite_number ") + a;
+                if (first.empty()) {
+                    first = a;
+                    from = table;
+                    where = a + ".rid = " + row + ".rid AND " + a + ".param = " + param_id + " AND " + a +
+                            ".key = ANY(" + key + ") AND " + match;
+                } else {
+                    from += " JOIN " + table + " ON " + a + ".rid = " + first + ".rid AND " + a + ".param = " +
+                            param_id + " AND " + a + ".grp = " + first + ".grp AND " + match;
+                }
+            }
+            out += (out.empty() ? "" : " OR ") + std::string("EXISTS (SELECT 1 FROM ") + from + " WHERE " + where + ")";
+        }
+        return c.values.size() > 1 ? "(" + out + ")" : out;
+    }
+
     std::string composite(const SearchClause &c, const std::string &row) {
+        if (!std::all_of(c.components.begin(), c.components.end(),
+                         [](const SearchParamDef *component) { return is_token_like(component->type); }))
+            return range_composite(c, row);
         std::vector<int64_t> hashes;
         for (const SearchValue &v : c.values) {
             std::string combined;

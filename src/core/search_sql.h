@@ -33,6 +33,16 @@
 //     code or unit.
 //   - uri :below is a prefix range on the stored text, :above keeps stored
 //     values that are a prefix of the search value.
+//   - _text/_content: `doc @@ websearch_to_tsquery('simple', $n)` on
+//     fhir.search_text with the value folded by normalize_string, as the stored
+//     document was: words AND-ed, "quoted phrases", `or`, `-word`; whole words
+//     only (no stemming, no prefixes). Comma values OR, repeated parameters AND.
+//   - composites with range components: an EXISTS over the pair rows
+//     (fhir.search_composite_number / _date) whose key is the hash of the
+//     value's token components and whose value matches the range component with
+//     the same prefix semantics as the plain number, quantity and date
+//     parameters above; further range components must match rows of the same
+//     composite node (grp). Token "|code" in a composite matches any system.
 //   - chains: the rows holding a reference (search_reference row) of the
 //     parameter to one of the chained type's matching ids, found through the
 //     tokens GIN index: `tokens && ReferenceId hashes of those ids`, then

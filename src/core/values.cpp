@@ -771,4 +771,21 @@ int64_t token_hash(int param_id, TokenForm form, std::string_view value) {
     return out;
 }
 
+int64_t composite_key_hash(const int64_t *hashes, size_t count) {
+    if (count == 1)
+        return hashes[0];
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < count; ++i) {
+        uint64_t v;
+        std::memcpy(&v, &hashes[i], sizeof v);
+        for (int shift = 0; shift < 64; shift += 8) {
+            h ^= static_cast<unsigned char>(v >> shift);
+            h *= 0x100000001b3ULL;
+        }
+    }
+    int64_t out;
+    std::memcpy(&out, &h, sizeof out);
+    return out;
+}
+
 } // namespace fhir

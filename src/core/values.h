@@ -8,6 +8,7 @@
 //   - tokens:  64-bit hashes of (parameter, form, value), stored in a GIN array
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -74,5 +75,11 @@ enum class TokenForm : uint8_t {
 // FNV-1a 64-bit over: param id (4 bytes little endian), form (1 byte), value bytes.
 // Stable across platforms and releases: the values are stored on disk.
 int64_t token_hash(int param_id, TokenForm form, std::string_view value);
+
+// The key of a composite whose components are not all tokens: the hashes of its
+// token components' values (token_hash under the composite's id, forms Code or
+// SystemCode), in definition order. One hash is its own key; several are folded
+// with FNV-1a over their 8 bytes each (little endian). Stored on disk, like token_hash.
+int64_t composite_key_hash(const int64_t *hashes, size_t count);
 
 } // namespace fhir

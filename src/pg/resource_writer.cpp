@@ -5,7 +5,7 @@
 //   archive  INSERT INTO resource_history SELECT ...          superseded version
 //   insert   INSERT ... ON CONFLICT DO NOTHING RETURNING      new resource
 //   update   UPDATE ... RETURNING                             new version in place (rid kept)
-//   side     one CTE statement inserting into all five side tables from arrays
+//   side     one CTE statement inserting into all side tables from arrays
 // Side rows of all resources of a batch travel in one set of arrays, so a bulk
 // batch costs a handful of statements, not a handful per resource.
 #include "resource_writer.h"
@@ -55,12 +55,24 @@ struct SideRows {
     std::vector<std::string> n_value, n_lo, n_hi;
     std::vector<std::string> q_value, q_lo, q_hi, q_system, q_code, q_unit;
     std::vector<std::string> r_type, r_id;
+    // composites with a range component (number/quantity, date), full text
+    std::vector<int64_t> cn_rid, cd_rid, t_rid, cn_key, cd_key;
+    std::vector<int32_t> cn_param, cn_grp, cn_component, cd_param, cd_grp, cd_component, t_param;
+    std::vector<std::string> cn_value, cn_lo, cn_hi, cn_system, cn_code, cn_unit;
+    std::vector<int64_t> cd_lo, cd_hi;
+    std::vector<std::string> t_doc;
 
-    bool empty() const { return s_rid.empty() && d_rid.empty() && n_rid.empty() && q_rid.empty() && r_rid.empty(); }
+    bool empty() const {
+        return s_rid.empty() && d_rid.empty() && n_rid.empty() && q_rid.empty() && r_rid.empty() && cn_rid.empty() &&
+               cd_rid.empty() && t_rid.empty();
+    }
 
-    // Appends the extracted values of one resource.
+    // Appends the extracted values of one resource. Rows of composite nodes
+    // (group > 0) are stored only as the pairs in composite_numbers/_dates.
     void add(int64_t rid, const fhir::IndexRows &rows) {
         for (const auto &s : rows.strings) {
+            if (s.group != 0)
+                continue;
             s_rid.push_back(rid);
             s_param.push_back(s.param_id);
             s_norm.push_back(s.normalized);
@@ -73,12 +85,16 @@ struct SideRows {
             s_exact.push_back(t.normalized);
         }
         for (const auto &d : rows.dates) {
+            if (d.group != 0)
+                continue;
             d_rid.push_back(rid);
             d_param.push_back(d.param_id);
             d_lo.push_back(d.lo);
             d_hi.push_back(d.hi);
         }
         for (const auto &n : rows.numbers) {
+            if (n.group != 0)
+                continue;
             n_rid.push_back(rid);
             n_param.push_back(n.param_id);
             n_value.push_back(n.range.value);
@@ -86,6 +102,8 @@ struct SideRows {
             n_hi.push_back(n.range.hi);
         }
         for (const auto &q : rows.quantities) {
+            if (q.group != 0)
+                continue;
             q_rid.push_back(rid);
             q_param.push_back(q.param_id);
             q_value.push_back(q.range.value);
@@ -101,6 +119,33 @@ struct SideRows {
             r_type.push_back(r.target_type);
             r_id.push_back(r.target_id);
         }
+        for (const auto &c : rows.composite_numbers) {
+            cn_rid.push_back(rid);
+            cn_param.push_back(c.param_id);
+            cn_grp.push_back(c.group);
+            cn_component.push_back(c.component);
+            cn_key.push_back(c.key);
+            cn_value.push_back(c.range.value);
+            cn_lo.push_back(c.range.lo);
+            cn_hi.push_back(c.range.hi);
+            cn_system.push_back(c.system);
+            cn_code.push_back(c.code);
+            cn_unit.push_back(c.unit);
+        }
+        for (const auto &c : rows.composite_dates) {
+            cd_rid.push_back(rid);
+            cd_param.push_back(c.param_id);
+            cd_grp.push_back(c.group);
+            cd_component.push_back(c.component);
+            cd_key.push_back(c.key);
+            cd_lo.push_back(c.lo);
+            cd_hi.push_back(c.hi);
+        }
+        for (const auto &t : rows.texts) {
+            t_rid.push_back(rid);
+            t_param.push_back(t.param_id);
+            t_doc.push_back(t.document);
+        }
     }
 };
 
@@ -115,7 +160,17 @@ const char *kInsertSideRowsSql =
     "  SELECT * FROM unnest($14::bigint[], $15::int[], $16::numeric[], $17::numeric[], $18::numeric[], "
     "                       $19::text[], $20::text[], $21::text[])), "
     "r AS (INSERT INTO fhir.search_reference (rid, param, target_type, target_id) "
-    "  SELECT * FROM unnest($22::bigint[], $23::int[], $24::text[], $25::text[])) "
+    "  SELECT * FROM unnest($22::bigint[], $23::int[], $24::text[], $25::text[])), "
+    "cn AS (INSERT INTO fhir.search_composite_number "
+    "  (rid, param, grp, component, key, value, lo, hi, system, code, unit) "
+    "  SELECT * FROM unnest($26::bigint[], $27::int[], $28::int[], $29::int[], $30::bigint[], $31::numeric[], "
+    "                       $32::numeric[], $33::numeric[], $34::text[], $35::text[], $36::text[])), "
+    "cd AS (INSERT INTO fhir.search_composite_date (rid, param, grp, component, key, lo, hi) "
+    "  SELECT * FROM unnest($37::bigint[], $38::int[], $39::int[], $40::int[], $41::bigint[], $42::timestamptz[], "
+    "                       $43::timestamptz[])), "
+    "t AS (INSERT INTO fhir.search_text (rid, param, doc) "
+    "  SELECT u.rid, u.param, to_tsvector('simple'::regconfig, u.doc) "
+    "  FROM unnest($44::bigint[], $45::int[], $46::text[]) AS u(rid, param, doc)) "
     "SELECT 1";
 
 // Writes the side rows in one statement.
@@ -127,16 +182,27 @@ void insert_side_rows(const SideRows &rows) {
                               INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,  // number
                               INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,  // quantity
                               TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,                              //
-                              INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID};               // reference
+                              INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,                // reference
+                              INT8ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT8ARRAYOID,  // composite number
+                              TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,  //
+                              TEXTARRAYOID,                                                          //
+                              INT8ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT8ARRAYOID,  // composite date
+                              TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,                              //
+                              INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID};                             // text
     SPIPlanPtr plan = prepare_cached(kInsertSideRowsSql, types);
-    Datum v[25] = {
+    Datum v[46] = {
         int8_array(rows.s_rid), int4_array(rows.s_param), text_array(rows.s_norm), text_array(rows.s_exact),
         int8_array(rows.d_rid), int4_array(rows.d_param), timestamptz_array(rows.d_lo), timestamptz_array(rows.d_hi),
         int8_array(rows.n_rid), int4_array(rows.n_param), text_array(rows.n_value), text_array(rows.n_lo),
         text_array(rows.n_hi), int8_array(rows.q_rid), int4_array(rows.q_param), text_array(rows.q_value),
         text_array(rows.q_lo), text_array(rows.q_hi), text_array(rows.q_system), text_array(rows.q_code),
         text_array(rows.q_unit), int8_array(rows.r_rid), int4_array(rows.r_param), text_array(rows.r_type),
-        text_array(rows.r_id)};
+        text_array(rows.r_id), int8_array(rows.cn_rid), int4_array(rows.cn_param), int4_array(rows.cn_grp),
+        int4_array(rows.cn_component), int8_array(rows.cn_key), text_array(rows.cn_value), text_array(rows.cn_lo),
+        text_array(rows.cn_hi), text_array(rows.cn_system), text_array(rows.cn_code), text_array(rows.cn_unit),
+        int8_array(rows.cd_rid), int4_array(rows.cd_param), int4_array(rows.cd_grp), int4_array(rows.cd_component),
+        int8_array(rows.cd_key), timestamptz_array(rows.cd_lo), timestamptz_array(rows.cd_hi),
+        int8_array(rows.t_rid), int4_array(rows.t_param), text_array(rows.t_doc)};
     spi_execute(plan, v, nullptr, false);
 }
 
@@ -145,7 +211,10 @@ const char *kDeleteSideRowsSql =
     "d AS (DELETE FROM fhir.search_date WHERE rid = ANY($1)), "
     "n AS (DELETE FROM fhir.search_number WHERE rid = ANY($1)), "
     "q AS (DELETE FROM fhir.search_quantity WHERE rid = ANY($1)), "
-    "r AS (DELETE FROM fhir.search_reference WHERE rid = ANY($1)) "
+    "r AS (DELETE FROM fhir.search_reference WHERE rid = ANY($1)), "
+    "cn AS (DELETE FROM fhir.search_composite_number WHERE rid = ANY($1)), "
+    "cd AS (DELETE FROM fhir.search_composite_date WHERE rid = ANY($1)), "
+    "t AS (DELETE FROM fhir.search_text WHERE rid = ANY($1)) "
     "SELECT 1";
 
 // Removes the side rows of resources about to get new values (or deleted).

@@ -10,6 +10,11 @@
 --   fhir.search_string/date/number/quantity/reference
 --                               extracted values the GIN array cannot answer
 --                               (prefix, range and join searches), keyed by rid.
+--   fhir.search_composite_number/date
+--                               composites with a range component: the token
+--                               components' hash paired with the range value.
+--   fhir.search_text            _text/_content documents as tsvectors (disabled
+--                               by default: enabling costs at every write).
 --   fhir.search_param_override  DBA changes to the built-in registry and custom params.
 
 \echo Use "CREATE EXTENSION fhir_search" to load this file. \quit
@@ -95,6 +100,52 @@ CREATE TABLE fhir.search_reference (
 COMMENT ON TABLE fhir.search_reference IS 'reference search values (target type and id) for chaining, _has and _include/_revinclude joins';
 CREATE INDEX search_reference_rid_idx ON fhir.search_reference (rid);
 CREATE INDEX search_reference_target_idx ON fhir.search_reference (target_type, target_id, param);
+
+-- Composites with a range component (Observation code-value-quantity etc.): one
+-- row per composite node (grp), key and range value, so that both components
+-- match in the same repetition. key is fhir.token_hash of the token component
+-- under the composite's parameter id (several token components folded into one),
+-- so it is unique per parameter and the (key, value) indexes serve every composite.
+CREATE TABLE fhir.search_composite_number (
+    rid       bigint NOT NULL,
+    param     integer NOT NULL,
+    grp       integer NOT NULL,
+    component integer NOT NULL,
+    key       bigint NOT NULL,
+    value     numeric NOT NULL,
+    lo        numeric NOT NULL,
+    hi        numeric NOT NULL,
+    system    text NOT NULL,
+    code      text NOT NULL,
+    unit      text NOT NULL
+);
+COMMENT ON TABLE fhir.search_composite_number IS 'composite search values whose range component is a number or quantity: key = hash of the token components of one composite node (grp), value with precision range [lo, hi) and, for quantities, system/code/unit of the component at position component';
+CREATE INDEX search_composite_number_rid_idx ON fhir.search_composite_number (rid);
+CREATE INDEX search_composite_number_key_idx ON fhir.search_composite_number (key, value);
+
+CREATE TABLE fhir.search_composite_date (
+    rid       bigint NOT NULL,
+    param     integer NOT NULL,
+    grp       integer NOT NULL,
+    component integer NOT NULL,
+    key       bigint NOT NULL,
+    lo        timestamptz NOT NULL,
+    hi        timestamptz NOT NULL
+);
+COMMENT ON TABLE fhir.search_composite_date IS 'composite search values whose range component is a date: key = hash of the token components of one composite node (grp), the date as the half-open range [lo, hi)';
+CREATE INDEX search_composite_date_rid_idx ON fhir.search_composite_date (rid);
+CREATE INDEX search_composite_date_key_idx ON fhir.search_composite_date (key, lo, hi);
+
+-- Full text (_text, _content): one document per resource and parameter, folded
+-- (lowercase, accent-free) in C++ and parsed with the fixed 'simple' configuration.
+CREATE TABLE fhir.search_text (
+    rid     bigint NOT NULL,
+    param   integer NOT NULL,
+    doc     tsvector NOT NULL
+);
+COMMENT ON TABLE fhir.search_text IS 'full-text documents of _text (narrative) and _content (all text): to_tsvector(''simple'', folded text); filled only for the resource types where fhir.set_search_param_enabled() turned these parameters on';
+CREATE INDEX search_text_rid_idx ON fhir.search_text (rid);
+CREATE INDEX search_text_doc_idx ON fhir.search_text USING gin (doc);
 
 -- Registry overrides: built-in parameters disabled by the DBA, and custom ones.
 CREATE TABLE fhir.search_param_override (
@@ -240,7 +291,7 @@ COMMENT ON FUNCTION fhir.create_default_indexes() IS 'creates the default indexe
 
 CREATE FUNCTION fhir.set_search_param_enabled(resource_type text, code text, enabled boolean) RETURNS boolean
     AS 'MODULE_PATHNAME', 'fhir_set_search_param_enabled' LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION fhir.set_search_param_enabled(text, text, boolean) IS 'enables or disables a search parameter; disabled ones cost nothing at write time and cannot be searched. Returns true when fhir.reindex() is needed before the parameter finds existing resources';
+COMMENT ON FUNCTION fhir.set_search_param_enabled(text, text, boolean) IS 'enables or disables a search parameter; disabled ones cost nothing at write time and cannot be searched (_text and _content start disabled). Returns true when fhir.reindex() is needed before the parameter finds existing resources';
 
 CREATE FUNCTION fhir.add_search_param(search_parameter jsonb) RETURNS SETOF text
     AS 'MODULE_PATHNAME', 'fhir_add_search_param' LANGUAGE C VOLATILE STRICT;

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 namespace {
 
@@ -615,6 +616,148 @@ TEST(Extract, UnknownResourceTypeGivesNoRows) {
     EXPECT_TRUE(rows.tokens.empty());
     rows = extract(Json::parse("[]"));
     EXPECT_TRUE(rows.tokens.empty());
+}
+
+// ---- composite pairs ------------------------------------------------------------
+
+// The pair rows of one composite parameter.
+std::vector<fhir::CompositeNumberRow> number_pairs(const IndexRows &rows, int param_id) {
+    std::vector<fhir::CompositeNumberRow> out;
+    for (const auto &row : rows.composite_numbers) {
+        if (row.param_id == param_id)
+            out.push_back(row);
+    }
+    return out;
+}
+
+TEST(Extract, CompositePairsKeepEachComponentsCodeWithItsOwnValue) {
+    IndexRows rows = extract(kBloodPressure);
+    const int id = param("Observation", "component-code-value-quantity");
+    auto pairs = number_pairs(rows, id);
+    ASSERT_EQ(pairs.size(), 4u); // 2 components x (Code, SystemCode)
+    const int64_t systolic = fhir::token_hash(id, TokenForm::SystemCode, "http://loinc.org|8480-6");
+    const int64_t systolic_code = fhir::token_hash(id, TokenForm::Code, "8480-6");
+    const int64_t diastolic = fhir::token_hash(id, TokenForm::SystemCode, "http://loinc.org|8462-4");
+    std::map<int64_t, std::vector<std::string>> values_by_key;
+    for (const auto &row : pairs) {
+        EXPECT_EQ(row.component, 1);
+        EXPECT_EQ(row.system, "http://unitsofmeasure.org");
+        EXPECT_EQ(row.code, "mm[Hg]");
+        EXPECT_EQ(row.unit, "mmHg");
+        values_by_key[row.key].push_back(row.range.value);
+    }
+    EXPECT_EQ(values_by_key[systolic], std::vector<std::string>{"120"});
+    EXPECT_EQ(values_by_key[systolic_code], std::vector<std::string>{"120"});
+    EXPECT_EQ(values_by_key[diastolic], std::vector<std::string>{"80.5"});
+    // combo-code-value-quantity reaches the components too; code-value-quantity
+    // (the Observation's own value) has nothing to pair.
+    EXPECT_EQ(number_pairs(rows, param("Observation", "combo-code-value-quantity")).size(), 4u);
+    EXPECT_TRUE(number_pairs(rows, param("Observation", "code-value-quantity")).empty());
+    EXPECT_TRUE(rows.composite_dates.empty());
+}
+
+TEST(Extract, CompositePairsOfDateAndNumberComponents) {
+    Json dated = Json::parse(R"({"resourceType":"Observation","id":"d","status":"final",
+        "code":{"coding":[{"code":"x"}]},"valueDateTime":"2023-07-04"})");
+    IndexRows rows = extract(dated);
+    const int id = param("Observation", "code-value-date");
+    ASSERT_EQ(rows.composite_dates.size(), 1u);
+    const auto &row = rows.composite_dates[0];
+    EXPECT_EQ(row.param_id, id);
+    EXPECT_EQ(row.key, fhir::token_hash(id, TokenForm::Code, "x"));
+    EXPECT_EQ(row.component, 1);
+    EXPECT_EQ(row.lo, instant("2023-07-04T00:00:00Z"));
+    EXPECT_EQ(row.hi, instant("2023-07-05T00:00:00Z"));
+    // A string component is not paired (not searchable yet).
+    Json text = Json::parse(R"({"resourceType":"Observation","id":"s","status":"final",
+        "code":{"coding":[{"code":"note"}]},"valueString":"x"})");
+    rows = extract(text);
+    EXPECT_TRUE(rows.composite_numbers.empty());
+    EXPECT_TRUE(rows.composite_dates.empty());
+
+    // Two number components of one variant share its group; variants differ.
+    Json sequence = Json::parse(R"({"resourceType":"MolecularSequence","id":"m","coordinateSystem":0,
+        "referenceSeq":{"chromosome":{"coding":[
+            {"system":"http://terminology.hl7.org/CodeSystem/chromosome-human","code":"1"}]}},
+        "variant":[{"start":100,"end":101},{"start":200,"end":205}]})");
+    rows = extract(sequence);
+    const int coordinate = param("MolecularSequence", "chromosome-variant-coordinate");
+    const int64_t key = fhir::token_hash(coordinate, TokenForm::Code, "1");
+    std::map<std::pair<int, int>, std::string> by_group_component;
+    for (const auto &pair : number_pairs(rows, coordinate)) {
+        if (pair.key == key)
+            by_group_component[{pair.group, pair.component}] = pair.range.value;
+    }
+    EXPECT_EQ(number_pairs(rows, coordinate).size(), 8u); // 2 variants x 2 keys x 2 values
+    ASSERT_EQ(by_group_component.size(), 4u);
+    EXPECT_EQ((by_group_component[{1, 1}]), "100");
+    EXPECT_EQ((by_group_component[{1, 2}]), "101");
+    EXPECT_EQ((by_group_component[{2, 1}]), "200");
+    EXPECT_EQ((by_group_component[{2, 2}]), "205");
+}
+
+// Several token components: every combination of their values is one key.
+TEST(Extract, CompositePairsCombineSeveralTokenComponents) {
+    Registry custom = Registry::builtin();
+    fhir::SearchParamDef def;
+    def.id = fhir::kFirstCustomParamId + 7;
+    def.resource_type = "Observation";
+    def.code = "code-status-value";
+    def.type = fhir::ParamType::Composite;
+    def.expression = "Observation";
+    def.components = {{custom.find("Observation", "code")->url, "code"},
+                      {custom.find("Observation", "status")->url, "status"},
+                      {custom.find("Observation", "value-quantity")->url, "value.as(Quantity)"}};
+    custom.add(def);
+    Extractor extractor(custom);
+    IndexRows rows = extractor.extract(Json::parse(R"({"resourceType":"Observation","id":"g","status":"final",
+        "code":{"coding":[{"system":"http://loinc.org","code":"15074-8"}]},
+        "valueQuantity":{"value":6.3,"unit":"mmol/l"}})"));
+    auto pairs = number_pairs(rows, def.id);
+    ASSERT_EQ(pairs.size(), 2u); // code (Code, SystemCode) x status (Code)
+    const int64_t parts[] = {fhir::token_hash(def.id, TokenForm::SystemCode, "http://loinc.org|15074-8"),
+                             fhir::token_hash(def.id, TokenForm::Code, "final")};
+    const int64_t key = fhir::composite_key_hash(parts, 2);
+    EXPECT_TRUE(std::any_of(pairs.begin(), pairs.end(), [&](const auto &p) { return p.key == key; }));
+    for (const auto &pair : pairs) {
+        EXPECT_EQ(pair.component, 2);
+        EXPECT_EQ(pair.range.value, "6.3");
+        EXPECT_EQ(pair.unit, "mmol/l");
+    }
+}
+
+// ---- full text --------------------------------------------------------------------
+
+TEST(Extract, FullTextOnlyWhenEnabled) {
+    Json patient = Json::parse(R"({"resourceType":"Patient","id":"ft",
+        "text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Zoë &amp; co</p></div>"},
+        "name":[{"family":"Müller"}]})");
+    IndexRows rows = extract(patient); // the built-in registry: _text/_content disabled
+    EXPECT_TRUE(rows.texts.empty());
+    EXPECT_FALSE(has_token(rows, "Patient", "_text", TokenForm::Present, ""));
+
+    static Registry enabled = [] {
+        Registry r = Registry::builtin();
+        r.set_enabled(r.find("Patient", "_text")->id, true);
+        r.set_enabled(r.find("Patient", "_content")->id, true);
+        return r;
+    }();
+    Extractor extractor(enabled);
+    rows = extractor.extract(patient);
+    ASSERT_EQ(rows.texts.size(), 2u);
+    for (const auto &row : rows.texts) {
+        if (row.param_id == param("Patient", "_text"))
+            EXPECT_EQ(row.document, "zoe & co");
+        else
+            EXPECT_EQ(row.document, "ft muller zoe & co generated"); // id, name, text.div, text.status
+    }
+    EXPECT_TRUE(has_token(rows, "Patient", "_text", TokenForm::Present, ""));
+    EXPECT_TRUE(has_token(rows, "Patient", "_content", TokenForm::Present, ""));
+    // No narrative: no _text row and no Present token (so _text:missing=true finds it).
+    rows = extractor.extract(Json::parse(R"({"resourceType":"Patient","id":"plain"})"));
+    ASSERT_EQ(rows.texts.size(), 1u);
+    EXPECT_EQ(rows.texts[0].param_id, param("Patient", "_content"));
+    EXPECT_FALSE(has_token(rows, "Patient", "_text", TokenForm::Present, ""));
 }
 
 } // namespace

@@ -305,7 +305,8 @@ TEST(SearchQueryTest, ReverseChains) {
     EXPECT_EQ(error_of("Patient", "_has:Observation:nope:code=x"), ErrorKind::UnknownParameter);
 }
 
-// Composites of token components parse into component values; range components are unsupported.
+// Composites parse into component values: token-like ones as tokens, range ones
+// by their own type (prefix, units, date precision); string components are unsupported.
 TEST(SearchQueryTest, Composites) {
     SearchQuery q = strict("Observation", "code-value-concept=http://loinc.org|1234$http://snomed.info/sct|99,a$b");
     const auto &c = q.clauses[0];
@@ -318,8 +319,38 @@ TEST(SearchQueryTest, Composites) {
     EXPECT_EQ(error_of("Observation", "code-value-concept=a"), ErrorKind::InvalidSearch);
     EXPECT_EQ(error_of("Observation", "code-value-concept=a$b$c"), ErrorKind::InvalidSearch);
     EXPECT_EQ(error_of("Observation", "code-value-concept=a$"), ErrorKind::InvalidSearch);
-    EXPECT_EQ(error_of("Observation", "code-value-quantity=a$5"), ErrorKind::UnsupportedFeature);
     EXPECT_EQ(error_of("Observation", "code-value-concept:exact=a$b"), ErrorKind::InvalidSearch);
+
+    q = strict("Observation", "code-value-quantity=http://loinc.org|8480-6$gt100|http://unitsofmeasure.org|mm[Hg],"
+                              "a$5.0");
+    const auto &range = q.clauses[0];
+    ASSERT_EQ(range.components.size(), 2u);
+    EXPECT_EQ(range.components[1]->type, ParamType::Quantity);
+    const auto &gt = range.values[0].components[1];
+    EXPECT_EQ(gt.prefix, SearchPrefix::Gt);
+    EXPECT_EQ(gt.quantity.number.value, "100");
+    EXPECT_EQ(gt.quantity.system, "http://unitsofmeasure.org");
+    EXPECT_EQ(gt.quantity.code, "mm[Hg]");
+    EXPECT_EQ(range.values[0].components[0].token.code, "8480-6");
+    EXPECT_EQ(range.values[1].components[1].prefix, SearchPrefix::Eq);
+    EXPECT_EQ(range.values[1].components[1].quantity.number.lo, "4.95");
+
+    q = strict("Observation", "code-value-date=x$ge2020-01");
+    EXPECT_EQ(q.clauses[0].values[0].components[1].prefix, SearchPrefix::Ge);
+    EXPECT_EQ(q.clauses[0].values[0].components[1].date.lo, fhir::parse_date_range("2020-01")->lo);
+    q = strict("MolecularSequence", "chromosome-variant-coordinate=1$gt100$lt200");
+    ASSERT_EQ(q.clauses[0].values[0].components.size(), 3u);
+    EXPECT_EQ(q.clauses[0].values[0].components[2].prefix, SearchPrefix::Lt);
+    EXPECT_EQ(q.clauses[0].values[0].components[2].number.value, "200");
+
+    EXPECT_EQ(error_of("Observation", "code-value-quantity=a$zz"), ErrorKind::InvalidSearch);
+    EXPECT_EQ(error_of("Observation", "code-value-date=a$2020-13"), ErrorKind::InvalidSearch);
+    EXPECT_EQ(error_of("Observation", "code-value-quantity=a$5|x"), ErrorKind::InvalidSearch);
+    EXPECT_EQ(error_of("Observation", "code-value-quantity=a"), ErrorKind::InvalidSearch);
+    std::string message;
+    EXPECT_EQ(error_of("Observation", "code-value-string=a$b", true, &message), ErrorKind::UnsupportedFeature);
+    EXPECT_NE(message.find("string component"), std::string::npos) << message;
+    EXPECT_EQ(strict("Observation", "code-value-quantity:missing=true").clauses[0].values[0].missing, true);
 }
 
 // _id and _lastUpdated are registry parameters with their own value forms.
@@ -355,13 +386,58 @@ TEST(SearchQueryTest, UnknownParameters) {
 
 // Whole-query features and special parameters we do not implement.
 TEST(SearchQueryTest, UnsupportedFeatures) {
-    for (const char *query : {"_filter=name eq x", "_text=x", "_content=x", "_query=x", "_list=x"}) {
+    for (const char *query : {"_filter=name eq x", "_query=x", "_list=x"}) {
         EXPECT_EQ(error_of("Patient", query), ErrorKind::UnsupportedFeature) << query;
         SearchQuery q = lenient("Patient", query);
         EXPECT_TRUE(q.clauses.empty());
         EXPECT_EQ(q.ignored.size(), 1u) << query;
     }
     EXPECT_EQ(error_of("Location", "near=1|2|3|km"), ErrorKind::UnsupportedFeature);
+}
+
+// _text/_content: disabled by default (the reason says how to enable them); once
+// enabled, text values with :missing as the only modifier.
+TEST(SearchQueryTest, FullText) {
+    std::string message;
+    EXPECT_EQ(error_of("Patient", "_text=cough", true, &message), ErrorKind::UnknownParameter);
+    EXPECT_EQ(message, "search parameter '_text' of Patient is disabled; enable it with "
+                       "fhir.set_search_param_enabled('Patient', '_text', true), then run fhir.reindex('Patient')");
+    SearchQuery q = lenient("Observation", "_content=x&status=final");
+    EXPECT_EQ(q.clauses.size(), 1u);
+    ASSERT_EQ(q.ignored.size(), 1u);
+    EXPECT_NE(q.ignored[0].reason.find("fhir.set_search_param_enabled('Observation', '_content', true)"),
+              std::string::npos);
+    EXPECT_EQ(error_of("Patient", "_sort=_content", true, &message), ErrorKind::UnknownParameter);
+    EXPECT_NE(message.find("is disabled"), std::string::npos);
+
+    Registry r = Registry::builtin();
+    for (const char *type : {"Patient", "Observation"}) {
+        r.set_enabled(r.find(type, "_text")->id, true);
+        r.set_enabled(r.find(type, "_content")->id, true);
+    }
+    auto parse = [&](const char *type, const char *query) { return fhir::parse_search_query(r, type, query, true); };
+    auto error = [&](const char *type, const char *query) {
+        try {
+            parse(type, query);
+        } catch (const fhir::Error &e) {
+            return e.kind();
+        }
+        return ErrorKind::Internal;
+    };
+    q = parse("Patient", "_text=Zo%C3%AB%20M%C3%BCller,%22blood%20pressure%22%20or%20x&_text=-y");
+    ASSERT_EQ(q.clauses.size(), 2u);
+    ASSERT_EQ(q.clauses[0].values.size(), 2u);
+    EXPECT_EQ(q.clauses[0].values[0].text, "Zoë Müller");
+    EXPECT_EQ(q.clauses[0].values[1].text, "\"blood pressure\" or x");
+    EXPECT_EQ(q.clauses[1].values[0].text, "-y");
+    EXPECT_EQ(parse("Patient", "_content:missing=true").clauses[0].modifier, SearchModifier::Missing);
+    EXPECT_EQ(parse("Observation", "subject:Patient._content=smith").clauses[0].chain.size(), 1u);
+    EXPECT_EQ(error("Patient", "_text:exact=x"), ErrorKind::UnsupportedFeature);
+    EXPECT_EQ(error("Patient", "_content:contains=x"), ErrorKind::UnsupportedFeature);
+    EXPECT_EQ(error("Patient", "_text:nonsense=x"), ErrorKind::InvalidSearch);
+    EXPECT_EQ(error("Patient", "_text=!!!"), ErrorKind::InvalidSearch);
+    EXPECT_EQ(error("Patient", "_text=ok,%22%22"), ErrorKind::InvalidSearch);
+    EXPECT_EQ(error("Patient", "_sort=_text"), ErrorKind::InvalidSearch);
 }
 
 // Empty values are ignored rather than matching nothing or everything.

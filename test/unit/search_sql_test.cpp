@@ -348,6 +348,100 @@ TEST(SearchSqlTest, Composite) {
                                         token_hash(id, TokenForm::SystemCode, "a$b")}));
 }
 
+// Range composites: an EXISTS over the pair rows, the key of the token
+// components and the range component's own prefix semantics.
+TEST(SearchSqlTest, RangeComposite) {
+    int id = id_of("Observation", "code-value-quantity");
+    SqlFragment f = sql("Observation", "code-value-quantity=http://loinc.org|8480-6$gt100");
+    EXPECT_EQ(f.where, "(EXISTS (SELECT 1 FROM fhir.search_composite_number fs_c1 WHERE fs_c1.rid = r.rid AND "
+                       "fs_c1.param = " + std::to_string(id) + " AND fs_c1.key = ANY($1::bigint[]) AND "
+                       "fs_c1.component = 1 AND (fs_c1.value > $2::numeric)))");
+    ASSERT_EQ(f.params.size(), 2u);
+    EXPECT_EQ(f.params[0].ints, std::vector<int64_t>{token_hash(id, TokenForm::SystemCode, "http://loinc.org|8480-6")});
+    EXPECT_EQ(f.params[1].kind, SqlParam::Numeric);
+    EXPECT_EQ(f.params[1].text, "100");
+
+    // Quantity units, the eq precision range, "|code" as any system, comma OR.
+    f = sql("Observation", "component-code-value-quantity=|8480-6$120||mm[Hg],8462-4$le80");
+    int cid = id_of("Observation", "component-code-value-quantity");
+    EXPECT_NE(f.where.find(") OR EXISTS ("), std::string::npos) << f.where;
+    EXPECT_NE(f.where.find("fs_c1.value >= $2::numeric AND fs_c1.value < $3::numeric"), std::string::npos) << f.where;
+    EXPECT_NE(f.where.find("(fs_c1.code = $4::text OR fs_c1.unit = $4::text)"), std::string::npos) << f.where;
+    EXPECT_NE(f.where.find("fs_c2.value <= $6::numeric"), std::string::npos) << f.where;
+    EXPECT_EQ(f.params[0].ints, std::vector<int64_t>{token_hash(cid, TokenForm::Code, "8480-6")});
+    EXPECT_EQ(f.params[1].text, "119.5");
+    EXPECT_EQ(f.params[2].text, "120.5");
+    EXPECT_EQ(f.params[3].text, "mm[Hg]");
+    EXPECT_EQ(f.params[4].ints, std::vector<int64_t>{token_hash(cid, TokenForm::Code, "8462-4")});
+
+    // Dates: the date prefix semantics on the pair's lo/hi.
+    int did = id_of("Observation", "code-value-date");
+    f = sql("Observation", "code-value-date=x$sa2020-01");
+    EXPECT_EQ(f.where, "(EXISTS (SELECT 1 FROM fhir.search_composite_date fs_c1 WHERE fs_c1.rid = r.rid AND "
+                       "fs_c1.param = " + std::to_string(did) + " AND fs_c1.key = ANY($1::bigint[]) AND "
+                       "fs_c1.component = 1 AND (fs_c1.lo >= $2::timestamptz)))");
+    EXPECT_EQ(f.params[1].micros, fhir::parse_date_range("2020-01")->hi);
+
+    // Two range components: the second must sit in the same composite node (grp).
+    int mid = id_of("MolecularSequence", "chromosome-variant-coordinate");
+    f = sql("MolecularSequence", "chromosome-variant-coordinate=1$gt100$lt200");
+    EXPECT_NE(f.where.find("FROM fhir.search_composite_number fs_c1 JOIN fhir.search_composite_number fs_c2 ON "
+                           "fs_c2.rid = fs_c1.rid AND fs_c2.param = " + std::to_string(mid) +
+                           " AND fs_c2.grp = fs_c1.grp AND fs_c2.component = 2 AND (fs_c2.value < $3::numeric)"),
+              std::string::npos)
+        << f.where;
+    EXPECT_EQ(f.params[0].ints, std::vector<int64_t>{token_hash(mid, TokenForm::Code, "1")});
+
+    // :missing stays the Present token.
+    f = sql("Observation", "code-value-quantity:missing=true");
+    EXPECT_EQ(f.where, "(NOT (r.tokens @> $1::bigint[]))");
+}
+
+// Several token components: the key the query computes is the one extraction stores.
+TEST(SearchSqlTest, RangeCompositeWithSeveralTokenComponents) {
+    Registry custom = Registry::builtin();
+    fhir::SearchParamDef def;
+    def.id = fhir::kFirstCustomParamId + 7;
+    def.resource_type = "Observation";
+    def.code = "code-status-value";
+    def.type = fhir::ParamType::Composite;
+    def.expression = "Observation";
+    def.components = {{custom.find("Observation", "code")->url, "code"},
+                      {custom.find("Observation", "status")->url, "status"},
+                      {custom.find("Observation", "value-quantity")->url, "value.as(Quantity)"}};
+    custom.add(def);
+    SqlFragment f = fhir::build_where(
+        fhir::parse_search_query(custom, "Observation", "code-status-value=http://loinc.org|15074-8$final$ge6", true));
+    const int64_t parts[] = {token_hash(def.id, TokenForm::SystemCode, "http://loinc.org|15074-8"),
+                             token_hash(def.id, TokenForm::Code, "final")};
+    EXPECT_EQ(f.params[0].ints, std::vector<int64_t>{fhir::composite_key_hash(parts, 2)});
+    EXPECT_NE(f.where.find("fs_c1.component = 2 AND (fs_c1.value >= $2::numeric)"), std::string::npos) << f.where;
+}
+
+// _text/_content: EXISTS over search_text with the folded value for websearch_to_tsquery.
+TEST(SearchSqlTest, FullText) {
+    Registry r = Registry::builtin();
+    const int text_id = r.find("Patient", "_text")->id;
+    r.set_enabled(text_id, true);
+    r.set_enabled(r.find("Patient", "_content")->id, true);
+    SqlFragment f = fhir::build_where(
+        fhir::parse_search_query(r, "Patient", "_text=Zo%C3%AB%20M%C3%9CLLER,%22Blood%20Pressure%22%20OR%20x", true));
+    EXPECT_EQ(f.where, "(EXISTS (SELECT 1 FROM fhir.search_text fs_t1 WHERE fs_t1.rid = r.rid AND fs_t1.param = " +
+                           std::to_string(text_id) +
+                           " AND ((fs_t1.doc @@ websearch_to_tsquery('simple'::regconfig, $1::text)) OR "
+                           "(fs_t1.doc @@ websearch_to_tsquery('simple'::regconfig, $2::text)))))");
+    ASSERT_EQ(f.params.size(), 2u);
+    EXPECT_EQ(f.params[0].text, "zoe muller");
+    EXPECT_EQ(f.params[1].text, "\"blood pressure\" or x");
+    // Repetition ANDs; :missing is the Present token; the value is never SQL text.
+    f = fhir::build_where(
+        fhir::parse_search_query(r, "Patient", "_content=a&_content=%27;drop&_text:missing=true", true));
+    EXPECT_NE(f.where.find(") AND ("), std::string::npos);
+    EXPECT_EQ(f.where.find("drop"), std::string::npos);
+    EXPECT_EQ(f.params[1].text, "';drop");
+    EXPECT_NE(f.where.find("NOT (r.tokens @> $3::bigint[])"), std::string::npos) << f.where;
+}
+
 // Several clauses AND together with consecutive placeholders.
 TEST(SearchSqlTest, AndClauses) {
     SqlFragment f = sql("Patient", "name=a&gender=female&birthdate=lt2000", 5);

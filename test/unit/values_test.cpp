@@ -534,3 +534,18 @@ TEST(TokenHash, EveryInputPartMatters) {
     // Embedded NUL bytes are hashed, not treated as terminators.
     EXPECT_NE(token_hash(1, TokenForm::Code, std::string("a\0", 2)), h);
 }
+
+// The composite key is stored on disk: its values are fixed (FNV-1a over the
+// hashes' little-endian bytes, computed independently), and one hash is its own key.
+TEST(CompositeKeyHash, FixedValues) {
+    using fhir::composite_key_hash;
+    const int64_t one[] = {-4059196523125650914LL};
+    EXPECT_EQ(composite_key_hash(one, 1), -4059196523125650914LL);
+    EXPECT_EQ(composite_key_hash(nullptr, 0), -3750763034362895579LL);
+    const int64_t pair[] = {1, 2};
+    const int64_t swapped[] = {2, 1};
+    EXPECT_EQ(composite_key_hash(pair, 2), 8581494755304202342LL);
+    EXPECT_EQ(composite_key_hash(swapped, 2), 513837244993915590LL); // order matters
+    const int64_t three[] = {-5, 7, 123456789};
+    EXPECT_EQ(composite_key_hash(three, 3), 596105658406421486LL);
+}
