@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "fulltext.h"
+#include "resource.h"
 
 #include <algorithm>
 #include <climits>
@@ -35,7 +36,7 @@ const char *const kResultParams[] = {"_count",   "_sort",    "_include",   "_rev
                                      "_pretty",  "_offset",    "_cursor"};
 
 // Whole-query features we do not implement (they are not search parameters).
-const char *const kUnsupportedNames[] = {"_filter", "_query", "_list", "_type"};
+const char *const kUnsupportedNames[] = {"_filter", "_query", "_type"};
 
 // Removes FHIR's search escapes ("\\", "\,", "\$", "\|") from a value piece.
 std::string unescape(std::string_view text) {
@@ -218,8 +219,14 @@ SearchModifier parse_modifier(const SearchParamDef &param, const std::string &te
             return SearchModifier::Not;
         if (text == "of-type")
             return SearchModifier::OfType;
-        if (text == "above" || text == "below" || text == "in" || text == "not-in")
-            throw unsupported();
+        if (text == "in")
+            return SearchModifier::In;
+        if (text == "not-in")
+            return SearchModifier::NotIn;
+        if (text == "above")
+            return SearchModifier::Above;
+        if (text == "below")
+            return SearchModifier::Below;
         break;
     case ParamType::Reference:
         if (text == "identifier")
@@ -353,6 +360,14 @@ SearchValue parse_value(const SearchParamDef &param, SearchModifier modifier, co
                                                           " must be system|code|value");
             for (const std::string &part : parts)
                 value.of_type.push_back(unescape(part));
+        } else if (modifier == SearchModifier::In || modifier == SearchModifier::NotIn) {
+            value.text = unescape(raw); // a canonical "url[|version]" or "ValueSet/id", resolved later
+        } else if (modifier == SearchModifier::Above || modifier == SearchModifier::Below) {
+            value.token = parse_token(raw, param);
+            if (value.token.system.empty() || value.token.code.empty())
+                throw Error(ErrorKind::InvalidSearch, "value " + q(raw) + " of " +
+                                                          q(param.code + ":" + search_modifier_name(modifier)) +
+                                                          " must be system|code: subsumption needs the code system");
         } else if (param.code == "_id") {
             value.text = unescape(raw);
         } else {
@@ -449,6 +464,44 @@ void resolve_components(const Registry &registry, SearchClause &clause) {
         throw Error(ErrorKind::UnsupportedFeature, "composite parameter " + q(param.code) + " has no components");
 }
 
+// The non-empty OR-ed pieces of a value; none (recorded in `ignored`) for an empty value.
+std::vector<std::string> value_pieces(const QueryPair &pair, std::vector<IgnoredParam> &ignored) {
+    if (pair.value.find('\0') != std::string::npos)
+        throw Error(ErrorKind::InvalidSearch, "value of search parameter " + q(pair.name) + " contains a nul byte");
+    std::vector<std::string> pieces = split_or_values(pair.value);
+    pieces.erase(std::remove(pieces.begin(), pieces.end(), std::string()), pieces.end());
+    if (pieces.empty())
+        ignored.push_back({pair.name, pair.value, "search parameter " + q(pair.name) + " has no value"});
+    return pieces;
+}
+
+// Turns `_list=id[,id]` (or List/id) into a clause over the type's _id whose
+// ids the caller fills from the stored Lists (search_resolve.h).
+SearchClause list_clause(const Registry &registry, SearchClause clause, const std::string &modifier_text,
+                         const std::vector<std::string> &pieces) {
+    if (!modifier_text.empty())
+        throw Error(ErrorKind::InvalidSearch, "modifier ':" + modifier_text + "' is not allowed on _list");
+    clause.param = registry.find(clause.target_type, "_id");
+    if (!clause.param)
+        throw Error(ErrorKind::Internal, "resource type " + clause.target_type + " has no _id parameter");
+    clause.list = true;
+    for (const std::string &piece : pieces) {
+        SearchValue value;
+        value.raw = piece;
+        std::string id = unescape(piece);
+        if (!id.empty() && id[0] == '$')
+            throw Error(ErrorKind::UnsupportedFeature,
+                        "functional list " + q(id) + " in _list is not supported; name a stored List by id");
+        if (id.rfind("List/", 0) == 0)
+            id.erase(0, 5);
+        if (!is_valid_id(id))
+            throw Error(ErrorKind::InvalidSearch, "_list value " + q(piece) + " is not a List id");
+        value.text = id;
+        clause.values.push_back(std::move(value));
+    }
+    return clause;
+}
+
 // Parses one search parameter pair into a clause, or throws Skip/Error.
 std::optional<SearchClause> parse_clause(const Registry &registry, const std::string &type, const QueryPair &pair,
                                          std::vector<IgnoredParam> &ignored) {
@@ -456,6 +509,12 @@ std::optional<SearchClause> parse_clause(const Registry &registry, const std::st
     clause.name = pair.name;
     std::string last = resolve_path(registry, type, pair.name, clause);
     auto [code, modifier_text] = split_modifier(last);
+    if (code == "_list") {
+        std::vector<std::string> pieces = value_pieces(pair, ignored);
+        if (pieces.empty())
+            return std::nullopt;
+        return list_clause(registry, std::move(clause), modifier_text, pieces);
+    }
     const SearchParamDef *param = find_enabled(registry, clause.target_type, code);
     if (!param)
         throw Skip(unknown(registry, clause.target_type, code));
@@ -472,14 +531,9 @@ std::optional<SearchClause> parse_clause(const Registry &registry, const std::st
     if (param->type == ParamType::Composite && clause.modifier != SearchModifier::Missing)
         resolve_components(registry, clause);
 
-    if (pair.value.find('\0') != std::string::npos)
-        throw Error(ErrorKind::InvalidSearch, "value of search parameter " + q(pair.name) + " contains a nul byte");
-    std::vector<std::string> pieces = split_or_values(pair.value);
-    pieces.erase(std::remove(pieces.begin(), pieces.end(), std::string()), pieces.end());
-    if (pieces.empty()) {
-        ignored.push_back({pair.name, pair.value, "search parameter " + q(pair.name) + " has no value"});
+    std::vector<std::string> pieces = value_pieces(pair, ignored);
+    if (pieces.empty())
         return std::nullopt;
-    }
     if (clause.modifier == SearchModifier::Missing && pieces.size() > 1)
         throw Error(ErrorKind::InvalidSearch, "value " + q(pair.value) + " of " + q(pair.name) +
                                                   " must be true or false");
@@ -543,6 +597,8 @@ const char *search_modifier_name(SearchModifier modifier) {
     case SearchModifier::OfType: return "of-type";
     case SearchModifier::Above: return "above";
     case SearchModifier::Below: return "below";
+    case SearchModifier::In: return "in";
+    case SearchModifier::NotIn: return "not-in";
     case SearchModifier::Identifier: return "identifier";
     case SearchModifier::Type: return "";
     }

@@ -15,20 +15,24 @@
 //     in `ignored` with the reason and the search runs without it. The reason
 //     for a disabled one (_text and _content are disabled by default) names the
 //     calls that enable it.
-//   - A known parameter we cannot search at all (_filter, _query, _list, special
+//   - A known parameter we cannot search at all (_filter, _query, special
 //     parameters such as `near`, parameters without an expression other than
 //     _text/_content) is UnsupportedFeature when strict, ignored when lenient.
 //   - A supported parameter is never partially ignored: an unsupported modifier
-//     (:in, :not-in, token/reference :above/:below, any but :missing on
-//     _text/_content) or value form (composites with a string component) is
-//     always UnsupportedFeature, and a malformed modifier or value is always
-//     InvalidSearch, because dropping either would silently widen the result
-//     (R4: servers reject unsupported modifiers).
+//     (reference :above/:below, any but :missing on _text/_content) or value
+//     form (composites with a string component, functional lists such as
+//     `_list=$current-allergies`) is always UnsupportedFeature, and a malformed
+//     modifier or value is always InvalidSearch, because dropping either would
+//     silently widen the result (R4: servers reject unsupported modifiers).
 // _text/_content values are text for websearch_to_tsquery (words, "phrases",
 // OR, -word), kept in SearchValue::text; a value without any letter or digit is
 // InvalidSearch. Composite values are split on '$'; a range component's part
 // is parsed as a value of that component's own parameter (prefix included).
 //   - A parameter whose value is empty ("name=") is ignored (reason recorded).
+// Token :in/:not-in (a ValueSet), token :above/:below (system|code) and `_list`
+// (a List id) are parsed here but need stored resources to mean anything: the
+// caller fills SearchValue::codings / ::ids with search_resolve.h before
+// build_where(), which refuses clauses left unresolved.
 // A forward chain link without ":Type" infers the target type when the reference
 // parameter has one target, or when exactly one of its targets has the next
 // parameter in the chain (Observation?patient.name= goes to Patient, because
@@ -57,8 +61,10 @@ enum class SearchModifier {
     Text,       // token
     Not,        // token
     OfType,     // token (Identifier)
-    Above,      // uri (token/reference: unsupported)
-    Below,      // uri (token/reference: unsupported)
+    Above,      // uri; token (subsumption: the code and its ancestors); reference: unsupported
+    Below,      // uri; token (subsumption: the code and its descendants); reference: unsupported
+    In,         // token: a coding in the value set (canonical url[|version] or ValueSet/id)
+    NotIn,      // token: no coding in the value set (like :not, also resources without a value)
     Identifier, // reference
     Type,       // reference ":[type]", the type in SearchClause::modifier_type
 };
@@ -77,6 +83,16 @@ struct TokenValue {
     std::string code;
     bool has_bar = false; // "|code" (no system) and "system|" (any code) need it
 };
+
+// A code of a code system, as value sets and code system hierarchies list them.
+struct Coding {
+    std::string system; // "" only in expansions that leave it out
+    std::string code;
+};
+inline bool operator<(const Coding &a, const Coding &b) {
+    return a.system != b.system ? a.system < b.system : a.code < b.code;
+}
+inline bool operator==(const Coding &a, const Coding &b) { return a.system == b.system && a.code == b.code; }
 
 // A quantity value "[number]|[system]|[code]" (or "[number]||[code]", or "[number]").
 struct QuantityValue {
@@ -102,9 +118,14 @@ struct SearchValue {
     TokenValue token;                    // token; reference :identifier; composite components
     QuantityValue quantity;              // quantity
     ReferenceValue reference;            // reference
-    std::string text;                    // string (as written, unescaped), uri, token :text, _text/_content
+    std::string text;                    // string (as written, unescaped), uri, token :text, _text/_content,
+                                         // token :in/:not-in (the value set), _list (the List id)
     std::vector<std::string> of_type;    // token :of-type: type system, type code, value
     std::vector<SearchValue> components; // composite, one per component (range ones parsed by their type)
+    // Filled from stored resources after parsing (search_resolve.h), never by the parser:
+    bool resolved = false;
+    std::vector<Coding> codings;         // token :in/:not-in (expansion), :above/:below (subsumption)
+    std::vector<std::string> ids;        // _list: ids of the listed resources of the clause's type
 };
 
 // One step of a chain. Forward: from the current type along the reference
@@ -128,6 +149,8 @@ struct SearchClause {
     std::vector<SearchValue> values; // OR-ed; never empty
     // Composite only: the component parameters, in definition order.
     std::vector<const SearchParamDef *> components;
+    // `_list`: values are List ids; `param` is the type's _id (matches are ids).
+    bool list = false;
 };
 
 struct SortKey {

@@ -21,6 +21,10 @@ namespace {
 
 constexpr int64_t kMicrosPerDay = 86400LL * 1000000LL;
 
+// Above this many hashes a terminology condition uses fhir.tokens_overlap instead
+// of `&&` (see src/pg/tokens_overlap.cpp for the measurements).
+constexpr size_t kMaxOverlapHashes = 64;
+
 // Adds without overflowing past the open-end markers.
 int64_t saturating_add(int64_t a, int64_t b) {
     if (b > 0 && a > kMaxTime - b)
@@ -176,6 +180,14 @@ class Builder {
     // The condition for the clause's parameter on `row` (a row of c.target_type).
     std::string param(const SearchClause &c, const std::string &row) {
         const SearchParamDef &p = *c.param;
+        if (c.list) {
+            std::vector<std::string> ids;
+            for (const SearchValue &v : c.values) {
+                require_resolved(c, v);
+                ids.insert(ids.end(), v.ids.begin(), v.ids.end());
+            }
+            return row + ".id = ANY(" + add_texts(std::move(ids)) + ")";
+        }
         if (c.modifier == SearchModifier::Missing) {
             bool missing = c.values.front().missing;
             if (p.code == "_id" || p.code == "_lastUpdated")
@@ -235,8 +247,41 @@ class Builder {
         return out;
     }
 
+    // Values that come from stored resources must have been filled in (search_resolve.h):
+    // an unresolved one would silently match nothing.
+    void require_resolved(const SearchClause &c, const SearchValue &v) {
+        if (!v.resolved)
+            throw Error(ErrorKind::Internal, "search parameter " + c.name + "=" + v.raw +
+                                                 " needs stored resources that were not resolved before building sql");
+    }
+
+    // Terminology modifiers (:in, :not-in, :above, :below) as hashes of their codings:
+    // SystemCode for the coding, NoSystemCode for the code alone, since a primitive
+    // `code` element (status, gender) carries no system; its binding implies it.
+    std::string terminology(const SearchClause &c, const std::string &row) {
+        const SearchParamDef &p = *c.param;
+        std::vector<int64_t> hashes;
+        for (const SearchValue &v : c.values) {
+            require_resolved(c, v);
+            for (const Coding &coding : v.codings) {
+                if (!coding.system.empty())
+                    hashes.push_back(token_hash(p.id, TokenForm::SystemCode, coding.system + "|" + coding.code));
+                hashes.push_back(token_hash(p.id, TokenForm::NoSystemCode, coding.code));
+            }
+        }
+        // `&&` compares every pair when evaluated as a filter; past a few dozen hashes
+        // fhir.tokens_overlap (binary search, same GIN index condition) is the cheaper test.
+        std::string match = hashes.size() > kMaxOverlapHashes
+                                ? "fhir.tokens_overlap(" + row + ".tokens, " + add_hashes(std::move(hashes)) + ")"
+                                : row + ".tokens && " + add_hashes(std::move(hashes));
+        return c.modifier == SearchModifier::NotIn ? "NOT (" + match + ")" : match;
+    }
+
     std::string token(const SearchClause &c, const std::string &row) {
         const SearchParamDef &p = *c.param;
+        if (c.modifier == SearchModifier::In || c.modifier == SearchModifier::NotIn ||
+            c.modifier == SearchModifier::Above || c.modifier == SearchModifier::Below)
+            return terminology(c, row);
         if (c.modifier == SearchModifier::Text) {
             std::string s = alias("s");
             return exists("search_string", s, row, -p.id,

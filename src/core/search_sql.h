@@ -13,6 +13,15 @@
 //     the token hashes the extractor writes (one array for all OR-ed values).
 //     Token "system|" matches hash System("system|"), "|code" NoSystemCode.
 //   - :missing (every type): the Present hash, `tokens @> $n`.
+//   - token :in, :above, :below: `tokens && $n::bigint[]` over the codings the
+//     caller resolved from stored ValueSets/CodeSystems (search_resolve.h), each
+//     as SystemCode("system|code") and NoSystemCode("code") (primitive `code`
+//     elements such as status or gender are stored without a system). Above 64
+//     hashes the test is `fhir.tokens_overlap(tokens, $n)` instead: the same
+//     result and GIN index condition, without `&&`'s all-pairs comparison when
+//     the planner filters rows with it. :not-in is NOT of that, like :not:
+//     resources without a value for the parameter match.
+//   - _list: `id = ANY($n::text[])` over the ids the caller read from the List.
 //   - string: starts-with on normalized text as a C-collation range
 //     [prefix, successor(prefix)); :exact on the text as written; :contains as a
 //     LIKE on the normalized text with %, _ and \ escaped.

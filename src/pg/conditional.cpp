@@ -12,7 +12,9 @@
 #include "resource.h"
 #include "search_exec.h"
 #include "search_query.h"
+#include "search_resolve.h"
 #include "spi.h"
+#include "stored_resources.h"
 
 namespace fhir_pg {
 
@@ -21,6 +23,8 @@ std::vector<std::string> match_conditional(const std::string &type, const std::s
     fhir::SearchQuery parsed = fhir::parse_search_query(registry, type, query, /*strict=*/true);
     if (parsed.clauses.empty())
         throw fhir::Error(fhir::ErrorKind::InvalidSearch, "conditional \"" + query + "\" has no search parameters");
+    SpiResourceStore store(/*read_only=*/false); // ValueSets/Lists written earlier in the Bundle count
+    fhir::StoredValueResolver(store).resolve(parsed);
     fhir::SqlFragment where = fhir::build_where(parsed, "r", 1);
     std::string sql = "SELECT r.id FROM " + fhir::partition_table(type) + " r WHERE " + where.where +
                       " ORDER BY r.id LIMIT " + std::to_string(limit);

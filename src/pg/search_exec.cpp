@@ -26,7 +26,9 @@
 #include "result_set.h"
 #include "search_cursor.h"
 #include "search_query.h"
+#include "search_resolve.h"
 #include "spi.h"
+#include "stored_resources.h"
 #include "values.h"
 
 #include <set>
@@ -139,6 +141,7 @@ struct SearchStatement {
     std::vector<std::string> system_types; // types of a system-level search (_type, or all)
     fhir::SearchQuery query;
     std::string base_query;        // the client's raw query without _cursor (for links)
+    std::string parse_query;       // what the core parses: base_query, minus _type in a system-level search
     std::optional<fhir::SearchCursor> cursor;
     std::vector<SortSql> sort;
     std::string where;             // over alias r, placeholders from $1
@@ -199,10 +202,9 @@ std::string strip_param(const std::string &raw, const std::string &name, std::ve
     return kept;
 }
 
-// Parses the query and prepares the WHERE clause, sort keys and options. An
-// empty type is a system-level search over the _type list (or every type): each
-// type contributes (r.rtype = T AND <its own WHERE>), because parameter ids, and
-// so token hashes and side rows, are per type.
+// Parses the query and prepares sort keys and options; build_search_where() adds
+// the WHERE clause. An empty type is a system-level search over the _type list
+// (or every type).
 SearchStatement plan_search(const std::string &type, const std::string &raw_query) {
     SearchStatement st;
     st.type = type;
@@ -258,13 +260,27 @@ SearchStatement plan_search(const std::string &type, const std::string &raw_quer
     }
     if (!cursor_token.empty())
         st.cursor = fhir::decode_cursor(cursor_token, st.sort.size());
+    st.parse_query = parse_query;
+    return st;
+}
+
+// Builds the WHERE clause and binds its values. Values that other stored
+// resources define (token :in/:not-in/:above/:below, _list) are read here, so
+// call it after cache::begin_search: those reads then share the snapshot of the
+// result queries. A system-level search gives each type (r.rtype = T AND <its
+// own WHERE>), because parameter ids, and so token hashes and side rows, are per type.
+void build_search_where(SearchStatement &st) {
+    const fhir::Registry &registry = current_registry();
+    SpiResourceStore store(/*read_only=*/true);
+    fhir::StoredValueResolver resolver(store);
     std::vector<fhir::SqlParam> params;
-    if (type.empty()) {
+    if (st.type.empty()) {
         std::string where;
         for (const std::string &t : st.system_types) {
             fhir::SearchQuery q = t == st.system_types[0]
                                       ? st.query
-                                      : fhir::parse_search_query(registry, t, parse_query, guc_strict_handling);
+                                      : fhir::parse_search_query(registry, t, st.parse_query, guc_strict_handling);
+            resolver.resolve(q);
             fhir::SqlParam rtype;
             rtype.kind = fhir::SqlParam::Text;
             rtype.text = t;
@@ -276,6 +292,7 @@ SearchStatement plan_search(const std::string &type, const std::string &raw_quer
         }
         st.where = "(" + where + ")";
     } else {
+        resolver.resolve(st.query);
         fhir::SqlFragment fragment = fhir::build_where(st.query, "r", 1);
         st.where = fragment.where;
         params = fragment.params;
@@ -284,7 +301,6 @@ SearchStatement plan_search(const std::string &type, const std::string &raw_quer
     for (const auto &p : params)
         st.shown_values.push_back(show_param(p));
     st.where_params = st.values.size();
-    return st;
 }
 
 // A kept plan of a search statement, planned anew for each execution's values
@@ -789,7 +805,8 @@ LastSearch &last_search() {
 double ms_between(int64_t from, int64_t to) { return static_cast<double>(to - from) / 1000.0; }
 
 // Resource types whose writes can change this search's result: the searched
-// type, or every type ("*") once chains, _has or includes are involved.
+// type (and the ValueSets, CodeSystems or Lists its values name), or every
+// type ("*") once chains, _has or includes are involved.
 std::vector<std::string> dependency_types(const SearchStatement &st) {
     bool wide = st.type.empty() && st.system_types.size() == fhir::Registry::resource_types().size();
     for (const auto &clause : st.query.clauses)
@@ -798,9 +815,11 @@ std::vector<std::string> dependency_types(const SearchStatement &st) {
         wide = wide || r.name.rfind("_include", 0) == 0 || r.name.rfind("_revinclude", 0) == 0;
     if (wide)
         return {"*"};
-    if (st.type.empty())
-        return st.system_types;
-    return {st.type};
+    std::vector<std::string> types = st.type.empty() ? st.system_types : std::vector<std::string>{st.type};
+    for (const std::string &t : fhir::stored_value_types(st.query))
+        if (std::find(types.begin(), types.end(), t) == types.end())
+            types.push_back(t);
+    return types;
 }
 
 // The cache key: security context, type, canonical query, and every setting
@@ -880,6 +899,7 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
     std::optional<cache::SearchStamp> stamp;
     if (!key.empty())
         stamp = cache::begin_search(dependency_types(st));
+    build_search_where(st);
     // Result sets (docs/cache.md, "Result sets and prefetching"): a first page
     // stores its rows as the start of the search's result set; a later page whose
     // cursor row is in the newest set of the same search is served from it (even
@@ -1052,6 +1072,7 @@ Datum last_search_info() {
 Datum run_explain(const std::string &type, const std::string &raw_query) {
     spi_connect();
     SearchStatement st = plan_search(type, raw_query);
+    build_search_where(st);
     BoundQuery q = page_query(st);
     const std::string &sql = q.sql;
     SPIPlanPtr plan = prepare_cached("EXPLAIN (FORMAT JSON, ANALYZE, BUFFERS) " + sql, q.types);

@@ -210,6 +210,15 @@ CREATE FUNCTION fhir.token_hash(param_id integer, form integer, value text) RETU
     AS 'MODULE_PATHNAME', 'fhir_token_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION fhir.token_hash(integer, integer, text) IS 'the 64-bit hash stored in fhir.resource.tokens for a parameter, form and value';
 
+CREATE FUNCTION fhir._tokens_overlap_support(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'fhir_tokens_overlap_support' LANGUAGE C STRICT;
+COMMENT ON FUNCTION fhir._tokens_overlap_support(internal) IS 'planner support of fhir.tokens_overlap: the && selectivity and tokens && hashes as a GIN index condition';
+
+CREATE FUNCTION fhir.tokens_overlap(tokens bigint[], hashes bigint[]) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'fhir_tokens_overlap' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SUPPORT fhir._tokens_overlap_support;
+COMMENT ON FUNCTION fhir.tokens_overlap(bigint[], bigint[]) IS 'tokens && hashes by binary search in a sorted copy of hashes (made once per query): searches use it for large value set expansions, where && as a filter compares every pair; the GIN index on tokens still answers it';
+
 CREATE FUNCTION fhir.memory_usage(OUT context_bytes bigint, OUT malloc_bytes bigint)
     AS 'MODULE_PATHNAME', 'fhir_memory_usage' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION fhir.memory_usage() IS 'this backend''s memory: bytes in PostgreSQL memory contexts and bytes malloc''d (C++ heap); for leak checks';

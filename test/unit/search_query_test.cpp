@@ -118,7 +118,7 @@ TEST(SearchQueryTest, TokenValues) {
     EXPECT_EQ(error_of("Observation", "code=|"), ErrorKind::InvalidSearch);
 }
 
-// Token modifiers: text, not, of-type allowed; in/not-in/above/below unsupported.
+// Token modifiers: text, not, of-type, in, not-in, above, below.
 TEST(SearchQueryTest, TokenModifiers) {
     EXPECT_EQ(strict("Observation", "code:text=glucose").clauses[0].modifier, SearchModifier::Text);
     EXPECT_EQ(strict("Observation", "code:text=glucose").clauses[0].values[0].text, "glucose");
@@ -130,11 +130,27 @@ TEST(SearchQueryTest, TokenModifiers) {
     EXPECT_EQ(q.clauses[0].values[0].of_type[2], "123");
     EXPECT_EQ(error_of("Patient", "identifier:of-type=a|b"), ErrorKind::InvalidSearch);
     EXPECT_EQ(error_of("Patient", "identifier:of-type=a|b|"), ErrorKind::InvalidSearch);
-    for (const char *m : {"in", "not-in", "above", "below"}) {
-        EXPECT_EQ(error_of("Observation", std::string("code:") + m + "=x"), ErrorKind::UnsupportedFeature) << m;
-        EXPECT_EQ(error_of("Observation", std::string("code:") + m + "=x", false), ErrorKind::UnsupportedFeature)
-            << m;
+    // :in/:not-in keep the value set reference (version and escapes included) for resolution.
+    q = strict("Observation", "code:in=http://x.org/vs|2.0,ValueSet/v1&code:not-in=http://x.org/a\\,b");
+    EXPECT_EQ(q.clauses[0].modifier, SearchModifier::In);
+    ASSERT_EQ(q.clauses[0].values.size(), 2u);
+    EXPECT_EQ(q.clauses[0].values[0].text, "http://x.org/vs|2.0");
+    EXPECT_EQ(q.clauses[0].values[1].text, "ValueSet/v1");
+    EXPECT_FALSE(q.clauses[0].values[0].resolved);
+    EXPECT_EQ(q.clauses[1].modifier, SearchModifier::NotIn);
+    EXPECT_EQ(q.clauses[1].values[0].text, "http://x.org/a,b");
+    // :above/:below need system|code.
+    q = strict("Condition", "code:below=http://snomed.info/sct|123&code:above=http://snomed.info/sct|456");
+    EXPECT_EQ(q.clauses[0].modifier, SearchModifier::Below);
+    EXPECT_EQ(q.clauses[0].values[0].token.system, "http://snomed.info/sct");
+    EXPECT_EQ(q.clauses[0].values[0].token.code, "123");
+    EXPECT_EQ(q.clauses[1].modifier, SearchModifier::Above);
+    for (const char *bad : {"code:below=123", "code:below=|123", "code:above=http://snomed.info/sct|"}) {
+        std::string message;
+        EXPECT_EQ(error_of("Condition", bad, false, &message), ErrorKind::InvalidSearch) << bad;
+        EXPECT_NE(message.find("must be system|code"), std::string::npos) << message;
     }
+    EXPECT_EQ(error_of("Patient", "_id:in=http://x"), ErrorKind::UnsupportedFeature);
     std::string message;
     EXPECT_EQ(error_of("Observation", "code:exact=x", true, &message), ErrorKind::InvalidSearch);
     EXPECT_EQ(message, "modifier ':exact' is not allowed on token parameter 'code'");
@@ -386,7 +402,7 @@ TEST(SearchQueryTest, UnknownParameters) {
 
 // Whole-query features and special parameters we do not implement.
 TEST(SearchQueryTest, UnsupportedFeatures) {
-    for (const char *query : {"_filter=name eq x", "_query=x", "_list=x"}) {
+    for (const char *query : {"_filter=name eq x", "_query=x"}) {
         EXPECT_EQ(error_of("Patient", query), ErrorKind::UnsupportedFeature) << query;
         SearchQuery q = lenient("Patient", query);
         EXPECT_TRUE(q.clauses.empty());
@@ -438,6 +454,29 @@ TEST(SearchQueryTest, FullText) {
     EXPECT_EQ(error("Patient", "_text=!!!"), ErrorKind::InvalidSearch);
     EXPECT_EQ(error("Patient", "_text=ok,%22%22"), ErrorKind::InvalidSearch);
     EXPECT_EQ(error("Patient", "_sort=_text"), ErrorKind::InvalidSearch);
+}
+
+// _list: List ids (or List/id) on the type's _id, also at the end of a chain;
+// functional lists are unsupported, anything else that is not an id is invalid.
+TEST(SearchQueryTest, List) {
+    SearchQuery q = strict("Patient", "_list=42,List/abc");
+    ASSERT_EQ(q.clauses.size(), 1u);
+    EXPECT_TRUE(q.clauses[0].list);
+    EXPECT_EQ(q.clauses[0].param, registry().find("Patient", "_id"));
+    EXPECT_EQ(q.clauses[0].target_type, "Patient");
+    ASSERT_EQ(q.clauses[0].values.size(), 2u);
+    EXPECT_EQ(q.clauses[0].values[0].text, "42");
+    EXPECT_EQ(q.clauses[0].values[1].text, "abc");
+    q = strict("Observation", "subject:Patient._list=42");
+    EXPECT_TRUE(q.clauses[0].list);
+    EXPECT_EQ(q.clauses[0].target_type, "Patient");
+    ASSERT_EQ(q.clauses[0].chain.size(), 1u);
+    std::string message;
+    EXPECT_EQ(error_of("Patient", "_list=$current-allergies", false, &message), ErrorKind::UnsupportedFeature);
+    EXPECT_EQ(message, "functional list '$current-allergies' in _list is not supported; name a stored List by id");
+    EXPECT_EQ(error_of("Patient", "_list=Group/1", false), ErrorKind::InvalidSearch);
+    EXPECT_EQ(error_of("Patient", "_list:missing=true", false), ErrorKind::InvalidSearch);
+    EXPECT_EQ(strict("Patient", "_list=").ignored.size(), 1u);
 }
 
 // Empty values are ignored rather than matching nothing or everything.
