@@ -1,17 +1,19 @@
 // result_cache.cpp: the search result cache in PostgreSQL shared memory.
 //
 // Shared state: one block ("fhir_search result cache") made at server start:
-// a small header holding the LWLock pointer, then a fhir::cache::CacheArena
+// a small header holding the LWLock array's pointer, then a fhir::cache::CacheArena
 // (src/core/cache_arena.h) filling the rest of fhir_search.cache_size.
 //
-// Locking protocol (one LWLock, tranche "fhir_search_cache"):
-//   * LW_SHARED    lookup, find_result_set, stats. Readers copy the entry out while
-//                  holding the lock; their only writes are atomics (hit counters,
-//                  clock usage), so any number of them run at once.
-//   * LW_EXCLUSIVE store (evict + copy in + publish), reset. An entry is built
-//                  completely in backend memory first, then copied and linked in
-//                  one critical section: a failed or cancelled search stores nothing,
-//                  and no reader ever sees half an entry.
+// Locking protocol (16 LWLocks, tranche "fhir_search_cache"):
+//   * LW_SHARED    lookup, find_result_set, stats: one of the locks, chosen by the
+//                  backend's pid, so readers of different backends do not contend
+//                  on one lock word. Readers copy the entry out while holding it;
+//                  their only writes are atomics (hit counters, clock usage), so
+//                  any number of them run at once.
+//   * LW_EXCLUSIVE every lock, in order: store (evict + copy in + publish), reset.
+//                  An entry is built completely in backend memory first, then
+//                  copied and linked in one critical section: a failed or cancelled
+//                  search stores nothing, and no reader ever sees half an entry.
 //   * no lock      the per-type generation counters: atomics, bumped by committing
 //                  writers from a transaction callback (so writers never wait for
 //                  the cache) and read by searches before their snapshot.
@@ -57,9 +59,14 @@ constexpr const char *kTrancheName = "fhir_search_cache";
 constexpr const char *kShmemName = "fhir_search result cache";
 constexpr size_t kStateSize = 128; // SharedState, padded so the arena starts cache-line aligned
 
+// Readers spread over several locks, so hits of different backends do not all
+// hit the same lock word: a reader takes one partition shared (by its pid); a
+// writer takes every partition exclusive, in order, which excludes all readers.
+constexpr int kLockPartitions = 16;
+
 struct SharedState {
-    LWLock *lock;
-    bool ready; // the arena was formatted successfully
+    LWLockPadded *locks; // kLockPartitions locks of tranche kTrancheName
+    bool ready;          // the arena was formatted successfully
 };
 
 const struct config_enum_entry kModeOptions[] = {
@@ -105,8 +112,13 @@ bool reuse_unsafe_here() { return guc_mode == kModeInvalidate && RecoveryInProgr
 // Runs `body` holding the cache lock in `mode`; see the file comment.
 template <typename Body>
 auto with_lock(LWLockMode mode, Body &&body) -> decltype(body()) {
-    LWLock *lock = shared->lock;
-    pg_call([lock, mode] { LWLockAcquire(lock, mode); });
+    LWLockPadded *locks = shared->locks;
+    const int first = mode == LW_SHARED ? MyProcPid % kLockPartitions : 0;
+    const int last = mode == LW_SHARED ? first : kLockPartitions - 1;
+    pg_call([locks, mode, first, last] {
+        for (int i = first; i <= last; i++)
+            LWLockAcquire(&locks[i].lock, mode);
+    });
     std::exception_ptr failure;
     std::optional<decltype(body())> result;
     try {
@@ -114,7 +126,10 @@ auto with_lock(LWLockMode mode, Body &&body) -> decltype(body()) {
     } catch (...) {
         failure = std::current_exception();
     }
-    pg_call([lock] { LWLockRelease(lock); });
+    pg_call([locks, first, last] {
+        for (int i = last; i >= first; i--)
+            LWLockRelease(&locks[i].lock);
+    });
     if (failure)
         std::rethrow_exception(failure);
     return std::move(*result);
@@ -239,7 +254,7 @@ void request_shmem() {
     if (!defined_while_preloading || guc_cache_size_mb <= 0)
         return;
     RequestAddinShmemSpace(shmem_size());
-    RequestNamedLWLockTranche(kTrancheName, 1);
+    RequestNamedLWLockTranche(kTrancheName, kLockPartitions);
     shmem_requested = true;
 }
 
@@ -277,7 +292,7 @@ void startup_shmem() {
     auto *state = reinterpret_cast<SharedState *>(block);
     char *base = reinterpret_cast<char *>(TYPEALIGN(64, block + kStateSize));
     if (!found) {
-        state->lock = &(GetNamedLWLockTranche(kTrancheName))->lock;
+        state->locks = GetNamedLWLockTranche(kTrancheName);
         state->ready = format_arena(base, shmem_size() - (base - block));
     }
     LWLockRelease(AddinShmemInitLock);

@@ -1,9 +1,9 @@
 // result_cache.h: the shared-memory search result cache, as the rest of the glue sees it.
 //
 // The storage engine is src/core/cache_arena.h (pure C++); this layer puts it in
-// PostgreSQL shared memory, guards it with one LWLock, tracks which resource
-// types the current transaction wrote, and applies the transaction rules that
-// keep a cached result correct. docs/cache.md has the design and the argument.
+// PostgreSQL shared memory, guards it with sixteen LWLocks (a reader takes one, a
+// writer all), tracks which resource types the current transaction wrote, and
+// applies the transaction rules that keep a cached result correct. docs/cache.md has the design and the argument.
 //
 // A search uses it in this order (fhir.search does this):
 //
