@@ -74,7 +74,6 @@ SELECT b->>'total' AS count_only, b ? 'entry' AS has_entries FROM fhir.search('P
 \set VERBOSITY terse
 SELECT fhir.search('Patient', '_cursor=garbage');
 SELECT fhir.search('Patient', '_total=maybe');
-SELECT fhir.search('Patient', '_sort=gender');
 \set VERBOSITY default
 -- system-level search: type NULL, _type list, common parameters, paging across types
 SELECT fhir.update('{"resourceType":"Observation","id":"sys-o","status":"final","code":{"text":"x"},"meta":{"tag":[{"system":"urn:t","code":"vip"}]}}') IS NOT NULL AS o,

@@ -8,6 +8,8 @@
 //   - token: a bare string, boolean or number is a code without a system (forms
 //     Code and NoSystemCode). ContactPoint indexes its value only, like a bare code.
 //     Identifier.type codings give OfType "typesystem|typecode|value".
+//     Every code also widens the parameter's TokenSortRow (extract.h), the
+//     sort range _sort reads; displays and texts do not sort.
 //   - reference: "Type/id" (optionally /_history/v) gives Reference("Type/id"),
 //     ReferenceId(id) and a ReferenceRow. An absolute URL ".../Type/id" gives
 //     Reference(the URL), ReferenceId(id) and a ReferenceRow{Type, id}: we do not
@@ -75,7 +77,8 @@ constexpr size_t kMaxCompositeCombinations = 1024;
 // Buffers shared by every parameter of one extraction, kept by the Extractor
 // between resources so that they stop allocating.
 struct Scratchpad {
-    std::string buffer; // token values joined by Sink::token
+    std::string buffer;   // token values joined by Sink::token
+    std::string sort_key; // the code being considered by Sink::sort_key
     // Decimal ranges of values inside the current resource, by address: the same
     // valueQuantity is indexed by up to four parameters (value-quantity, combo, composites).
     std::vector<std::pair<const Json *, std::optional<DecimalRange>>> decimals;
@@ -88,6 +91,7 @@ struct Sink {
     int param_id;
     int group = 0;
     int component = 0;
+    bool keeps_sort_keys = true; // TokenSortRows (not for _id: a search sorts that by the id column)
 
     void token(TokenForm form, std::string_view value) { rows.tokens.push_back(token_hash(param_id, form, value)); }
     // A token whose value is the pieces joined, e.g. {system, "|", code}.
@@ -97,6 +101,29 @@ struct Sink {
         for (std::string_view piece : pieces)
             buffer.append(piece);
         token(form, std::string_view(buffer));
+    }
+    // A code's sort key (see TokenSortRow), widening this parameter's range. A
+    // parameter's codes arrive together (one Sink per parameter), so its row is
+    // the last one when it has one.
+    void sort_key(const std::string *system, const std::string &code) {
+        if (!keeps_sort_keys)
+            return;
+        std::string &key = pad.sort_key;
+        key.clear();
+        if (system)
+            key.append(*system);
+        key.push_back(kTokenSortSeparator);
+        key.append(code);
+        std::vector<TokenSortRow> &sorts = rows.token_sorts;
+        if (sorts.empty() || sorts.back().param_id != param_id) {
+            sorts.push_back({param_id, key, key});
+            return;
+        }
+        TokenSortRow &row = sorts.back();
+        if (key < row.lo)
+            row.lo = key;
+        else if (key > row.hi)
+            row.hi = key;
     }
     // Display and text for :text, compared normalized.
     void text(const std::string &value) {
@@ -247,6 +274,7 @@ template <typename Fn> bool with_primitive_text(const Json &value, Fn fn) {
 // A code with an optional system: the forms `code`, `system|code`, `|code`, `system|`.
 void index_code(Sink &sink, const std::string *system, const std::string *code) {
     if (code && !code->empty()) {
+        sink.sort_key(system && !system->empty() ? system : nullptr, *code);
         sink.token(TokenForm::Code, *code);
         if (system && !system->empty())
             sink.token(TokenForm::SystemCode, {*system, "|", *code});
@@ -665,6 +693,7 @@ struct Step {
     int shared = -1;                            // node list shared with steps of the same expression; -1: none
     std::vector<CompositePart> parts;           // composite: every component, or empty when one is missing
     FullTextKind fulltext = FullTextKind::None; // _text/_content: indexed by fulltext.cpp, not by `expr`
+    bool keeps_sort_keys = true;                // token: keeps a TokenSortRow (all but _id)
 };
 
 // The steps of one resource type in registry (code) order.
@@ -1031,6 +1060,7 @@ struct Extractor::Compiled {
             step.url = def->url;
             step.components = def->components;
             step.fulltext = full_text_kind(*def);
+            step.keeps_sort_keys = def->code != "_id";
             if (def->type != ParamType::Special && !def->expression.empty())
                 step.expr = get(def->expression);
             if (step.expr && def->type == ParamType::Composite) {
@@ -1126,6 +1156,7 @@ IndexRows Extractor::extract(const Json &resource) const {
         const size_t before = row_count(rows);
         if (step.type != ParamType::Composite) {
             Sink sink{rows, work.pad, def.id};
+            sink.keeps_sort_keys = step.keeps_sort_keys;
             for (const Node &node : *nodes)
                 index_node(step.type, sink, node);
         } else {

@@ -10,7 +10,9 @@
 //   quantity              -> `quantities` rows (value range + system/code/unit)
 //   reference             -> also `references` rows (target type/id, for chaining
 //                            and _include/_revinclude joins)
-//   token                 -> also `token_texts` (display/text, for :text)
+//   token                 -> also `token_texts` (display/text, for :text) and one
+//                            `token_sorts` row: the lowest and highest sort key
+//                            of its codes (for _sort, see TokenSortRow)
 //   composite             -> see "Composite parameters" below
 // Every parameter with at least one value also adds TokenForm::Present.
 //
@@ -98,6 +100,19 @@ struct TokenTextRow {
     std::string normalized; // normalized CodeableConcept.text / Coding.display / Identifier.type.text
 };
 
+// The sort range of one token parameter of a resource (for _sort). A code's sort
+// key is its system, then kTokenSortSeparator, then the code (a code without a
+// system has the empty system), so byte-wise (C collation) order is order by
+// system, then by code: the separator sorts below every character FHIR strings
+// may hold. `lo`/`hi` are the lowest/highest key among all the parameter's codes
+// (codings, identifiers, plain codes); ascending sorts use lo, descending hi.
+constexpr char kTokenSortSeparator = '\x01';
+struct TokenSortRow {
+    int param_id;
+    std::string lo;
+    std::string hi;
+};
+
 // The token side of a composite whose other side is a range (see above).
 struct CompositeKeyRow {
     int param_id;  // the composite parameter
@@ -147,6 +162,7 @@ struct IndexRows {
     std::vector<CompositeNumberRow> composite_numbers; // pairs made from the grouped rows
     std::vector<CompositeDateRow> composite_dates;
     std::vector<TextRow> texts;
+    std::vector<TokenSortRow> token_sorts; // one per token parameter with a code, by param_id
 };
 
 // Compiles and caches the expressions of one Registry, plans each resource type

@@ -584,6 +584,26 @@ void parse_sort(const Registry &registry, const std::string &type, const std::st
     }
 }
 
+// Parses _contained: false, true or both.
+ContainedMode parse_contained(const std::string &value) {
+    if (value == "false")
+        return ContainedMode::False;
+    if (value == "true")
+        return ContainedMode::True;
+    if (value == "both")
+        return ContainedMode::Both;
+    throw Error(ErrorKind::InvalidSearch, "_contained must be false, true or both, not " + q(value));
+}
+
+// Parses _containedType: container or contained.
+ContainedType parse_contained_type(const std::string &value) {
+    if (value == "container")
+        return ContainedType::Container;
+    if (value == "contained")
+        return ContainedType::Contained;
+    throw Error(ErrorKind::InvalidSearch, "_containedType must be container or contained, not " + q(value));
+}
+
 } // namespace
 
 const char *search_modifier_name(SearchModifier modifier) {
@@ -651,20 +671,27 @@ SearchQuery parse_search_pairs(const Registry &registry, std::string_view resour
         throw Error(ErrorKind::UnknownResourceType, "unknown resource type " + q(resource_type));
     SearchQuery out;
     out.resource_type = std::string(resource_type);
-    bool have_count = false, have_sort = false;
+    bool have_count = false, have_sort = false, have_contained = false, have_contained_type = false;
+    auto once = [](bool &seen, const std::string &name) {
+        if (seen)
+            throw Error(ErrorKind::InvalidSearch, name + " is given more than once");
+        seen = true;
+    };
     for (const QueryPair &pair : pairs) {
         if (is_result_parameter(pair.name)) {
             out.result_params.push_back({pair.name, pair.value});
             if (pair.name == "_count") {
-                if (have_count)
-                    throw Error(ErrorKind::InvalidSearch, "_count is given more than once");
-                have_count = true;
+                once(have_count, pair.name);
                 out.count = parse_count(pair.value);
             } else if (pair.name == "_sort") {
-                if (have_sort)
-                    throw Error(ErrorKind::InvalidSearch, "_sort is given more than once");
-                have_sort = true;
+                once(have_sort, pair.name);
                 parse_sort(registry, out.resource_type, pair.value, strict, out);
+            } else if (pair.name == "_contained") {
+                once(have_contained, pair.name);
+                out.contained = parse_contained(pair.value);
+            } else if (pair.name == "_containedType") {
+                once(have_contained_type, pair.name);
+                out.contained_type = parse_contained_type(pair.value);
             }
             continue;
         }

@@ -38,7 +38,8 @@
 // parameter in the chain (Observation?patient.name= goes to Patient, because
 // Group has no `name`); otherwise it is InvalidSearch asking for ":Type".
 // Result parameters (_count, _sort, _include, ...) are collected verbatim in
-// `result_params`; _count and _sort are also validated and parsed.
+// `result_params`; _count, _sort, _contained and _containedType are also
+// validated and parsed (each may be given once; a bad value is InvalidSearch).
 #pragma once
 
 #include "query_string.h"
@@ -169,12 +170,22 @@ struct IgnoredParam {
     std::string reason; // lowercase sentence for an OperationOutcome warning
 };
 
+// _contained (R4 search "Contained resources"): which resources are searched:
+// top-level ones only (the default), contained ones only, or both.
+enum class ContainedMode { False, True, Both };
+
+// _containedType: what a matching contained resource puts in the result: its
+// container (the default) or itself.
+enum class ContainedType { Container, Contained };
+
 struct SearchQuery {
     std::string resource_type;
     std::vector<SearchClause> clauses; // AND-ed
     std::vector<ResultParam> result_params;
     std::optional<int> count; // _count
     std::vector<SortKey> sort; // _sort, in order
+    ContainedMode contained = ContainedMode::False;             // _contained
+    ContainedType contained_type = ContainedType::Container;    // _containedType
     std::vector<IgnoredParam> ignored;
 };
 

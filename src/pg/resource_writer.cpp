@@ -6,8 +6,18 @@
 //   insert   INSERT ... ON CONFLICT DO NOTHING RETURNING      new resource
 //   update   UPDATE ... RETURNING                             new version in place (rid kept)
 //   side     one CTE statement inserting into all side tables from arrays
+//   contained  INSERT of the container's contained resources (see below)
 // Side rows of all resources of a batch travel in one set of arrays, so a bulk
 // batch costs a handful of statements, not a handful per resource.
+//
+// Contained resources (fhir.contained_resource) are indexed with their container:
+// each one with a known resourceType and a valid, not yet used local id is
+// extracted under its own type and stored under its own rid with its own side
+// rows; its content is read from the stored container row, so decimals keep their
+// text. They belong to the container's current version: an update or delete of
+// the container first removes them and their side rows. Whether a container has
+// any is read with the lock (or the delete), so resources without contained ones
+// pay no extra statement.
 #include "resource_writer.h"
 
 #include "cpp_wrapper.h"
@@ -62,9 +72,15 @@ struct SideRows {
     std::vector<int64_t> cd_lo, cd_hi;
     std::vector<std::string> t_doc;
 
+    // -- token sort keys (fhir.search_token_sort): one element per (resource,
+    //    token parameter), grouped into one row per resource by the statement
+    std::vector<int64_t> ts_rid;
+    std::vector<int32_t> ts_param;
+    std::vector<std::string> ts_lo, ts_hi;
+
     bool empty() const {
         return s_rid.empty() && d_rid.empty() && n_rid.empty() && q_rid.empty() && r_rid.empty() && cn_rid.empty() &&
-               cd_rid.empty() && t_rid.empty();
+               cd_rid.empty() && t_rid.empty() && ts_rid.empty();
     }
 
     // Appends the extracted values of one resource. Rows of composite nodes
@@ -146,6 +162,13 @@ struct SideRows {
             t_param.push_back(t.param_id);
             t_doc.push_back(t.document);
         }
+        // -- token sort keys: hi is stored as '' when it equals lo (the common single code)
+        for (const auto &t : rows.token_sorts) {
+            ts_rid.push_back(rid);
+            ts_param.push_back(t.param_id);
+            ts_lo.push_back(t.lo);
+            ts_hi.push_back(t.hi == t.lo ? std::string() : t.hi);
+        }
     }
 };
 
@@ -170,7 +193,13 @@ const char *kInsertSideRowsSql =
     "                       $43::timestamptz[])), "
     "t AS (INSERT INTO fhir.search_text (rid, param, doc) "
     "  SELECT u.rid, u.param, to_tsvector('simple'::regconfig, u.doc) "
-    "  FROM unnest($44::bigint[], $45::int[], $46::text[]) AS u(rid, param, doc)) "
+    "  FROM unnest($44::bigint[], $45::int[], $46::text[]) AS u(rid, param, doc)), "
+    // -- token sort keys: grouped per resource (the three aggregates see each group's
+    //    elements in the same order, so the arrays stay aligned); not slices of one
+    //    text array, which would cost a walk from its start per resource
+    "ts AS (INSERT INTO fhir.search_token_sort (rid, params, lo, hi) "
+    "  SELECT u.rid, array_agg(u.param), array_agg(u.lo), array_agg(u.hi) "
+    "  FROM unnest($47::bigint[], $48::int[], $49::text[], $50::text[]) AS u(rid, param, lo, hi) GROUP BY u.rid) "
     "SELECT 1";
 
 // Writes the side rows in one statement.
@@ -188,9 +217,10 @@ void insert_side_rows(const SideRows &rows) {
                               TEXTARRAYOID,                                                          //
                               INT8ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT8ARRAYOID,  // composite date
                               TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,                              //
-                              INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID};                             // text
+                              INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID,                              // text
+                              INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID};               // token sort
     SPIPlanPtr plan = prepare_cached(kInsertSideRowsSql, types);
-    Datum v[46] = {
+    Datum v[50] = {
         int8_array(rows.s_rid), int4_array(rows.s_param), text_array(rows.s_norm), text_array(rows.s_exact),
         int8_array(rows.d_rid), int4_array(rows.d_param), timestamptz_array(rows.d_lo), timestamptz_array(rows.d_hi),
         int8_array(rows.n_rid), int4_array(rows.n_param), text_array(rows.n_value), text_array(rows.n_lo),
@@ -202,7 +232,8 @@ void insert_side_rows(const SideRows &rows) {
         text_array(rows.cn_hi), text_array(rows.cn_system), text_array(rows.cn_code), text_array(rows.cn_unit),
         int8_array(rows.cd_rid), int4_array(rows.cd_param), int4_array(rows.cd_grp), int4_array(rows.cd_component),
         int8_array(rows.cd_key), timestamptz_array(rows.cd_lo), timestamptz_array(rows.cd_hi),
-        int8_array(rows.t_rid), int4_array(rows.t_param), text_array(rows.t_doc)};
+        int8_array(rows.t_rid), int4_array(rows.t_param), text_array(rows.t_doc),
+        int8_array(rows.ts_rid), int4_array(rows.ts_param), text_array(rows.ts_lo), text_array(rows.ts_hi)};
     spi_execute(plan, v, nullptr, false);
 }
 
@@ -214,7 +245,8 @@ const char *kDeleteSideRowsSql =
     "r AS (DELETE FROM fhir.search_reference WHERE rid = ANY($1)), "
     "cn AS (DELETE FROM fhir.search_composite_number WHERE rid = ANY($1)), "
     "cd AS (DELETE FROM fhir.search_composite_date WHERE rid = ANY($1)), "
-    "t AS (DELETE FROM fhir.search_text WHERE rid = ANY($1)) "
+    "t AS (DELETE FROM fhir.search_text WHERE rid = ANY($1)), "
+    "ts AS (DELETE FROM fhir.search_token_sort WHERE rid = ANY($1)) " // token sort keys
     "SELECT 1";
 
 // Removes the side rows of resources about to get new values (or deleted).
@@ -224,6 +256,100 @@ void delete_side_rows(const std::vector<int64_t> &rids) {
     SPIPlanPtr plan = prepare_cached(kDeleteSideRowsSql, {INT8ARRAYOID});
     Datum v[1] = {int8_array(rids)};
     spi_execute(plan, v, nullptr, false);
+}
+
+// ---- contained resources --------------------------------------------------
+
+// The contained resources of containers being written, as parallel arrays, each
+// extracted under its own type (see the file comment).
+struct ContainedRows {
+    std::vector<int64_t> container_rid;
+    std::vector<std::string> container_id, type, id;
+    std::vector<int32_t> index; // position in the container's `contained` array
+    std::vector<int64_t> tokens;
+    std::vector<int32_t> token_off, token_cnt;
+    std::vector<fhir::IndexRows> rows;
+
+    bool empty() const { return container_rid.empty(); }
+
+    // Adds the indexable contained resources of one container: a known
+    // resourceType and a valid id not used by an earlier one. Others (and the
+    // contained resources of contained resources, which FHIR forbids) are stored
+    // with the container but not searchable.
+    void add(const fhir::Extractor &extractor, int64_t rid, const std::string &cid, const fhir::Json &container) {
+        const fhir::Json *contained = fhir::json_member(container, "contained");
+        if (!contained || !contained->is_array())
+            return;
+        std::unordered_set<std::string> seen;
+        for (size_t i = 0; i < contained->size(); i++) {
+            const fhir::Json &resource = (*contained)[i];
+            if (!resource.is_object())
+                continue;
+            const fhir::Json *rtype = fhir::json_member(resource, "resourceType");
+            const fhir::Json *local_id = fhir::json_member(resource, "id");
+            if (!rtype || !rtype->is_string() || !local_id || !local_id->is_string())
+                continue;
+            const std::string &t = rtype->get_ref<const std::string &>();
+            const std::string &lid = local_id->get_ref<const std::string &>();
+            if (!fhir::Registry::is_resource_type(t) || !fhir::is_valid_id(lid) || !seen.insert(lid).second)
+                continue;
+            fhir::IndexRows extracted = extractor.extract(resource);
+            container_rid.push_back(rid);
+            container_id.push_back(cid);
+            type.push_back(t);
+            id.push_back(lid);
+            index.push_back(static_cast<int32_t>(i));
+            token_off.push_back(static_cast<int32_t>(tokens.size()));
+            token_cnt.push_back(static_cast<int32_t>(extracted.tokens.size()));
+            tokens.insert(tokens.end(), extracted.tokens.begin(), extracted.tokens.end());
+            rows.push_back(std::move(extracted));
+        }
+    }
+};
+
+// Inserts the contained resources of containers of one type (stored in `table`,
+// where their content is read from) and queues their side rows in `side`.
+void insert_contained(const std::string &container_type, const std::string &table, int64_t last_updated,
+                      const ContainedRows &c, SideRows &side) {
+    if (c.empty())
+        return;
+    SPIPlanPtr plan = prepare_cached(
+        "WITH u AS MATERIALIZED (SELECT nextval('fhir.resource_rid_seq') AS rid, u.* "
+        "  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[]) "
+        "       WITH ORDINALITY AS u(container_rid, container_id, rtype, id, idx, off, cnt, n)), "
+        "ins AS (INSERT INTO fhir.contained_resource "
+        "  (rid, container_rid, container_type, container_id, rtype, id, last_updated, content, tokens) "
+        "  SELECT u.rid, u.container_rid, $8, u.container_id, u.rtype, u.id, $9, p.content->'contained'->u.idx, "
+        "         $10[u.off + 1 : u.off + u.cnt] "
+        "  FROM u JOIN " + table + " p ON p.rid = u.container_rid) "
+        "SELECT u.n, u.rid FROM u",
+        {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, TEXTOID,
+         TIMESTAMPTZOID, INT8ARRAYOID});
+    Datum v[10] = {int8_array(c.container_rid), text_array(c.container_id), text_array(c.type), text_array(c.id),
+                   int4_array(c.index),         int4_array(c.token_off),   int4_array(c.token_cnt),
+                   text_datum(container_type),  TimestampTzGetDatum(unix_micros_to_timestamptz(last_updated)),
+                   int8_array(c.tokens)};
+    uint64_t n = spi_execute(plan, v, nullptr, false);
+    for (uint64_t r = 0; r < n; r++)
+        side.add(spi_get_int64(r, 2), c.rows.at(static_cast<size_t>(spi_get_int64(r, 1) - 1)));
+}
+
+// Removes the contained resources of these containers, and their side rows.
+void delete_contained(const std::vector<int64_t> &container_rids) {
+    SPIPlanPtr plan = prepare_cached("DELETE FROM fhir.contained_resource WHERE container_rid = ANY($1) RETURNING rid",
+                                     {INT8ARRAYOID});
+    Datum v[1] = {int8_array(container_rids)};
+    uint64_t n = spi_execute(plan, v, nullptr, false);
+    std::vector<int64_t> rids;
+    for (uint64_t r = 0; r < n; r++)
+        rids.push_back(spi_get_int64(r, 1));
+    delete_side_rows(rids);
+}
+
+// True when `parsed` has a `contained` array (then it may have indexable ones).
+bool has_contained(const fhir::Json &parsed) {
+    const fhir::Json *contained = fhir::json_member(parsed, "contained");
+    return contained && contained->is_array() && !contained->empty();
 }
 
 // The jsonb expression that stores the client's resource with our id and meta.
@@ -275,8 +401,10 @@ StoredResource write_resource(Datum content, fhir::Json parsed, const std::strin
     const std::string id = id_in.empty() ? new_resource_id() : id_in;
     const fhir::Extractor &extractor = current_extractor();
 
-    SPIPlanPtr lock = prepare_cached("SELECT rid, version_id FROM " + table + " WHERE rtype = $1 AND id = $2 FOR UPDATE",
-                                     {TEXTOID, TEXTOID});
+    SPIPlanPtr lock = prepare_cached(
+        "SELECT rid, version_id, EXISTS (SELECT 1 FROM fhir.contained_resource c WHERE c.container_rid = p.rid) "
+        "FROM " + table + " p WHERE rtype = $1 AND id = $2 FOR UPDATE OF p",
+        {TEXTOID, TEXTOID});
     std::string stamped = stamped_content_sql("$5", "$2", "$3", "$6");
     SPIPlanPtr insert = prepare_cached(
         "INSERT INTO " + table + " (rid, rtype, id, version_id, last_updated, content, tokens) "
@@ -302,6 +430,7 @@ StoredResource write_resource(Datum content, fhir::Json parsed, const std::strin
         bool exists = found > 0;
         int64_t old_rid = exists ? spi_get_int64(0, 1) : 0;
         int current_version = exists ? spi_get_int32(0, 2) : 0;
+        bool had_contained = exists && spi_get_bool(0, 3);
 
         if (if_match) {
             if (!exists)
@@ -339,6 +468,14 @@ StoredResource write_resource(Datum content, fhir::Json parsed, const std::strin
             delete_side_rows({old_rid});
         SideRows side;
         side.add(rid, rows);
+        // -- contained resources: the old version's go, the new version's come
+        if (had_contained)
+            delete_contained({old_rid});
+        if (has_contained(parsed)) {
+            ContainedRows contained;
+            contained.add(extractor, rid, id, parsed);
+            insert_contained(type, table, out.last_updated, contained, side);
+        }
         insert_side_rows(side);
         return out;
     }
@@ -355,13 +492,17 @@ bool delete_resource(const std::string &type, const std::string &id) {
         "  SELECT rtype, id, version_id, last_updated, content FROM gone), "
         "tomb AS (INSERT INTO fhir.resource_history (rtype, id, version_id, last_updated, deleted, content) "
         "  SELECT rtype, id, version_id + 1, $3, true, NULL FROM gone) "
-        "SELECT rid FROM gone",
+        "SELECT rid, EXISTS (SELECT 1 FROM fhir.contained_resource c WHERE c.container_rid = gone.rid) FROM gone",
         {TEXTOID, TEXTOID, TIMESTAMPTZOID});
     Datum v[3] = {text_datum(type), text_datum(id), TimestampTzGetDatum(unix_micros_to_timestamptz(now_unix_micros()))};
     uint64_t n = spi_execute(del, v, nullptr, false, 1);
     if (n == 0)
         return false;
-    delete_side_rows({spi_get_int64(0, 1)});
+    int64_t rid = spi_get_int64(0, 1);
+    bool had_contained = spi_get_bool(0, 2);
+    delete_side_rows({rid});
+    if (had_contained)
+        delete_contained({rid});
     return true;
 }
 
@@ -403,6 +544,7 @@ uint64_t write_batch(std::vector<PendingWrite> &batch) {
             existing_ids.insert(spi_get_text(r, 1));
 
         std::vector<std::string> new_ids, new_texts;
+        std::vector<size_t> new_members; // batch index of each new resource
         std::vector<int64_t> new_tokens;
         std::vector<int32_t> token_offsets, token_counts;
         std::vector<fhir::IndexRows> new_rows;
@@ -417,6 +559,7 @@ uint64_t write_batch(std::vector<PendingWrite> &batch) {
             stamp_parsed(w.parsed, w.id, 1, last_updated);
             fhir::IndexRows rows = extractor.extract(w.parsed);
             new_ids.push_back(w.id);
+            new_members.push_back(i);
             new_texts.push_back(std::move(w.text));
             token_offsets.push_back(static_cast<int32_t>(new_tokens.size()));
             token_counts.push_back(static_cast<int32_t>(rows.tokens.size()));
@@ -443,22 +586,27 @@ uint64_t write_batch(std::vector<PendingWrite> &batch) {
             rid_of.emplace(spi_get_text(r, 2), spi_get_int64(r, 1));
         for (size_t k = 0; k < new_ids.size(); k++)
             side.add(rid_of.at(new_ids[k]), new_rows[k]);
+        // -- contained resources of the new resources of this type
+        ContainedRows contained;
+        for (size_t k = 0; k < new_ids.size(); k++) {
+            const fhir::Json &parsed = batch[new_members[k]].parsed;
+            if (has_contained(parsed))
+                contained.add(extractor, rid_of.at(new_ids[k]), new_ids[k], parsed);
+        }
+        insert_contained(type, table, last_updated, contained, side);
         written += inserted;
     }
     insert_side_rows(side);
     return written;
 }
 
-uint64_t reindex_type(const std::string &type) {
-    const std::string table = fhir::partition_table(type);
-    cache::note_write(type);
+namespace {
+
+// Re-extracts the rows `next` pages through (rid, content after rid $2 of type
+// $1, 500 at a time), storing their tokens with `set_tokens` and replacing their
+// side rows. Returns the number of rows.
+uint64_t reindex_rows(const std::string &type, SPIPlanPtr next, SPIPlanPtr set_tokens) {
     const fhir::Extractor &extractor = current_extractor();
-    SPIPlanPtr next = prepare_cached("SELECT rid, content FROM " + table + " WHERE rid > $1 ORDER BY rid LIMIT 500",
-                                     {INT8OID});
-    SPIPlanPtr set_tokens = prepare_cached(
-        "UPDATE " + table + " r SET tokens = $1[u.off + 1 : u.off + u.cnt] "
-        "FROM unnest($2::bigint[], $3::int[], $4::int[]) AS u(rid, off, cnt) WHERE r.rid = u.rid",
-        {INT8ARRAYOID, INT8ARRAYOID, INT4ARRAYOID, INT4ARRAYOID});
     MemoryContext batch_context = pg_call([] {
         return AllocSetContextCreate(CurrentMemoryContext, "fhir_search reindex batch", ALLOCSET_DEFAULT_SIZES);
     });
@@ -467,7 +615,7 @@ uint64_t reindex_type(const std::string &type) {
     for (;;) {
         check_for_interrupts();
         MemoryContext old = pg_call([batch_context] { return MemoryContextSwitchTo(batch_context); });
-        Datum key[1] = {Int64GetDatum(after)};
+        Datum key[2] = {text_datum(type), Int64GetDatum(after)};
         uint64_t n = spi_execute(next, key, nullptr, false);
         if (n == 0) {
             pg_call([old] { MemoryContextSwitchTo(old); });
@@ -497,6 +645,32 @@ uint64_t reindex_type(const std::string &type) {
             MemoryContextReset(batch_context);
         });
     }
+    pg_call([batch_context] { MemoryContextDelete(batch_context); });
+    return total;
+}
+
+} // namespace
+
+uint64_t reindex_type(const std::string &type) {
+    const std::string table = fhir::partition_table(type);
+    cache::note_write(type);
+    const std::vector<Oid> next_types = {TEXTOID, INT8OID};
+    const std::vector<Oid> set_types = {INT8ARRAYOID, INT8ARRAYOID, INT4ARRAYOID, INT4ARRAYOID};
+    const std::string set_from = " r SET tokens = $1[u.off + 1 : u.off + u.cnt] "
+                                 "FROM unnest($2::bigint[], $3::int[], $4::int[]) AS u(rid, off, cnt) WHERE r.rid = u.rid";
+    uint64_t total = reindex_rows(
+        type,
+        prepare_cached("SELECT rid, content FROM " + table + " WHERE rtype = $1 AND rid > $2 ORDER BY rid LIMIT 500",
+                       next_types),
+        prepare_cached("UPDATE " + table + set_from, set_types));
+    // -- contained resources of this type, in containers of any type (not counted:
+    //    the result counts the type's resources; the write noted above makes the
+    //    _contained searches, which depend on every type, stale)
+    reindex_rows(type,
+                 prepare_cached("SELECT rid, content FROM fhir.contained_resource WHERE rtype = $1 AND rid > $2 "
+                                "ORDER BY rid LIMIT 500",
+                                next_types),
+                 prepare_cached("UPDATE fhir.contained_resource" + set_from, set_types));
     return total;
 }
 

@@ -122,6 +122,15 @@ SortSql sort_sql(const fhir::SortKey &key) {
                  " n WHERE n.rid = r.rid AND n.param = " + id + "), " +
                  (key.descending ? "'-Infinity'" : "'Infinity'") + "::numeric)";
         s.type = "numeric";
+    } else if (p.type == fhir::ParamType::Token) {
+        // One fhir.search_token_sort row per resource; the parameter's slot in its
+        // arrays (docs/architecture.md, "Sorting by a token"); hi '' means "= lo".
+        const std::string slot = "array_position(t.params, " + id + ")";
+        const std::string value = key.descending ? "coalesce(nullif(t.hi[" + slot + "], ''), t.lo[" + slot + "])"
+                                                 : "t.lo[" + slot + "]";
+        s.expr = "coalesce((SELECT " + value + " FROM fhir.search_token_sort t WHERE t.rid = r.rid), " +
+                 (key.descending ? "''" : "U&'\\+10FFFF'") + ") COLLATE \"C\"";
+        s.type = "text";
     } else if (p.type == fhir::ParamType::Reference) {
         s.expr = std::string("coalesce((SELECT ") + agg +
                  "(x.target_type || '/' || x.target_id) FROM fhir.search_reference x WHERE x.rid = r.rid AND x.param = " +
@@ -137,7 +146,9 @@ SortSql sort_sql(const fhir::SortKey &key) {
 // Everything a search run needs, built once per call.
 struct SearchStatement {
     std::string type;              // "" for a system-level search
-    std::string table;             // the partition, or fhir.resource for a system-level search
+    std::string table;             // the partition, fhir.resource for a system-level search, or the
+                                   // subquery of a _contained search (plan_contained)
+    std::string entry_columns = "r.rtype, r.id"; // type and id of each match's fullUrl, as rtype, id
     std::vector<std::string> system_types; // types of a system-level search (_type, or all)
     fhir::SearchQuery query;
     std::string base_query;        // the client's raw query without _cursor (for links)
@@ -202,6 +213,114 @@ std::string strip_param(const std::string &raw, const std::string &name, std::ve
     return kept;
 }
 
+// ---- _contained / _containedType ------------------------------------------
+
+// The container types of contained resources of `type`, by a loose index scan
+// over (rtype, container_type): one index probe per distinct container type.
+std::vector<std::string> container_types_of(const std::string &type) {
+    SPIPlanPtr plan = prepare_cached(
+        "WITH RECURSIVE t(ct) AS ("
+        "  (SELECT container_type FROM fhir.contained_resource WHERE rtype = $1 ORDER BY container_type LIMIT 1) "
+        "  UNION ALL "
+        "  SELECT (SELECT c.container_type FROM fhir.contained_resource c WHERE c.rtype = $1 AND c.container_type > t.ct "
+        "          ORDER BY c.container_type LIMIT 1) FROM t WHERE t.ct IS NOT NULL) "
+        "SELECT ct FROM t WHERE ct IS NOT NULL",
+        {TEXTOID});
+    Datum v[1] = {text_datum(type)};
+    uint64_t n = spi_execute(plan, v, nullptr, true);
+    std::vector<std::string> types;
+    for (uint64_t r = 0; r < n; r++)
+        types.push_back(spi_get_text(r, 1));
+    return types;
+}
+
+// Checks what a _contained=true|both search can be combined with.
+void check_contained_combinations(const SearchStatement &st) {
+    const fhir::SearchQuery &q = st.query;
+    if (st.type.empty())
+        throw Error(ErrorKind::UnsupportedFeature, "_contained is not supported in a system-level search");
+    for (const auto &r : q.result_params)
+        if (r.name.rfind("_include", 0) == 0 || r.name.rfind("_revinclude", 0) == 0)
+            throw Error(ErrorKind::UnsupportedFeature, r.name + " cannot be combined with _contained=true or both");
+    for (const auto &clause : q.clauses)
+        for (const auto &link : clause.chain)
+            if (link.reverse) // contained resources are referenced as "#id", which _has does not follow
+                throw Error(ErrorKind::UnsupportedFeature, "_has cannot be combined with _contained=true or both");
+    if (q.contained_type == fhir::ContainedType::Container)
+        for (const fhir::SortKey &key : q.sort)
+            if (key.param->code != "_id" && key.param->code != "_lastUpdated")
+                throw Error(ErrorKind::UnsupportedFeature,
+                            "with _containedType=container the matches are containers of any type: "
+                            "_sort takes only _id and _lastUpdated, not '" + key.param->code + "'");
+}
+
+// The current rows of the given types, straight from their partitions (so
+// row-level security policies on a partition apply, which they do not through
+// the parent table), as one relation; empty for no types.
+std::string partitions_union(const std::vector<std::string> &types) {
+    std::string sql;
+    for (const std::string &t : types) {
+        if (!fhir::Registry::is_resource_type(t))
+            continue; // contained_resource.container_type comes from our writer; never spliced unchecked
+        sql += (sql.empty() ? "" : " UNION ALL ") + std::string("SELECT rid, rtype, id, content, last_updated FROM ") +
+               fhir::partition_table(t);
+    }
+    if (sql.empty())
+        sql = "SELECT NULL::bigint AS rid, NULL::text AS rtype, NULL::text AS id, NULL::jsonb AS content, "
+              "NULL::timestamptz AS last_updated WHERE false";
+    return "(" + sql + ")";
+}
+
+// Turns a type-level search with _contained=true|both into a search over a
+// subquery (alias r, the columns page_sql and the sort keys read) that holds
+// the conditions itself, built per row alias with the same placeholders:
+//   contained rows  fhir.contained_resource c of the type, joined to their
+//                   container (so a container hidden by row-level security
+//                   hides its contained resources too); the fullUrl is the
+//                   container's + "#" + local id
+//   top-level rows  the type's partition t (both)
+//   containers      the partitions of the container types found (o) whose
+//                   rid is a matching contained row's container_rid (or, for
+//                   both, a matching top-level row's rid): each container once
+// `params` holds the WHERE values of st.query (numbered from $1) on return.
+// Call check_contained_combinations first.
+void plan_contained(SearchStatement &st, std::vector<fhir::SqlParam> &params) {
+    const bool both = st.query.contained == fhir::ContainedMode::Both;
+    const bool containers = st.query.contained_type == fhir::ContainedType::Container;
+    fhir::SqlFragment on_contained = fhir::build_where(st.query, "c", 1);
+    fhir::SqlFragment on_top_level = fhir::build_where(st.query, "t", 1); // same values, same numbers
+    params = on_contained.params;
+    std::vector<std::string> container_types = container_types_of(st.type);
+    fhir::SqlParam type_param;
+    type_param.kind = fhir::SqlParam::Text;
+    type_param.text = st.type;
+    params.push_back(type_param);
+    const std::string type_ref = "$" + std::to_string(params.size()) + "::text";
+    const std::string partition = fhir::partition_table(st.type);
+    if (containers) {
+        if (both && std::find(container_types.begin(), container_types.end(), st.type) == container_types.end())
+            container_types.push_back(st.type);
+        std::string rids = "SELECT c.container_rid FROM fhir.contained_resource c WHERE c.rtype = " + type_ref +
+                           " AND (" + on_contained.where + ")";
+        if (both)
+            rids += " UNION ALL SELECT t.rid FROM " + partition + " t WHERE " + on_top_level.where;
+        st.table = "(SELECT o.rid, o.rtype, o.id, o.content, o.last_updated FROM " + partitions_union(container_types) +
+                   " o WHERE o.rid IN (" + rids + "))";
+    } else {
+        std::string rows =
+            "SELECT c.rid, c.rtype, c.id, c.content, c.last_updated, c.container_type AS entry_type, "
+            "c.container_id || '#' || c.id AS entry_id FROM fhir.contained_resource c JOIN " +
+            partitions_union(container_types) + " o ON o.rid = c.container_rid WHERE c.rtype = " + type_ref + " AND (" +
+            on_contained.where + ")";
+        if (both)
+            rows = "SELECT t.rid, t.rtype, t.id, t.content, t.last_updated, t.rtype AS entry_type, t.id AS entry_id FROM " +
+                   partition + " t WHERE " + on_top_level.where + " UNION ALL " + rows;
+        st.table = "(" + rows + ")";
+        st.entry_columns = "r.entry_type AS rtype, r.entry_id AS id";
+    }
+    st.where = "true";
+}
+
 // Parses the query and prepares sort keys and options; build_search_where() adds
 // the WHERE clause. An empty type is a system-level search over the _type list
 // (or every type).
@@ -253,6 +372,8 @@ SearchStatement plan_search(const std::string &type, const std::string &raw_quer
             throw Error(ErrorKind::UnsupportedFeature, "_include/_revinclude in a system-level search are not supported yet");
         }
     }
+    if (st.query.contained != fhir::ContainedMode::False)
+        check_contained_combinations(st);
     for (const fhir::SortKey &key : st.query.sort) {
         if (type.empty() && key.param->code != "_id" && key.param->code != "_lastUpdated")
             throw Error(ErrorKind::UnsupportedFeature, "a system-level search sorts by _id or _lastUpdated only");
@@ -291,6 +412,9 @@ void build_search_where(SearchStatement &st) {
             where += (where.empty() ? "(" : " OR (") + std::string("r.rtype = ") + rtype_ref + " AND " + fragment.where + ")";
         }
         st.where = "(" + where + ")";
+    } else if (st.query.contained != fhir::ContainedMode::False) {
+        resolver.resolve(st.query);
+        plan_contained(st, params);
     } else {
         resolver.resolve(st.query);
         fhir::SqlFragment fragment = fhir::build_where(st.query, "r", 1);
@@ -354,7 +478,7 @@ BoundQuery page_query(const SearchStatement &st, const std::optional<fhir::Searc
     q.types.assign(st.types.begin(), st.types.begin() + static_cast<long>(st.where_params));
     q.values.assign(st.values.begin(), st.values.begin() + static_cast<long>(st.where_params));
     q.shown.assign(st.shown_values.begin(), st.shown_values.begin() + static_cast<long>(st.where_params));
-    std::string select = std::string("SELECT r.rid, r.rtype, r.id") + (with_content ? ", r.content" : "");
+    std::string select = "SELECT r.rid, " + st.entry_columns + (with_content ? ", r.content" : "");
     std::string inner;
     if (zone == Zone::All) {
         for (size_t i = 0; i < st.sort.size(); i++)
@@ -608,6 +732,7 @@ Page page_from_set(const SearchStatement &st, const fhir::ResultSet &set, const 
 // An OperationOutcome entry resource listing ignored parameters, or null.
 fhir::Json ignored_outcome(const fhir::SearchQuery &query) {
     static const char *const kHandled[] = {"_count", "_sort", "_total", "_cursor", "_summary", "_elements",
+                                           "_contained", "_containedType",
                                            "_include", "_revinclude",
                                            "_include:iterate", "_revinclude:iterate", "_include:recurse",
                                            "_revinclude:recurse"};
@@ -813,6 +938,7 @@ std::vector<std::string> dependency_types(const SearchStatement &st) {
         wide = wide || !clause.chain.empty();
     for (const auto &r : st.query.result_params)
         wide = wide || r.name.rfind("_include", 0) == 0 || r.name.rfind("_revinclude", 0) == 0;
+    wide = wide || st.query.contained != fhir::ContainedMode::False; // containers are of any type
     if (wide)
         return {"*"};
     std::vector<std::string> types = st.type.empty() ? st.system_types : std::vector<std::string>{st.type};

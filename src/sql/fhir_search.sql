@@ -15,6 +15,8 @@
 --                               components' hash paired with the range value.
 --   fhir.search_text            _text/_content documents as tsvectors (disabled
 --                               by default: enabling costs at every write).
+--   fhir.search_token_sort      sort keys of token parameters (_sort), one row per resource.
+--   fhir.contained_resource     contained resources, indexed under their own type (_contained).
 --   fhir.search_param_override  DBA changes to the built-in registry and custom params.
 
 \echo Use "CREATE EXTENSION fhir_search" to load this file. \quit
@@ -146,6 +148,44 @@ CREATE TABLE fhir.search_text (
 COMMENT ON TABLE fhir.search_text IS 'full-text documents of _text (narrative) and _content (all text): to_tsvector(''simple'', folded text); filled only for the resource types where fhir.set_search_param_enabled() turned these parameters on';
 CREATE INDEX search_text_rid_idx ON fhir.search_text (rid);
 CREATE INDEX search_text_doc_idx ON fhir.search_text USING gin (doc);
+-- ---- token sort keys (_sort on token parameters) --------------------------
+-- One row per resource with a token value: for every token parameter (params[i])
+-- the lowest (lo[i]) and highest (hi[i], '' when equal to lo[i]) sort key of its
+-- codes, a key being system || E'\x01' || code (extract.h, TokenSortRow). One row
+-- with arrays instead of a row per parameter: sorting by a token is rare, and a
+-- write pays one more row and index entry, not five (docs/architecture.md).
+CREATE TABLE fhir.search_token_sort (
+    rid     bigint PRIMARY KEY,
+    params  integer[] NOT NULL,
+    lo      text[] COLLATE "C" NOT NULL,
+    hi      text[] COLLATE "C" NOT NULL
+);
+COMMENT ON TABLE fhir.search_token_sort IS 'sort keys of token parameters for _sort: per resource, for each token parameter params[i], the lowest (lo[i]) and highest (hi[i], empty when equal to lo[i]) of system || chr(1) || code over its codes';
+
+-- ---- contained resources (_contained / _containedType) --------------------
+-- Every contained resource with a known resourceType and a valid local id,
+-- indexed at write time under its own type like a top-level resource: its own
+-- rid (from the same sequence, so side rows never collide), its tokens here and
+-- its side rows in the search_* tables. Rows belong to the container's current
+-- version: an update replaces them, a delete removes them (with their side rows).
+CREATE TABLE fhir.contained_resource (
+    rid            bigint      PRIMARY KEY,
+    container_rid  bigint      NOT NULL,
+    container_type text        NOT NULL,
+    container_id   text        NOT NULL,
+    rtype          text        NOT NULL,
+    id             text        NOT NULL,
+    last_updated   timestamptz NOT NULL,
+    content        jsonb       NOT NULL,
+    tokens         bigint[]    NOT NULL DEFAULT '{}'
+);
+COMMENT ON TABLE fhir.contained_resource IS 'contained resources of current resource versions, indexed under their own type for _contained searches; id is the local id (#id), last_updated the container''s; maintained by the extension';
+COMMENT ON COLUMN fhir.contained_resource.container_rid IS 'rid of the containing resource in fhir.resource';
+CREATE INDEX contained_resource_container_idx ON fhir.contained_resource (container_rid);
+CREATE INDEX contained_resource_rtype_idx ON fhir.contained_resource (rtype, rid);
+CREATE INDEX contained_resource_container_type_idx ON fhir.contained_resource (rtype, container_type);
+CREATE INDEX contained_resource_tokens_idx ON fhir.contained_resource USING gin (tokens);
+ALTER TABLE fhir.contained_resource ALTER COLUMN tokens SET STATISTICS 1000;
 
 -- Registry overrides: built-in parameters disabled by the DBA, and custom ones.
 CREATE TABLE fhir.search_param_override (
@@ -254,7 +294,7 @@ ALTER TABLE fhir.resource ALTER COLUMN tokens SET STATISTICS 1000;
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION fhir.search(resource_type text, query text, cache_control text DEFAULT NULL) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'fhir_search' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION fhir.search(text, text, text) IS 'FHIR search: query is the URL query string as sent (percent-encoded); returns a searchset Bundle with one page of matches and self/next/previous links whose query strings return the other pages (_count, _sort, _total, _summary=count; _include, _elements and the cache are still to come)';
+COMMENT ON FUNCTION fhir.search(text, text, text) IS 'FHIR search (type NULL: system-level): query is the URL query string as sent (percent-encoded); returns a searchset Bundle with one page of matches and self/next/previous links whose query strings return the other pages (_count, _sort, _total, _summary, _elements, _include/_revinclude, _contained/_containedType); cache_control takes the HTTP Cache-Control header (no-cache, no-store, max-results=N)';
 
 -- ---------------------------------------------------------------------------
 -- Registry, index builders, re-index

@@ -220,6 +220,47 @@ TEST(Extract, ObservationCodeTokensAndTexts) {
     EXPECT_TRUE(has_token(rows, "Observation", "category", TokenForm::Code, "vital-signs"));
 }
 
+// The TokenSortRow of `code` on the resource type, or nullptr.
+const fhir::TokenSortRow *sort_row(const IndexRows &rows, const std::string &type, const std::string &code) {
+    for (const auto &row : rows.token_sorts) {
+        if (row.param_id == param(type, code))
+            return &row;
+    }
+    return nullptr;
+}
+
+TEST(Extract, TokenSortRangeIsLowestAndHighestSystemThenCode) {
+    Json observation = Json::parse(R"({"resourceType":"Observation","id":"o1","status":"final",
+        "code":{"coding":[{"system":"http://snomed.info/sct","code":"364075005"},
+                          {"system":"http://loinc.org","code":"8867-4"},
+                          {"system":"http://loinc.org","code":"10000-1"},
+                          {"code":"zz-local"}],"text":"not a code"},
+        "identifier":[{"system":"urn:a","value":"9"},{"system":"urn:a","value":"10"}]})");
+    IndexRows rows = extract(observation);
+    const std::string sep(1, fhir::kTokenSortSeparator);
+    const fhir::TokenSortRow *code = sort_row(rows, "Observation", "code");
+    ASSERT_NE(code, nullptr);
+    EXPECT_EQ(code->lo, sep + "zz-local"); // no system sorts first
+    EXPECT_EQ(code->hi, "http://snomed.info/sct" + sep + "364075005");
+    const fhir::TokenSortRow *status = sort_row(rows, "Observation", "status");
+    ASSERT_NE(status, nullptr);
+    EXPECT_EQ(status->lo, sep + "final");
+    EXPECT_EQ(status->hi, status->lo);
+    const fhir::TokenSortRow *identifier = sort_row(rows, "Observation", "identifier");
+    ASSERT_NE(identifier, nullptr);
+    EXPECT_EQ(identifier->lo, "urn:a" + sep + "10"); // text order, not numeric
+    EXPECT_EQ(identifier->hi, "urn:a" + sep + "9");
+    EXPECT_EQ(sort_row(rows, "Observation", "_id"), nullptr);      // sorted by the id column instead
+    EXPECT_EQ(sort_row(rows, "Observation", "category"), nullptr); // no value, no row
+    std::vector<int> params;
+    for (const auto &row : rows.token_sorts)
+        params.push_back(row.param_id);
+    std::vector<int> unique = params;
+    std::sort(unique.begin(), unique.end());
+    unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
+    EXPECT_EQ(unique.size(), params.size()); // one row per parameter
+}
+
 TEST(Extract, ObservationSubjectAndPatient) {
     IndexRows rows = extract(kBloodPressure);
     EXPECT_TRUE(has_token(rows, "Observation", "subject", TokenForm::Reference, "Patient/p1"));

@@ -514,6 +514,27 @@ TEST(SearchQueryTest, ResultParameters) {
     EXPECT_FALSE(fhir::is_result_parameter("name"));
 }
 
+// _contained and _containedType: parsed, defaults, bad or repeated values.
+TEST(SearchQueryTest, ContainedParameters) {
+    SearchQuery defaults = strict("Medication", "code=123");
+    EXPECT_EQ(defaults.contained, fhir::ContainedMode::False);
+    EXPECT_EQ(defaults.contained_type, fhir::ContainedType::Container);
+    SearchQuery q = strict("Medication", "code=123&_contained=both&_containedType=contained");
+    EXPECT_EQ(q.contained, fhir::ContainedMode::Both);
+    EXPECT_EQ(q.contained_type, fhir::ContainedType::Contained);
+    EXPECT_EQ(q.clauses.size(), 1u);
+    EXPECT_EQ(strict("Medication", "_contained=true").contained, fhir::ContainedMode::True);
+    EXPECT_EQ(strict("Medication", "_contained=false&_containedType=container").contained, fhir::ContainedMode::False);
+    std::string message;
+    EXPECT_EQ(error_of("Medication", "_contained=yes", false, &message), ErrorKind::InvalidSearch);
+    EXPECT_EQ(message, "_contained must be false, true or both, not 'yes'");
+    EXPECT_EQ(error_of("Medication", "_containedType=resource", false, &message), ErrorKind::InvalidSearch);
+    EXPECT_EQ(message, "_containedType must be container or contained, not 'resource'");
+    EXPECT_EQ(error_of("Medication", "_contained=TRUE"), ErrorKind::InvalidSearch); // codes are case-sensitive
+    EXPECT_EQ(error_of("Medication", "_contained=true&_contained=both"), ErrorKind::InvalidSearch);
+    EXPECT_EQ(error_of("Medication", "_containedType=contained&_containedType=contained"), ErrorKind::InvalidSearch);
+}
+
 // Malformed input: bad escapes, nul bytes.
 TEST(SearchQueryTest, MalformedInput) {
     EXPECT_EQ(error_of("Patient", "name=%zz"), ErrorKind::InvalidSearch);

@@ -1,0 +1,145 @@
+-- _contained / _containedType: contained resources are indexed under their own
+-- type with their container; _contained=false (default) searches top-level
+-- resources only, true contained ones only, both both; _containedType=container
+-- (default) returns each matching contained resource's container once,
+-- contained returns the contained resource with fullUrl <container>#<local id>
+SELECT count(fhir.delete(rtype, id)) >= 0 AS cleared FROM fhir.resource
+ WHERE rtype IN ('Medication', 'MedicationRequest', 'Practitioner', 'Observation', 'Patient');
+SELECT fhir.update('{"resourceType":"Medication","id":"med-top","code":{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"1049221"}]}}') IS NOT NULL AS top_medication,
+       fhir.update('{"resourceType":"Practitioner","id":"prac-top","name":[{"family":"Inside"}]}') IS NOT NULL AS top_practitioner;
+SELECT fhir.update('{"resourceType":"MedicationRequest","id":"mrc1","status":"active","intent":"order",
+  "contained":[{"resourceType":"Medication","id":"med1","code":{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"1049221","display":"Acetaminophen 325 MG"}]},"status":"active"},
+               {"resourceType":"Practitioner","id":"prac1","name":[{"family":"Inside","given":["Ann"]}]}],
+  "medicationReference":{"reference":"#med1"},"requester":{"reference":"#prac1"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS mrc1,
+       fhir.update('{"resourceType":"MedicationRequest","id":"mrc2","status":"active","intent":"order",
+  "contained":[{"resourceType":"Medication","id":"med1","code":{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"197361"}]},"status":"active"}],
+  "medicationReference":{"reference":"#med1"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS mrc2,
+       fhir.update('{"resourceType":"Observation","id":"obsc1","status":"final","code":{"text":"weight"},
+  "contained":[{"resourceType":"Patient","id":"pat","name":[{"family":"Inside"}],"birthDate":"1970-05-01"}],
+  "subject":{"reference":"#pat"}}') IS NOT NULL AS obsc1;
+-- contained entries that cannot be indexed are stored with the container, not searchable:
+-- no id, an unknown type, a bad id, a second use of a local id, a non-object
+SELECT fhir.update('{"resourceType":"MedicationRequest","id":"mrc3","status":"draft","intent":"order",
+  "contained":[{"resourceType":"Medication","status":"active"},{"resourceType":"Pill","id":"x"},
+               {"resourceType":"Medication","id":"bad id!","status":"active"},
+               {"resourceType":"Medication","id":"a","status":"active"},{"resourceType":"Medication","id":"b","status":"inactive"},
+               {"resourceType":"Medication","id":"a","status":"entered-in-error"}, 42],
+  "subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS mrc3;
+SELECT container_type || '/' || container_id AS container, rtype, id, content->>'status' AS status, cardinality(tokens) > 0 AS has_tokens
+  FROM fhir.contained_resource ORDER BY rid;
+CREATE FUNCTION pg_temp.entries(b jsonb) RETURNS text LANGUAGE sql AS
+  $$ SELECT coalesce(string_agg((e->>'fullUrl') || '=' || (e->'resource'->>'resourceType') || '/' || (e->'resource'->>'id'), ' ' ORDER BY n), '')
+       FROM jsonb_array_elements(b->'entry') WITH ORDINALITY AS x(e, n) WHERE e->'search'->>'mode' = 'match' $$;
+CREATE FUNCTION pg_temp.link(b jsonb, rel text) RETURNS text LANGUAGE sql AS
+  $$ SELECT substring(l->>'url' FROM '\?(.*)$') FROM jsonb_array_elements(b->'link') l WHERE l->>'relation' = rel $$;
+-- false (the default) sees top-level resources only
+SELECT pg_temp.entries(fhir.search('Medication', 'code=1049221')) AS default_false,
+       pg_temp.entries(fhir.search('Medication', 'code=1049221&_contained=false')) AS explicit_false;
+-- true: the container of the matching contained Medication, or the Medication itself
+SELECT pg_temp.entries(fhir.search('Medication', 'code=1049221&_contained=true')) AS true_container,
+       pg_temp.entries(fhir.search('Medication', 'code=1049221&_contained=true&_containedType=contained')) AS true_contained;
+SELECT b->'entry'->0 AS contained_entry FROM fhir.search('Medication', 'code=1049221&_contained=true&_containedType=contained') b;
+-- both: top-level and contained matches
+SELECT pg_temp.entries(fhir.search('Medication', 'code=1049221&_contained=both')) AS both_container,
+       pg_temp.entries(fhir.search('Medication', 'code=1049221&_contained=both&_containedType=contained')) AS both_contained;
+-- a container holding several matches appears once; the contained ones each
+SELECT pg_temp.entries(fhir.search('Medication', 'status=active,inactive&_contained=true')) AS containers,
+       pg_temp.entries(fhir.search('Medication', 'status=active,inactive&_contained=true&_containedType=contained')) AS contained;
+-- another resource type as container (Observation holding a Patient), string and date parameters, _id
+SELECT pg_temp.entries(fhir.search('Patient', 'family=inside&birthdate=1970&_contained=true')) AS patient_container,
+       pg_temp.entries(fhir.search('Patient', 'family=inside&_contained=both&_containedType=contained')) AS patients,
+       pg_temp.entries(fhir.search('Practitioner', 'name=inside&_contained=both')) AS practitioners,
+       pg_temp.entries(fhir.search('Medication', '_id=med1&_contained=true&_containedType=contained')) AS by_local_id;
+-- a forward chain from contained resources to top-level ones
+SELECT fhir.update('{"resourceType":"Patient","id":"pc1","name":[{"family":"Chained"}]}') IS NOT NULL AS patient,
+       fhir.update('{"resourceType":"Observation","id":"obsc2","status":"final","code":{"text":"x"},
+  "contained":[{"resourceType":"Observation","id":"inner","status":"final","code":{"text":"y"},"subject":{"reference":"Patient/pc1"}}]}') IS NOT NULL AS obsc2;
+SELECT pg_temp.entries(fhir.search('Observation', 'subject:Patient.name=chained&_contained=true&_containedType=contained')) AS chained;
+-- sorting: any key over contained resources; _id and _lastUpdated over containers
+SELECT pg_temp.entries(fhir.search('Medication', '_contained=true&_containedType=contained&_sort=-code,_id')) AS by_code_desc,
+       pg_temp.entries(fhir.search('Medication', '_contained=both&_containedType=contained&_sort=-_id')) AS by_local_id_desc,
+       pg_temp.entries(fhir.search('Medication', '_contained=true&_sort=-_id')) AS containers_by_id_desc;
+-- paging with next/previous links, _total and _summary=count
+CREATE TEMP TABLE contained_pages (n int, query text, entries text, total text);
+DO $$
+DECLARE q text := 'status=active,inactive&_contained=both&_containedType=contained&_count=2&_total=accurate&_sort=_id'; b jsonb; i int := 0;
+BEGIN
+  PERFORM fhir.update('{"resourceType":"Medication","id":"med-top-2","status":"active"}');
+  LOOP
+    i := i + 1;
+    b := fhir.search('Medication', q);
+    INSERT INTO contained_pages VALUES (i, q, pg_temp.entries(b), b->>'total');
+    q := pg_temp.link(b, 'next');
+    EXIT WHEN q IS NULL OR i > 10;
+  END LOOP;
+END $$;
+SELECT n, entries, total FROM contained_pages ORDER BY n;
+SELECT pg_temp.entries(fhir.search('Medication', pg_temp.link(fhir.search('Medication', query), 'previous'))) AS previous_of_page_3
+  FROM contained_pages WHERE n = 3;
+SELECT b->>'total' AS count_only, b ? 'entry' AS has_entries
+  FROM fhir.search('Medication', 'status=active&_contained=true&_summary=count') b;
+SELECT (fhir.search('Medication', '_contained=true&_total=estimated')->>'total')::int >= 0 AS estimated;
+-- _elements projects the contained resource
+SELECT b->'entry'->0->'resource' AS projected
+  FROM fhir.search('Medication', 'code=197361&_contained=true&_containedType=contained&_elements=code') b;
+-- an update that drops a contained resource: it is no longer found, and nothing of it is left
+SELECT fhir.update('{"resourceType":"MedicationRequest","id":"mrc1","status":"active","intent":"order",
+  "contained":[{"resourceType":"Medication","id":"med1","code":{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"1049221"}]}}],
+  "medicationReference":{"reference":"#med1"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS updated;
+SELECT pg_temp.entries(fhir.search('Practitioner', 'name=inside&_contained=both&_containedType=contained')) AS practitioners_after_update,
+       pg_temp.entries(fhir.search('Medication', 'status=active&_contained=true')) AS active_after_update;
+CREATE FUNCTION pg_temp.orphans() RETURNS bigint LANGUAGE sql AS $$
+  WITH live AS (SELECT rid FROM fhir.resource UNION ALL SELECT rid FROM fhir.contained_resource)
+  SELECT (SELECT count(*) FROM fhir.contained_resource c WHERE NOT EXISTS (SELECT 1 FROM fhir.resource r WHERE r.rid = c.container_rid))
+       + (SELECT count(*) FROM fhir.search_string s WHERE s.rid NOT IN (SELECT rid FROM live))
+       + (SELECT count(*) FROM fhir.search_date s WHERE s.rid NOT IN (SELECT rid FROM live))
+       + (SELECT count(*) FROM fhir.search_number s WHERE s.rid NOT IN (SELECT rid FROM live))
+       + (SELECT count(*) FROM fhir.search_quantity s WHERE s.rid NOT IN (SELECT rid FROM live))
+       + (SELECT count(*) FROM fhir.search_reference s WHERE s.rid NOT IN (SELECT rid FROM live))
+       + (SELECT count(*) FROM fhir.search_token_sort s WHERE s.rid NOT IN (SELECT rid FROM live)) $$;
+SELECT pg_temp.orphans() AS orphans_after_update,
+       (SELECT count(*) FROM fhir.contained_resource WHERE container_id = 'mrc1') AS mrc1_contained;
+-- deleting the container removes its contained resources and their search values
+SELECT fhir.delete('MedicationRequest', 'mrc2') AS deleted;
+SELECT pg_temp.entries(fhir.search('Medication', 'code=197361&_contained=true')) AS after_delete,
+       pg_temp.orphans() AS orphans_after_delete,
+       (SELECT count(*) FROM fhir.contained_resource WHERE container_id = 'mrc2') AS mrc2_contained;
+-- bulk load and transactions index contained resources too; reindex keeps them
+SELECT fhir.load(E'{"resourceType":"MedicationRequest","id":"mrc4","status":"active","intent":"order","contained":[{"resourceType":"Medication","id":"m","code":{"coding":[{"code":"bulk-1"}]}}],"medicationReference":{"reference":"#m"},"subject":{"reference":"Patient/pc1"}}\n'
+                 '{"resourceType":"MedicationRequest","id":"mrc5","status":"active","intent":"order","subject":{"reference":"Patient/pc1"}}\n') AS loaded;
+SELECT jsonb_path_query_array(fhir.transaction('{"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"PUT","url":"MedicationRequest/mrc6"},
+  "resource":{"resourceType":"MedicationRequest","id":"mrc6","status":"active","intent":"order","contained":[{"resourceType":"Medication","id":"m","code":{"coding":[{"code":"bulk-1"}]}}],"medicationReference":{"reference":"#m"},"subject":{"reference":"Patient/pc1"}}}]}'),
+  '$.entry[*].response.status') AS transaction;
+SELECT pg_temp.entries(fhir.search('Medication', 'code=bulk-1&_contained=true&_containedType=contained')) AS loaded_contained;
+SELECT fhir.reindex('Medication') AS reindexed_top_level,
+       pg_temp.entries(fhir.search('Medication', 'code=bulk-1&_contained=true&_containedType=contained')) AS after_reindex,
+       pg_temp.orphans() AS orphans_after_reindex;
+-- a container hidden by row-level security hides its contained resources
+CREATE ROLE regress_contained_reader;
+GRANT USAGE ON SCHEMA fhir TO regress_contained_reader;
+GRANT SELECT ON ALL TABLES IN SCHEMA fhir TO regress_contained_reader;
+ALTER TABLE fhir.resource_observation ENABLE ROW LEVEL SECURITY;
+CREATE POLICY regress_no_obsc1 ON fhir.resource_observation USING (id <> 'obsc1');
+SET ROLE regress_contained_reader;
+SELECT pg_temp.entries(fhir.search('Patient', 'family=inside&_contained=true&_containedType=contained')) AS hidden_contained,
+       pg_temp.entries(fhir.search('Patient', 'family=inside&_contained=true')) AS hidden_container;
+RESET ROLE;
+SELECT pg_temp.entries(fhir.search('Patient', 'family=inside&_contained=true&_containedType=contained')) AS visible_to_owner;
+DROP POLICY regress_no_obsc1 ON fhir.resource_observation;
+ALTER TABLE fhir.resource_observation DISABLE ROW LEVEL SECURITY;
+REVOKE ALL ON ALL TABLES IN SCHEMA fhir FROM regress_contained_reader;
+REVOKE ALL ON SCHEMA fhir FROM regress_contained_reader;
+DROP ROLE regress_contained_reader;
+-- errors
+\set VERBOSITY terse
+SELECT fhir.search('Medication', '_contained=yes');
+SELECT fhir.search('Medication', '_containedType=inline');
+SELECT fhir.search('Medication', '_contained=true&_contained=false');
+SELECT fhir.search('Medication', '_contained=true&_sort=code');
+SELECT fhir.search('MedicationRequest', '_contained=both&_include=MedicationRequest:subject');
+SELECT fhir.search('Practitioner', '_contained=true&_has:MedicationRequest:requester:status=active');
+SELECT fhir.search(NULL, '_type=Medication&_contained=true');
+\set VERBOSITY default
+-- the ignored-parameter outcome no longer lists them
+SELECT count(*) AS outcome_entries FROM jsonb_array_elements(fhir.search('Medication', '_contained=false&_containedType=contained')->'entry') e
+ WHERE e->'search'->>'mode' = 'outcome';
