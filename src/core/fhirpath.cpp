@@ -25,6 +25,7 @@
 #include "fhirpath.h"
 
 #include "error.h"
+#include "values.h"
 
 #include <algorithm>
 #include <atomic>
@@ -281,20 +282,6 @@ struct Token {
                 "fhirpath: " + what + " at position " + std::to_string(pos) + " in \"" + std::string(source) + "\"");
 }
 
-// Appends the UTF-8 encoding of a code point from a \uXXXX escape.
-void append_utf8(std::string &out, unsigned code) {
-    if (code < 0x80) {
-        out += static_cast<char>(code);
-    } else if (code < 0x800) {
-        out += static_cast<char>(0xC0 | (code >> 6));
-        out += static_cast<char>(0x80 | (code & 0x3F));
-    } else {
-        out += static_cast<char>(0xE0 | (code >> 12));
-        out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (code & 0x3F));
-    }
-}
-
 // Reads a quoted string or backtick identifier starting at source[i] (the quote), decoding escapes.
 std::string read_quoted(std::string_view source, size_t &i) {
     const char quote = source[i];
@@ -341,7 +328,7 @@ std::string read_quoted(std::string_view source, size_t &i) {
                                                              ? h - '0'
                                                              : std::tolower(static_cast<unsigned char>(h)) - 'a' + 10);
             }
-            append_utf8(out, code);
+            append_utf8(out, static_cast<char32_t>(code));
             break;
         }
         default:

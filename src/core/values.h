@@ -82,4 +82,7 @@ int64_t token_hash(int param_id, TokenForm form, std::string_view value);
 // with FNV-1a over their 8 bytes each (little endian). Stored on disk, like token_hash.
 int64_t composite_key_hash(const int64_t *hashes, size_t count);
 
+// Appends a Unicode scalar value (not a surrogate, <= 0x10FFFF) as UTF-8.
+void append_utf8(std::string &out, char32_t cp);
+
 } // namespace fhir
