@@ -5,7 +5,7 @@
 //   archive  INSERT INTO resource_history SELECT ...          superseded version
 //   insert   INSERT ... ON CONFLICT DO NOTHING RETURNING      new resource
 //   update   UPDATE ... RETURNING                             new version in place (rid kept)
-//   side     one CTE statement inserting into all side tables from arrays
+//   side     one CTE statement inserting into all five side tables from arrays
 //   contained  INSERT of the container's contained resources (see below)
 // Side rows of all resources of a batch travel in one set of arrays, so a bulk
 // batch costs a handful of statements, not a handful per resource.
@@ -65,15 +65,8 @@ struct SideRows {
     std::vector<std::string> n_value, n_lo, n_hi;
     std::vector<std::string> q_value, q_lo, q_hi, q_system, q_code, q_unit;
     std::vector<std::string> r_type, r_id;
-    // -- token sort keys (fhir.search_token_sort): one element per (resource,
-    //    token parameter), grouped into one row per resource by the statement
-    std::vector<int64_t> t_rid;
-    std::vector<int32_t> t_param;
-    std::vector<std::string> t_lo, t_hi;
 
-    bool empty() const {
-        return s_rid.empty() && d_rid.empty() && n_rid.empty() && q_rid.empty() && r_rid.empty() && t_rid.empty();
-    }
+    bool empty() const { return s_rid.empty() && d_rid.empty() && n_rid.empty() && q_rid.empty() && r_rid.empty(); }
 
     // Appends the extracted values of one resource.
     void add(int64_t rid, const fhir::IndexRows &rows) {
@@ -118,13 +111,6 @@ struct SideRows {
             r_type.push_back(r.target_type);
             r_id.push_back(r.target_id);
         }
-        // -- token sort keys: hi is stored as '' when it equals lo (the common single code)
-        for (const auto &t : rows.token_sorts) {
-            t_rid.push_back(rid);
-            t_param.push_back(t.param_id);
-            t_lo.push_back(t.lo);
-            t_hi.push_back(t.hi == t.lo ? std::string() : t.hi);
-        }
     }
 };
 
@@ -139,13 +125,7 @@ const char *kInsertSideRowsSql =
     "  SELECT * FROM unnest($14::bigint[], $15::int[], $16::numeric[], $17::numeric[], $18::numeric[], "
     "                       $19::text[], $20::text[], $21::text[])), "
     "r AS (INSERT INTO fhir.search_reference (rid, param, target_type, target_id) "
-    "  SELECT * FROM unnest($22::bigint[], $23::int[], $24::text[], $25::text[])), "
-    // -- token sort keys: grouped per resource (the three aggregates see each group's
-    //    elements in the same order, so the arrays stay aligned); not slices of one
-    //    text array, which would cost a walk from its start per resource
-    "t AS (INSERT INTO fhir.search_token_sort (rid, params, lo, hi) "
-    "  SELECT u.rid, array_agg(u.param), array_agg(u.lo), array_agg(u.hi) "
-    "  FROM unnest($26::bigint[], $27::int[], $28::text[], $29::text[]) AS u(rid, param, lo, hi) GROUP BY u.rid) "
+    "  SELECT * FROM unnest($22::bigint[], $23::int[], $24::text[], $25::text[])) "
     "SELECT 1";
 
 // Writes the side rows in one statement.
@@ -157,18 +137,16 @@ void insert_side_rows(const SideRows &rows) {
                               INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,  // number
                               INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,  // quantity
                               TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,                              //
-                              INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,                // reference
-                              INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID};               // token sort
+                              INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID};               // reference
     SPIPlanPtr plan = prepare_cached(kInsertSideRowsSql, types);
-    Datum v[29] = {
+    Datum v[25] = {
         int8_array(rows.s_rid), int4_array(rows.s_param), text_array(rows.s_norm), text_array(rows.s_exact),
         int8_array(rows.d_rid), int4_array(rows.d_param), timestamptz_array(rows.d_lo), timestamptz_array(rows.d_hi),
         int8_array(rows.n_rid), int4_array(rows.n_param), text_array(rows.n_value), text_array(rows.n_lo),
         text_array(rows.n_hi), int8_array(rows.q_rid), int4_array(rows.q_param), text_array(rows.q_value),
         text_array(rows.q_lo), text_array(rows.q_hi), text_array(rows.q_system), text_array(rows.q_code),
         text_array(rows.q_unit), int8_array(rows.r_rid), int4_array(rows.r_param), text_array(rows.r_type),
-        text_array(rows.r_id),
-        int8_array(rows.t_rid), int4_array(rows.t_param), text_array(rows.t_lo), text_array(rows.t_hi)};
+        text_array(rows.r_id)};
     spi_execute(plan, v, nullptr, false);
 }
 
@@ -177,8 +155,7 @@ const char *kDeleteSideRowsSql =
     "d AS (DELETE FROM fhir.search_date WHERE rid = ANY($1)), "
     "n AS (DELETE FROM fhir.search_number WHERE rid = ANY($1)), "
     "q AS (DELETE FROM fhir.search_quantity WHERE rid = ANY($1)), "
-    "r AS (DELETE FROM fhir.search_reference WHERE rid = ANY($1)), "
-    "t AS (DELETE FROM fhir.search_token_sort WHERE rid = ANY($1)) " // token sort keys
+    "r AS (DELETE FROM fhir.search_reference WHERE rid = ANY($1)) "
     "SELECT 1";
 
 // Removes the side rows of resources about to get new values (or deleted).

@@ -10,7 +10,6 @@
 --   fhir.search_string/date/number/quantity/reference
 --                               extracted values the GIN array cannot answer
 --                               (prefix, range and join searches), keyed by rid.
---   fhir.search_token_sort      sort keys of token parameters (_sort), one row per resource.
 --   fhir.contained_resource     contained resources, indexed under their own type (_contained).
 --   fhir.search_param_override  DBA changes to the built-in registry and custom params.
 
@@ -97,20 +96,6 @@ CREATE TABLE fhir.search_reference (
 COMMENT ON TABLE fhir.search_reference IS 'reference search values (target type and id) for chaining, _has and _include/_revinclude joins';
 CREATE INDEX search_reference_rid_idx ON fhir.search_reference (rid);
 CREATE INDEX search_reference_target_idx ON fhir.search_reference (target_type, target_id, param);
-
--- ---- token sort keys (_sort on token parameters) --------------------------
--- One row per resource with a token value: for every token parameter (params[i])
--- the lowest (lo[i]) and highest (hi[i], '' when equal to lo[i]) sort key of its
--- codes, a key being system || E'\x01' || code (extract.h, TokenSortRow). One row
--- with arrays instead of a row per parameter: sorting by a token is rare, and a
--- write pays one more row and index entry, not five (docs/architecture.md).
-CREATE TABLE fhir.search_token_sort (
-    rid     bigint PRIMARY KEY,
-    params  integer[] NOT NULL,
-    lo      text[] COLLATE "C" NOT NULL,
-    hi      text[] COLLATE "C" NOT NULL
-);
-COMMENT ON TABLE fhir.search_token_sort IS 'sort keys of token parameters for _sort: per resource, for each token parameter params[i], the lowest (lo[i]) and highest (hi[i], empty when equal to lo[i]) of system || chr(1) || code over its codes';
 
 -- ---- contained resources (_contained / _containedType) --------------------
 -- Every contained resource with a known resourceType and a valid local id,
@@ -199,6 +184,10 @@ COMMENT ON FUNCTION fhir.load_file(text, integer) IS 'bulk load from a server-si
 CREATE FUNCTION fhir.token_hash(param_id integer, form integer, value text) RETURNS bigint
     AS 'MODULE_PATHNAME', 'fhir_token_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION fhir.token_hash(integer, integer, text) IS 'the 64-bit hash stored in fhir.resource.tokens for a parameter, form and value';
+
+CREATE FUNCTION fhir.token_sort_key(resource jsonb, param_id integer, highest boolean DEFAULT false) RETURNS text
+    AS 'MODULE_PATHNAME', 'fhir_token_sort_key' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION fhir.token_sort_key(jsonb, integer, boolean) IS 'the key _sort orders a token parameter by: system || chr(1) || code of the lowest (highest when highest) code the parameter (search parameter id) has in the resource, compared byte-wise; NULL when it has none';
 
 CREATE FUNCTION fhir.memory_usage(OUT context_bytes bigint, OUT malloc_bytes bigint)
     AS 'MODULE_PATHNAME', 'fhir_memory_usage' LANGUAGE C VOLATILE;
