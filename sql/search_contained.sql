@@ -95,8 +95,7 @@ CREATE FUNCTION pg_temp.orphans() RETURNS bigint LANGUAGE sql AS $$
        + (SELECT count(*) FROM fhir.search_date s WHERE s.rid NOT IN (SELECT rid FROM live))
        + (SELECT count(*) FROM fhir.search_number s WHERE s.rid NOT IN (SELECT rid FROM live))
        + (SELECT count(*) FROM fhir.search_quantity s WHERE s.rid NOT IN (SELECT rid FROM live))
-       + (SELECT count(*) FROM fhir.search_reference s WHERE s.rid NOT IN (SELECT rid FROM live))
-       + (SELECT count(*) FROM fhir.search_token_sort s WHERE s.rid NOT IN (SELECT rid FROM live)) $$;
+       + (SELECT count(*) FROM fhir.search_reference s WHERE s.rid NOT IN (SELECT rid FROM live)) $$;
 SELECT pg_temp.orphans() AS orphans_after_update,
        (SELECT count(*) FROM fhir.contained_resource WHERE container_id = 'mrc1') AS mrc1_contained;
 -- deleting the container removes its contained resources and their search values

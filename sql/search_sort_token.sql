@@ -49,16 +49,15 @@ SELECT fhir.load(E'{"resourceType":"Patient","id":"tsp1","gender":"male","identi
 SELECT pg_temp.ids(fhir.search('Patient', '_tag=urn:ts|p&_sort=identifier')) AS by_identifier,
        pg_temp.ids(fhir.search('Patient', '_tag=urn:ts|p&_sort=-identifier')) AS by_identifier_desc,
        pg_temp.ids(fhir.search('Patient', '_tag=urn:ts|p&_sort=gender')) AS by_gender;
--- an update moves a resource; a delete leaves no sort row behind
+-- an update moves a resource, a delete takes it out
 SELECT fhir.update('{"resourceType":"Observation","id":"ts3","meta":{"tag":[{"system":"urn:ts","code":"x"}]},"status":"final","code":{"coding":[{"system":"urn:zzz","code":"a"}]}}') IS NOT NULL AS updated;
 SELECT fhir.delete('Observation', 'ts6') AS deleted;
 SELECT pg_temp.ids(fhir.search('Observation', '_tag=urn:ts|x&_sort=code')) AS after_update;
-SELECT count(*) AS orphan_sort_rows FROM fhir.search_token_sort t
- WHERE NOT EXISTS (SELECT 1 FROM fhir.resource r WHERE r.rid = t.rid)
-   AND NOT EXISTS (SELECT 1 FROM fhir.contained_resource c WHERE c.rid = t.rid);
--- the stored keys of `code`: system, chr(1), code; hi empty when equal to lo
-SELECT r.id, replace(t.lo[p.i], chr(1), '|') AS lo, replace(t.hi[p.i], chr(1), '|') AS hi
-  FROM fhir.search_token_sort t JOIN fhir.resource_observation r ON r.rid = t.rid,
-       LATERAL (SELECT array_position(t.params, (SELECT id FROM fhir.search_parameters
-                                                  WHERE resource_type = 'Observation' AND code = 'code')) AS i) p
- WHERE r.id IN ('ts1', 'ts2') ORDER BY r.id;
+-- the keys: system, chr(1), code; the lowest and the highest; NULL without a code or for another type's parameter
+SELECT r.id, replace(fhir.token_sort_key(r.content, p.id), chr(1), '|') AS lowest,
+       replace(fhir.token_sort_key(r.content, p.id, true), chr(1), '|') AS highest
+  FROM fhir.resource_observation r, fhir.search_parameters p
+ WHERE r.id IN ('ts1', 'ts2', 'ts5') AND p.resource_type = 'Observation' AND p.code = 'code' ORDER BY r.id;
+SELECT fhir.token_sort_key(r.content, p.id) AS other_type
+  FROM fhir.resource_observation r, fhir.search_parameters p
+ WHERE r.id = 'ts1' AND p.resource_type = 'Patient' AND p.code = 'gender';

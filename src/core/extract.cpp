@@ -8,8 +8,8 @@
 //   - token: a bare string, boolean or number is a code without a system (forms
 //     Code and NoSystemCode). ContactPoint indexes its value only, like a bare code.
 //     Identifier.type codings give OfType "typesystem|typecode|value".
-//     Every code also widens the parameter's TokenSortRow (extract.h), the
-//     sort range _sort reads; displays and texts do not sort.
+//     token_sort_range() walks the same codes for _sort's key (extract.h);
+//     displays and texts do not sort.
 //   - reference: "Type/id" (optionally /_history/v) gives Reference("Type/id"),
 //     ReferenceId(id) and a ReferenceRow. An absolute URL ".../Type/id" gives
 //     Reference(the URL), ReferenceId(id) and a ReferenceRow{Type, id}: we do not
@@ -91,9 +91,12 @@ struct Sink {
     int param_id;
     int group = 0;
     int component = 0;
-    bool keeps_sort_keys = true; // TokenSortRows (not for _id: a search sorts that by the id column)
+    TokenSortRange *sort_range = nullptr; // set: only the codes' sort range is collected (no rows)
 
-    void token(TokenForm form, std::string_view value) { rows.tokens.push_back(token_hash(param_id, form, value)); }
+    void token(TokenForm form, std::string_view value) {
+        if (!sort_range)
+            rows.tokens.push_back(token_hash(param_id, form, value));
+    }
     // A token whose value is the pieces joined, e.g. {system, "|", code}.
     void token(TokenForm form, std::initializer_list<std::string_view> pieces) {
         std::string &buffer = pad.buffer;
@@ -102,11 +105,9 @@ struct Sink {
             buffer.append(piece);
         token(form, std::string_view(buffer));
     }
-    // A code's sort key (see TokenSortRow), widening this parameter's range. A
-    // parameter's codes arrive together (one Sink per parameter), so its row is
-    // the last one when it has one.
+    // A code's sort key (see TokenSortRange), widening the range being collected.
     void sort_key(const std::string *system, const std::string &code) {
-        if (!keeps_sort_keys)
+        if (!sort_range)
             return;
         std::string &key = pad.sort_key;
         key.clear();
@@ -114,19 +115,20 @@ struct Sink {
             key.append(*system);
         key.push_back(kTokenSortSeparator);
         key.append(code);
-        std::vector<TokenSortRow> &sorts = rows.token_sorts;
-        if (sorts.empty() || sorts.back().param_id != param_id) {
-            sorts.push_back({param_id, key, key});
-            return;
+        TokenSortRange &range = *sort_range;
+        if (range.lo.empty()) { // keys are never empty: they hold the separator
+            range.lo = key;
+            range.hi = key;
+        } else if (key < range.lo) {
+            range.lo = key;
+        } else if (key > range.hi) {
+            range.hi = key;
         }
-        TokenSortRow &row = sorts.back();
-        if (key < row.lo)
-            row.lo = key;
-        else if (key > row.hi)
-            row.hi = key;
     }
     // Display and text for :text, compared normalized.
     void text(const std::string &value) {
+        if (sort_range)
+            return;
         std::string normalized = normalize_string(value);
         if (!normalized.empty())
             rows.token_texts.push_back({param_id, std::move(normalized)});
@@ -693,7 +695,7 @@ struct Step {
     int shared = -1;                            // node list shared with steps of the same expression; -1: none
     std::vector<CompositePart> parts;           // composite: every component, or empty when one is missing
     FullTextKind fulltext = FullTextKind::None; // _text/_content: indexed by fulltext.cpp, not by `expr`
-    bool keeps_sort_keys = true;                // token: keeps a TokenSortRow (all but _id)
+    MemberFilter members;                       // what the expression reads (token_sort_members)
 };
 
 // The steps of one resource type in registry (code) order.
@@ -1060,7 +1062,7 @@ struct Extractor::Compiled {
             step.url = def->url;
             step.components = def->components;
             step.fulltext = full_text_kind(*def);
-            step.keeps_sort_keys = def->code != "_id";
+            step.members = members_read_by(def->expression);
             if (def->type != ParamType::Special && !def->expression.empty())
                 step.expr = get(def->expression);
             if (step.expr && def->type == ParamType::Composite) {
@@ -1156,7 +1158,6 @@ IndexRows Extractor::extract(const Json &resource) const {
         const size_t before = row_count(rows);
         if (step.type != ParamType::Composite) {
             Sink sink{rows, work.pad, def.id};
-            sink.keeps_sort_keys = step.keeps_sort_keys;
             for (const Node &node : *nodes)
                 index_node(step.type, sink, node);
         } else {
@@ -1184,6 +1185,88 @@ IndexRows Extractor::extract(const Json &resource) const {
                 [](const CompositeKeyRow &r) { return std::tie(r.param_id, r.group, r.component, r.hash); });
     pair_composite_rows(rows);
     return rows;
+}
+
+// Keeps resourceType, id, and members named by an identifier (or a choice of one).
+bool MemberFilter::keeps(std::string_view member) const {
+    if (all || member == "resourceType" || member == "id")
+        return true;
+    for (const std::string &name : names) {
+        if (member.size() < name.size() || member.compare(0, name.size(), name) != 0)
+            continue;
+        if (member.size() == name.size() || std::isupper(static_cast<unsigned char>(member[name.size()])))
+            return true;
+    }
+    return false;
+}
+
+// Collects the identifiers of the expression text (string literals included: more
+// members than needed is only slower); any environment variable or a function
+// that walks away from the paths named keeps everything.
+MemberFilter members_read_by(std::string_view expression) {
+    MemberFilter filter;
+    if (expression.empty() || expression.find('%') != std::string_view::npos)
+        return filter;
+    auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+    std::vector<std::string> names;
+    for (size_t i = 0; i < expression.size();) {
+        if (!word_char(expression[i])) {
+            i++;
+            continue;
+        }
+        size_t end = i;
+        while (end < expression.size() && word_char(expression[end]))
+            end++;
+        std::string word(expression.substr(i, end - i));
+        if (word == "resolve" || word == "descendants" || word == "children" || word == "repeat")
+            return filter;
+        if (!std::isdigit(static_cast<unsigned char>(word[0])))
+            names.push_back(std::move(word));
+        i = end;
+    }
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    filter.all = false;
+    filter.names = std::move(names);
+    return filter;
+}
+
+// Looks the parameter up by id and its step in the type's plan.
+const MemberFilter *Extractor::token_sort_members(int param_id) const {
+    const SearchParamDef *def = registry_.find_by_id(param_id);
+    if (!def)
+        return nullptr;
+    const Plan &plan = compiled_->plan(registry_, def->resource_type);
+    for (const Step &step : plan.steps) {
+        if (step.def->id == param_id)
+            return &step.members;
+    }
+    return nullptr;
+}
+
+// Walks the parameter's codes as extract() does, collecting only their sort range.
+std::optional<TokenSortRange> Extractor::token_sort_range(const Json &resource, int param_id) const {
+    const std::string *resource_type = string_at(resource, "resourceType");
+    if (!resource_type)
+        return std::nullopt;
+    const Plan &plan = compiled_->plan(registry_, *resource_type);
+    for (const Step &step : plan.steps) {
+        const SearchParamDef &def = *step.def;
+        if (def.id != param_id)
+            continue;
+        if (!def.enabled || !step.expr || step.type != ParamType::Token)
+            return std::nullopt;
+        IndexRows unused;
+        TokenSortRange range;
+        Sink sink{unused, compiled_->work.pad, def.id};
+        sink.sort_range = &range;
+        for (const Node &node : step.expr->evaluate(resource))
+            index_token(sink, node);
+        if (range.lo.empty())
+            return std::nullopt;
+        return range;
+    }
+    return std::nullopt;
 }
 
 } // namespace fhir

@@ -10,9 +10,7 @@
 //   quantity              -> `quantities` rows (value range + system/code/unit)
 //   reference             -> also `references` rows (target type/id, for chaining
 //                            and _include/_revinclude joins)
-//   token                 -> also `token_texts` (display/text, for :text) and one
-//                            `token_sorts` row: the lowest and highest sort key
-//                            of its codes (for _sort, see TokenSortRow)
+//   token                 -> also `token_texts` (display/text, for :text)
 //   composite             -> see "Composite parameters" below
 // Every parameter with at least one value also adds TokenForm::Present.
 //
@@ -50,7 +48,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -107,11 +107,26 @@ struct TokenTextRow {
 // may hold. `lo`/`hi` are the lowest/highest key among all the parameter's codes
 // (codings, identifiers, plain codes); ascending sorts use lo, descending hi.
 constexpr char kTokenSortSeparator = '\x01';
-struct TokenSortRow {
-    int param_id;
+struct TokenSortRange {
     std::string lo;
     std::string hi;
 };
+
+// The top-level members of a resource a FHIRPath expression may read, found from
+// its text: a member named like one of the expression's identifiers, or like one
+// followed by an uppercase letter (the choice element `value` also covers
+// `valueCodeableConcept`), plus resourceType and id. An expression that may read
+// anything (resolve(), which reads `contained`; descendants(), children(),
+// repeat(); environment variables such as %resource) keeps every member. A caller
+// can then convert only those members of a stored resource: evaluating the
+// expression on that part gives the same nodes.
+struct MemberFilter {
+    bool all = true;
+    std::vector<std::string> names;
+
+    bool keeps(std::string_view member) const;
+};
+MemberFilter members_read_by(std::string_view expression);
 
 // The token side of a composite whose other side is a range (see above).
 struct CompositeKeyRow {
@@ -162,7 +177,6 @@ struct IndexRows {
     std::vector<CompositeNumberRow> composite_numbers; // pairs made from the grouped rows
     std::vector<CompositeDateRow> composite_dates;
     std::vector<TextRow> texts;
-    std::vector<TokenSortRow> token_sorts; // one per token parameter with a code, by param_id
 };
 
 // Compiles and caches the expressions of one Registry, plans each resource type
@@ -175,6 +189,17 @@ class Extractor {
 
     // `resource` must have a valid resourceType and id (the writer checks first).
     IndexRows extract(const Json &resource) const;
+
+    // The sort range of token parameter `param_id` on `resource`, or nullopt when
+    // the resource has no code for it (or it is not an enabled token parameter
+    // of the resource's type). Computed for the rows a _sort orders, not stored
+    // at write time (docs/architecture.md, "Sorting by a token").
+    std::optional<TokenSortRange> token_sort_range(const Json &resource, int param_id) const;
+
+    // The members token_sort_range(resource, param_id) may read (see
+    // MemberFilter), or nullptr for an unknown parameter id. Valid until the
+    // registry changes.
+    const MemberFilter *token_sort_members(int param_id) const;
 
   private:
     const Registry &registry_;

@@ -40,8 +40,8 @@ static fhir::Json scalar_to_json(const JsonbValue &v) {
     }
 }
 
-fhir::Json jsonb_to_json(Jsonb *jsonb) {
-    JsonbContainer *root = &jsonb->root;
+// Converts one jsonb container (the root of a jsonb, or a nested object or array).
+static fhir::Json container_to_json(JsonbContainer *root) {
     JsonbIterator *it = pg_call([root] { return JsonbIteratorInit(root); });
     JsonbValue value;
     JsonbValue *value_ptr = &value;
@@ -102,6 +102,35 @@ fhir::Json jsonb_to_json(Jsonb *jsonb) {
             break;
         default:
             break;
+        }
+    }
+    return result;
+}
+
+fhir::Json jsonb_to_json(Jsonb *jsonb) { return container_to_json(&jsonb->root); }
+
+// Walks the root object's members without descending (skipNested), converting
+// only the kept ones.
+fhir::Json jsonb_members_to_json(Jsonb *jsonb, const std::function<bool(std::string_view)> &keep) {
+    JsonbContainer *root = &jsonb->root;
+    if (!JsonContainerIsObject(root))
+        return container_to_json(root);
+    JsonbIterator *it = pg_call([root] { return JsonbIteratorInit(root); });
+    JsonbValue value;
+    JsonbValue *value_ptr = &value;
+    JsonbIterator **it_ptr = &it;
+    fhir::Json result = fhir::Json::object();
+    std::string key;
+    bool kept = false;
+    for (;;) {
+        JsonbIteratorToken token = pg_call([it_ptr, value_ptr] { return JsonbIteratorNext(it_ptr, value_ptr, true); });
+        if (token == WJB_DONE)
+            break;
+        if (token == WJB_KEY) {
+            key.assign(value.val.string.val, value.val.string.len);
+            kept = keep(key);
+        } else if (token == WJB_VALUE && kept) {
+            result[key] = value.type == jbvBinary ? container_to_json(value.val.binary.data) : scalar_to_json(value);
         }
     }
     return result;

@@ -9,12 +9,18 @@
 
 #include "json.h"
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 namespace fhir_pg {
 
 // Converts a jsonb value into the core's document type.
 fhir::Json jsonb_to_json(Jsonb *jsonb);
+
+// The same for the top-level members `keep` accepts of a jsonb object (other
+// members are skipped without being converted); a non-object converts whole.
+fhir::Json jsonb_members_to_json(Jsonb *jsonb, const std::function<bool(std::string_view)> &keep);
 
 // Converts a core document into a jsonb Datum (palloc'd in the current context).
 Datum json_to_jsonb(const fhir::Json &json);

@@ -5,7 +5,7 @@
 //   archive  INSERT INTO resource_history SELECT ...          superseded version
 //   insert   INSERT ... ON CONFLICT DO NOTHING RETURNING      new resource
 //   update   UPDATE ... RETURNING                             new version in place (rid kept)
-//   side     one CTE statement inserting into all side tables from arrays
+//   side     one CTE statement inserting into all five side tables from arrays
 //   contained  INSERT of the container's contained resources (see below)
 // Side rows of all resources of a batch travel in one set of arrays, so a bulk
 // batch costs a handful of statements, not a handful per resource.
@@ -72,15 +72,9 @@ struct SideRows {
     std::vector<int64_t> cd_lo, cd_hi;
     std::vector<std::string> t_doc;
 
-    // -- token sort keys (fhir.search_token_sort): one element per (resource,
-    //    token parameter), grouped into one row per resource by the statement
-    std::vector<int64_t> ts_rid;
-    std::vector<int32_t> ts_param;
-    std::vector<std::string> ts_lo, ts_hi;
-
     bool empty() const {
         return s_rid.empty() && d_rid.empty() && n_rid.empty() && q_rid.empty() && r_rid.empty() && cn_rid.empty() &&
-               cd_rid.empty() && t_rid.empty() && ts_rid.empty();
+               cd_rid.empty() && t_rid.empty();
     }
 
     // Appends the extracted values of one resource. Rows of composite nodes
@@ -162,13 +156,6 @@ struct SideRows {
             t_param.push_back(t.param_id);
             t_doc.push_back(t.document);
         }
-        // -- token sort keys: hi is stored as '' when it equals lo (the common single code)
-        for (const auto &t : rows.token_sorts) {
-            ts_rid.push_back(rid);
-            ts_param.push_back(t.param_id);
-            ts_lo.push_back(t.lo);
-            ts_hi.push_back(t.hi == t.lo ? std::string() : t.hi);
-        }
     }
 };
 
@@ -193,13 +180,7 @@ const char *kInsertSideRowsSql =
     "                       $43::timestamptz[])), "
     "t AS (INSERT INTO fhir.search_text (rid, param, doc) "
     "  SELECT u.rid, u.param, to_tsvector('simple'::regconfig, u.doc) "
-    "  FROM unnest($44::bigint[], $45::int[], $46::text[]) AS u(rid, param, doc)), "
-    // -- token sort keys: grouped per resource (the three aggregates see each group's
-    //    elements in the same order, so the arrays stay aligned); not slices of one
-    //    text array, which would cost a walk from its start per resource
-    "ts AS (INSERT INTO fhir.search_token_sort (rid, params, lo, hi) "
-    "  SELECT u.rid, array_agg(u.param), array_agg(u.lo), array_agg(u.hi) "
-    "  FROM unnest($47::bigint[], $48::int[], $49::text[], $50::text[]) AS u(rid, param, lo, hi) GROUP BY u.rid) "
+    "  FROM unnest($44::bigint[], $45::int[], $46::text[]) AS u(rid, param, doc)) "
     "SELECT 1";
 
 // Writes the side rows in one statement.
@@ -217,10 +198,9 @@ void insert_side_rows(const SideRows &rows) {
                               TEXTARRAYOID,                                                          //
                               INT8ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT8ARRAYOID,  // composite date
                               TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,                              //
-                              INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID,                              // text
-                              INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID};               // token sort
+                              INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID};                             // text
     SPIPlanPtr plan = prepare_cached(kInsertSideRowsSql, types);
-    Datum v[50] = {
+    Datum v[46] = {
         int8_array(rows.s_rid), int4_array(rows.s_param), text_array(rows.s_norm), text_array(rows.s_exact),
         int8_array(rows.d_rid), int4_array(rows.d_param), timestamptz_array(rows.d_lo), timestamptz_array(rows.d_hi),
         int8_array(rows.n_rid), int4_array(rows.n_param), text_array(rows.n_value), text_array(rows.n_lo),
@@ -232,8 +212,7 @@ void insert_side_rows(const SideRows &rows) {
         text_array(rows.cn_hi), text_array(rows.cn_system), text_array(rows.cn_code), text_array(rows.cn_unit),
         int8_array(rows.cd_rid), int4_array(rows.cd_param), int4_array(rows.cd_grp), int4_array(rows.cd_component),
         int8_array(rows.cd_key), timestamptz_array(rows.cd_lo), timestamptz_array(rows.cd_hi),
-        int8_array(rows.t_rid), int4_array(rows.t_param), text_array(rows.t_doc),
-        int8_array(rows.ts_rid), int4_array(rows.ts_param), text_array(rows.ts_lo), text_array(rows.ts_hi)};
+        int8_array(rows.t_rid), int4_array(rows.t_param), text_array(rows.t_doc)};
     spi_execute(plan, v, nullptr, false);
 }
 
@@ -245,8 +224,7 @@ const char *kDeleteSideRowsSql =
     "r AS (DELETE FROM fhir.search_reference WHERE rid = ANY($1)), "
     "cn AS (DELETE FROM fhir.search_composite_number WHERE rid = ANY($1)), "
     "cd AS (DELETE FROM fhir.search_composite_date WHERE rid = ANY($1)), "
-    "t AS (DELETE FROM fhir.search_text WHERE rid = ANY($1)), "
-    "ts AS (DELETE FROM fhir.search_token_sort WHERE rid = ANY($1)) " // token sort keys
+    "t AS (DELETE FROM fhir.search_text WHERE rid = ANY($1)) "
     "SELECT 1";
 
 // Removes the side rows of resources about to get new values (or deleted).

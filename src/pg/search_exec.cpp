@@ -123,13 +123,10 @@ SortSql sort_sql(const fhir::SortKey &key) {
                  (key.descending ? "'-Infinity'" : "'Infinity'") + "::numeric)";
         s.type = "numeric";
     } else if (p.type == fhir::ParamType::Token) {
-        // One fhir.search_token_sort row per resource; the parameter's slot in its
-        // arrays (docs/architecture.md, "Sorting by a token"); hi '' means "= lo".
-        const std::string slot = "array_position(t.params, " + id + ")";
-        const std::string value = key.descending ? "coalesce(nullif(t.hi[" + slot + "], ''), t.lo[" + slot + "])"
-                                                 : "t.lo[" + slot + "]";
-        s.expr = "coalesce((SELECT " + value + " FROM fhir.search_token_sort t WHERE t.rid = r.rid), " +
-                 (key.descending ? "''" : "U&'\\+10FFFF'") + ") COLLATE \"C\"";
+        // Computed from the resource (token_sort.cpp): tokens are stored as hashes.
+        // Keys hold chr(1), so '' is below every key; the order is byte-wise.
+        s.expr = "coalesce(fhir.token_sort_key(r.content, " + id + ", " + (key.descending ? "true" : "false") +
+                 "), " + (key.descending ? "''" : "U&'\\+10FFFF'") + ") COLLATE \"C\"";
         s.type = "text";
     } else if (p.type == fhir::ParamType::Reference) {
         s.expr = std::string("coalesce((SELECT ") + agg +

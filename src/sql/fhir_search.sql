@@ -15,7 +15,6 @@
 --                               components' hash paired with the range value.
 --   fhir.search_text            _text/_content documents as tsvectors (disabled
 --                               by default: enabling costs at every write).
---   fhir.search_token_sort      sort keys of token parameters (_sort), one row per resource.
 --   fhir.contained_resource     contained resources, indexed under their own type (_contained).
 --   fhir.search_param_override  DBA changes to the built-in registry and custom params.
 
@@ -148,19 +147,6 @@ CREATE TABLE fhir.search_text (
 COMMENT ON TABLE fhir.search_text IS 'full-text documents of _text (narrative) and _content (all text): to_tsvector(''simple'', folded text); filled only for the resource types where fhir.set_search_param_enabled() turned these parameters on';
 CREATE INDEX search_text_rid_idx ON fhir.search_text (rid);
 CREATE INDEX search_text_doc_idx ON fhir.search_text USING gin (doc);
--- ---- token sort keys (_sort on token parameters) --------------------------
--- One row per resource with a token value: for every token parameter (params[i])
--- the lowest (lo[i]) and highest (hi[i], '' when equal to lo[i]) sort key of its
--- codes, a key being system || E'\x01' || code (extract.h, TokenSortRow). One row
--- with arrays instead of a row per parameter: sorting by a token is rare, and a
--- write pays one more row and index entry, not five (docs/architecture.md).
-CREATE TABLE fhir.search_token_sort (
-    rid     bigint PRIMARY KEY,
-    params  integer[] NOT NULL,
-    lo      text[] COLLATE "C" NOT NULL,
-    hi      text[] COLLATE "C" NOT NULL
-);
-COMMENT ON TABLE fhir.search_token_sort IS 'sort keys of token parameters for _sort: per resource, for each token parameter params[i], the lowest (lo[i]) and highest (hi[i], empty when equal to lo[i]) of system || chr(1) || code over its codes';
 
 -- ---- contained resources (_contained / _containedType) --------------------
 -- Every contained resource with a known resourceType and a valid local id,
@@ -258,6 +244,10 @@ CREATE FUNCTION fhir.tokens_overlap(tokens bigint[], hashes bigint[]) RETURNS bo
     AS 'MODULE_PATHNAME', 'fhir_tokens_overlap' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
     SUPPORT fhir._tokens_overlap_support;
 COMMENT ON FUNCTION fhir.tokens_overlap(bigint[], bigint[]) IS 'tokens && hashes by binary search in a sorted copy of hashes (made once per query): searches use it for large value set expansions, where && as a filter compares every pair; the GIN index on tokens still answers it';
+
+CREATE FUNCTION fhir.token_sort_key(resource jsonb, param_id integer, highest boolean DEFAULT false) RETURNS text
+    AS 'MODULE_PATHNAME', 'fhir_token_sort_key' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION fhir.token_sort_key(jsonb, integer, boolean) IS 'the key _sort orders a token parameter by: system || chr(1) || code of the lowest (highest when highest) code the parameter (search parameter id) has in the resource, compared byte-wise; NULL when it has none';
 
 CREATE FUNCTION fhir.memory_usage(OUT context_bytes bigint, OUT malloc_bytes bigint)
     AS 'MODULE_PATHNAME', 'fhir_memory_usage' LANGUAGE C VOLATILE;

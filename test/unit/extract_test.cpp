@@ -220,45 +220,108 @@ TEST(Extract, ObservationCodeTokensAndTexts) {
     EXPECT_TRUE(has_token(rows, "Observation", "category", TokenForm::Code, "vital-signs"));
 }
 
-// The TokenSortRow of `code` on the resource type, or nullptr.
-const fhir::TokenSortRow *sort_row(const IndexRows &rows, const std::string &type, const std::string &code) {
-    for (const auto &row : rows.token_sorts) {
-        if (row.param_id == param(type, code))
-            return &row;
-    }
-    return nullptr;
+// The sort range of parameter `code` on `resource` (see Extractor::token_sort_range).
+std::optional<fhir::TokenSortRange> sort_range(const Json &resource, const std::string &code) {
+    static Extractor extractor(registry());
+    return extractor.token_sort_range(resource, param(resource["resourceType"].get<std::string>(), code));
 }
 
 TEST(Extract, TokenSortRangeIsLowestAndHighestSystemThenCode) {
     Json observation = Json::parse(R"({"resourceType":"Observation","id":"o1","status":"final",
-        "code":{"coding":[{"system":"http://snomed.info/sct","code":"364075005"},
+        "code":{"coding":[{"system":"http://snomed.info/sct","code":"364075005","display":"HR"},
                           {"system":"http://loinc.org","code":"8867-4"},
                           {"system":"http://loinc.org","code":"10000-1"},
                           {"code":"zz-local"}],"text":"not a code"},
-        "identifier":[{"system":"urn:a","value":"9"},{"system":"urn:a","value":"10"}]})");
-    IndexRows rows = extract(observation);
+        "identifier":[{"system":"urn:a","value":"9"},{"system":"urn:a","value":"10"}],
+        "subject":{"reference":"Patient/p1"}})");
     const std::string sep(1, fhir::kTokenSortSeparator);
-    const fhir::TokenSortRow *code = sort_row(rows, "Observation", "code");
-    ASSERT_NE(code, nullptr);
+    auto code = sort_range(observation, "code");
+    ASSERT_TRUE(code);
     EXPECT_EQ(code->lo, sep + "zz-local"); // no system sorts first
     EXPECT_EQ(code->hi, "http://snomed.info/sct" + sep + "364075005");
-    const fhir::TokenSortRow *status = sort_row(rows, "Observation", "status");
-    ASSERT_NE(status, nullptr);
+    auto status = sort_range(observation, "status");
+    ASSERT_TRUE(status);
     EXPECT_EQ(status->lo, sep + "final");
     EXPECT_EQ(status->hi, status->lo);
-    const fhir::TokenSortRow *identifier = sort_row(rows, "Observation", "identifier");
-    ASSERT_NE(identifier, nullptr);
+    auto identifier = sort_range(observation, "identifier");
+    ASSERT_TRUE(identifier);
     EXPECT_EQ(identifier->lo, "urn:a" + sep + "10"); // text order, not numeric
     EXPECT_EQ(identifier->hi, "urn:a" + sep + "9");
-    EXPECT_EQ(sort_row(rows, "Observation", "_id"), nullptr);      // sorted by the id column instead
-    EXPECT_EQ(sort_row(rows, "Observation", "category"), nullptr); // no value, no row
-    std::vector<int> params;
-    for (const auto &row : rows.token_sorts)
-        params.push_back(row.param_id);
-    std::vector<int> unique = params;
-    std::sort(unique.begin(), unique.end());
-    unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
-    EXPECT_EQ(unique.size(), params.size()); // one row per parameter
+    EXPECT_FALSE(sort_range(observation, "category"));  // no value
+    EXPECT_FALSE(sort_range(observation, "subject"));   // not a token parameter
+    EXPECT_FALSE(sort_range(observation, "date"));      // nor this
+    Extractor extractor(registry()); // a parameter of another type finds nothing
+    EXPECT_FALSE(extractor.token_sort_range(Json{{"resourceType", "Patient"}, {"id", "p"}, {"gender", "male"}},
+                                            param("Observation", "status")));
+    EXPECT_TRUE(extractor.token_sort_range(Json{{"resourceType", "Patient"}, {"id", "p"}, {"gender", "male"}},
+                                           param("Patient", "gender")));
+    // collecting the range leaves extraction unchanged
+    IndexRows rows = extract(observation);
+    EXPECT_TRUE(has_token(rows, "Observation", "code", TokenForm::SystemCode, "http://loinc.org|8867-4"));
+    EXPECT_EQ(texts_of(rows, param("Observation", "code")).size(), 2u); // "hr" and "not a code"
+}
+
+TEST(Extract, MembersReadByAnExpression) {
+    fhir::MemberFilter code = fhir::members_read_by("Observation.code");
+    EXPECT_FALSE(code.all);
+    EXPECT_TRUE(code.keeps("code"));
+    EXPECT_TRUE(code.keeps("resourceType"));
+    EXPECT_TRUE(code.keeps("id"));
+    EXPECT_FALSE(code.keeps("component"));
+    EXPECT_FALSE(code.keeps("codes")); // not a choice: lowercase after the name
+    fhir::MemberFilter value = fhir::members_read_by("(Observation.value as CodeableConcept)");
+    EXPECT_TRUE(value.keeps("valueCodeableConcept"));
+    EXPECT_TRUE(value.keeps("valueQuantity"));
+    EXPECT_FALSE(value.keeps("status"));
+    EXPECT_TRUE(fhir::members_read_by("Observation.subject.where(resolve() is Patient)").all); // reads contained
+    EXPECT_TRUE(fhir::members_read_by("%resource.code").all);
+    EXPECT_TRUE(fhir::members_read_by("Questionnaire.descendants().code").all);
+    EXPECT_TRUE(fhir::members_read_by("").all);
+    EXPECT_TRUE(fhir::members_read_by("Resource.meta.tag").keeps("meta"));
+}
+
+// Converting only the members token_sort_members keeps gives every token
+// parameter of these resources the same sort range as the whole resource.
+TEST(Extract, TokenSortMembersSufficeForEveryTokenParameter) {
+    std::vector<Json> samples = {kPatient, kBloodPressure, Json::parse(R"({"resourceType":"Condition","id":"c1",
+        "meta":{"tag":[{"system":"urn:t","code":"vip"}],"security":[{"code":"R"}]},
+        "clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},
+        "category":[{"coding":[{"code":"problem-list-item"}]}],"severity":{"coding":[{"code":"24484000"}]},
+        "code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006"}]},"bodySite":[{"text":"arm"}],
+        "evidence":[{"code":[{"coding":[{"code":"e1"}]}]}],"stage":[{"summary":{"coding":[{"code":"s1"}]}}],
+        "identifier":[{"system":"urn:i","value":"1"}],"subject":{"reference":"Patient/p1"}})"),
+        Json::parse(R"({"resourceType":"MedicationRequest","id":"mr1","status":"active","intent":"order",
+        "priority":"urgent","category":[{"coding":[{"code":"outpatient"}]}],
+        "medicationCodeableConcept":{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"1049502"}]},
+        "contained":[{"resourceType":"Medication","id":"m","code":{"coding":[{"code":"x"}]}}],
+        "identifier":[{"value":"rx-1"}],"subject":{"reference":"Patient/p1"}})")};
+    Extractor extractor(registry());
+    int checked = 0, with_value = 0;
+    for (const Json &resource : samples) {
+        const std::string type = resource["resourceType"].get<std::string>();
+        for (const fhir::SearchParamDef *def : registry().for_type(type)) {
+            if (def->type != fhir::ParamType::Token)
+                continue;
+            const fhir::MemberFilter *filter = extractor.token_sort_members(def->id);
+            ASSERT_NE(filter, nullptr) << type << "." << def->code;
+            Json part = Json::object();
+            for (auto it = resource.begin(); it != resource.end(); ++it)
+                if (filter->keeps(it.key()))
+                    part[it.key()] = it.value();
+            auto whole = extractor.token_sort_range(resource, def->id);
+            auto from_part = extractor.token_sort_range(part, def->id);
+            EXPECT_EQ(whole.has_value(), from_part.has_value()) << type << "." << def->code;
+            if (whole && from_part) {
+                EXPECT_EQ(whole->lo, from_part->lo) << type << "." << def->code;
+                EXPECT_EQ(whole->hi, from_part->hi) << type << "." << def->code;
+            }
+            checked++;
+            with_value += whole.has_value();
+        }
+    }
+    EXPECT_GE(checked, 50);
+    EXPECT_GE(with_value, 20) << with_value;
+    EXPECT_EQ(extractor.token_sort_members(-12345), nullptr);
 }
 
 TEST(Extract, ObservationSubjectAndPatient) {
