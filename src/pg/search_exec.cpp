@@ -430,22 +430,7 @@ void build_search_where(SearchStatement &st) {
 // scan plus a top-N sort, and a generic plan has to guess the same for every value
 // (search 3 of bench/results/search.md walked 126k rows for a 232-row patient).
 SPIPlanPtr prepare_search_plan(const std::string &sql, const std::vector<Oid> &arg_types) {
-    static std::unordered_map<std::string, SPIPlanPtr> cache;
-    auto it = cache.find(sql);
-    if (it != cache.end())
-        return it->second;
-    const char *text = sql.c_str();
-    int nargs = static_cast<int>(arg_types.size());
-    Oid *types = const_cast<Oid *>(arg_types.data());
-    SPIPlanPtr plan = pg_call([text, nargs, types] {
-        SPIPlanPtr p = SPI_prepare_cursor(text, nargs, types, CURSOR_OPT_CUSTOM_PLAN);
-        if (!p)
-            elog(ERROR, "SPI_prepare_cursor failed: %s", SPI_result_code_string(SPI_result));
-        SPI_keepplan(p);
-        return p;
-    });
-    cache.emplace(sql, plan);
-    return plan;
+    return prepare_cached(sql, arg_types, CURSOR_OPT_CUSTOM_PLAN);
 }
 
 // A statement with its bound values: the WHERE clause's own, then its extras.

@@ -29,22 +29,23 @@ void spi_finish() {
     pg_call([] { SPI_finish(); });
 }
 
-SPIPlanPtr prepare_cached(const std::string &sql, const std::vector<Oid> &arg_types) {
+SPIPlanPtr prepare_cached(const std::string &sql, const std::vector<Oid> &arg_types, int cursor_options) {
     auto &cache = plan_cache();
-    auto it = cache.find(sql);
+    const std::string key = std::to_string(cursor_options) + ":" + sql;
+    auto it = cache.find(key);
     if (it != cache.end())
         return it->second;
     const char *text = sql.c_str();
     int nargs = static_cast<int>(arg_types.size());
     Oid *types = const_cast<Oid *>(arg_types.data());
-    SPIPlanPtr plan = pg_call([text, nargs, types] {
-        SPIPlanPtr p = SPI_prepare(text, nargs, types);
+    SPIPlanPtr plan = pg_call([text, nargs, types, cursor_options] {
+        SPIPlanPtr p = SPI_prepare_cursor(text, nargs, types, cursor_options);
         if (!p)
-            elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+            elog(ERROR, "SPI_prepare_cursor failed: %s", SPI_result_code_string(SPI_result));
         SPI_keepplan(p);
         return p;
     });
-    cache.emplace(sql, plan);
+    cache.emplace(key, plan);
     return plan;
 }
 

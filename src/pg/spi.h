@@ -20,8 +20,10 @@ namespace fhir_pg {
 void spi_connect();
 void spi_finish();
 
-// A prepared statement with its parameter types.
-SPIPlanPtr prepare_cached(const std::string &sql, const std::vector<Oid> &arg_types);
+// A prepared statement with its parameter types, kept for the backend's life.
+// `cursor_options` are SPI_prepare_cursor's (e.g. CURSOR_OPT_CUSTOM_PLAN: planned
+// anew for each execution's values); plans are kept per SQL text and options.
+SPIPlanPtr prepare_cached(const std::string &sql, const std::vector<Oid> &arg_types, int cursor_options = 0);
 
 // Executes a plan (read_only=true only in STABLE functions: a read-only execution
 // does not see the writes made earlier by the same call), freeing the previous statement's result first (read results
