@@ -5,7 +5,10 @@
 # usually from an EXIT trap).
 
 PG_MAJOR="${PG_MAJOR:-15}"
-BIN="/usr/lib/postgresql/$PG_MAJOR/bin"
+# PG_BIN: the server binaries to run; a copy of the PostgreSQL tree elsewhere finds its
+# libraries and extensions relative to itself (`make install DESTDIR=<copy>` puts a
+# build there), which lets a benchmark run a library other than the installed one.
+BIN="${PG_BIN:-/usr/lib/postgresql/$PG_MAJOR/bin}"
 
 # Runs a command as the postgres user (from root or through sudo).
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }

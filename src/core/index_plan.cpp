@@ -63,13 +63,22 @@ std::vector<IndexSpec> index_specs(const SearchParamDef &param) {
         gin.shared = true;
         return gin;
     };
+    // Btrees on a side table's value and rid, one per direction: range and prefix
+    // conditions use either, and a _sort on the parameter walks the one whose
+    // order is (key, rid) in its direction (sort_sql.h), so a page stops after
+    // its rows. Ties go by rid ascending in both directions, which one index
+    // scanned backwards cannot give.
+    auto sort_pair = [&](const std::string &table, const std::string &key) {
+        specs.push_back(side_index(table, param.id, "_asc", key + ", rid"));
+        specs.push_back(side_index(table, param.id, "_desc", key + " DESC, rid"));
+    };
     switch (param.type) {
     case ParamType::String:
-        specs.push_back(side_index("search_string", param.id, "", "norm"));
+        sort_pair("search_string", "norm");
         break;
     case ParamType::Uri:
         specs.push_back(tokens_index());
-        specs.push_back(side_index("search_string", param.id, "", "norm"));
+        sort_pair("search_string", "norm");
         break;
     case ParamType::Date:
         // (lo, rid, hi): lo ranges, with hi checked in the index, and _sort ascending
@@ -78,13 +87,18 @@ std::vector<IndexSpec> index_specs(const SearchParamDef &param) {
         specs.push_back(side_index("search_date", param.id, "_hi", "hi DESC, rid"));
         break;
     case ParamType::Number:
-        specs.push_back(side_index("search_number", param.id, "", "value"));
+        sort_pair("search_number", "value");
         break;
     case ParamType::Quantity:
-        specs.push_back(side_index("search_quantity", param.id, "", "value"));
+        sort_pair("search_quantity", "value");
+        break;
+    case ParamType::Reference:
+        // The GIN index serves the conditions; the btrees only _sort, on the same
+        // expression as the sort key.
+        specs.push_back(tokens_index());
+        sort_pair("search_reference", "(target_type || '/' || target_id)");
         break;
     case ParamType::Token:
-    case ParamType::Reference:
     case ParamType::Composite:
         specs.push_back(tokens_index());
         break;
@@ -95,8 +109,9 @@ std::vector<IndexSpec> index_specs(const SearchParamDef &param) {
 }
 
 const std::vector<std::string> &default_indexed_params() {
-    // The searches every FHIR client makes; token/reference parameters are
-    // always served by the per-type GIN index and need no entry here.
+    // The searches every FHIR client makes; token/reference conditions are always
+    // served by the per-type GIN index and need no entry here (a reference's _sort
+    // btrees are made on demand with fhir.create_index).
     static const std::vector<std::string> params = {
         "Patient/name",          "Patient/family",        "Patient/given",       "Patient/birthdate",
         "Practitioner/name",     "Organization/name",     "Observation/date",    "Observation/value-quantity",

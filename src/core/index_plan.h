@@ -3,18 +3,25 @@
 // The index builders (fhir.create_index and friends) and the registry view ask
 // this file; it only knows names and DDL, built from registry data (parameter
 // ids, partition names), never from user text.
-//   string, uri(:below/:above)  partial btree on fhir.search_string (norm) WHERE param = <id>
-//   date                        partial btrees on fhir.search_date (lo, hi) and (hi)
-//   number / quantity           partial btree on fhir.search_number/quantity (value)
-//   token, reference, uri,      the type's GIN index on fhir.resource_<type>.tokens
-//   composite                   (one index shared by all of them); composites with
+//   string, uri(:below/:above)  partial btrees on fhir.search_string (norm, rid) and
+//                               (norm DESC, rid) WHERE param = <id>
+//   date                        partial btrees on fhir.search_date (lo, rid, hi) and (hi DESC, rid)
+//   number / quantity           partial btrees on fhir.search_number/quantity (value, rid)
+//                               and (value DESC, rid)
+//   token, uri, composite       the type's GIN index on fhir.resource_<type>.tokens
+//                               (one index shared by all of them); composites with
 //                               a range component also use the (key, value) and
 //                               (key, lo, hi) btrees of fhir.search_composite_number
 //                               and _date, made with the extension (the key is
 //                               unique per parameter, so they serve every composite)
+//   reference                   the GIN index for conditions, and partial btrees on
+//                               fhir.search_reference ((target_type || '/' || target_id),
+//                               rid) and (... DESC, rid) for _sort
 //   _text, _content             the GIN index on fhir.search_text (doc), shared
 //   _lastUpdated                btree on fhir.resource_<type>.last_updated
 //   _id                         the partition's primary key (always present)
+// The (key, rid) pairs, one per direction, are what a _sort on the parameter walks
+// (sort_sql.h): ties go by rid ascending in either direction.
 #pragma once
 
 #include "registry.h"

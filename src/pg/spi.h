@@ -31,6 +31,24 @@ SPIPlanPtr prepare_cached(const std::string &sql, const std::vector<Oid> &arg_ty
 // null for "no nulls". Returns the number of rows processed.
 uint64_t spi_execute(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long max_rows = 0);
 
+// A prepared statement opened as a cursor: planned (for these values) when
+// opened, so its plan can be looked at before any row is read. Closed when
+// destroyed (an error closes it with the transaction).
+class SpiCursor {
+  public:
+    SpiCursor(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only);
+    ~SpiCursor();
+    SpiCursor(const SpiCursor &) = delete;
+    SpiCursor &operator=(const SpiCursor &) = delete;
+    // The statement as planned.
+    const PlannedStmt &planned() const;
+    // Reads every row into SPI_tuptable (freeing the previous result); returns their number.
+    uint64_t fetch_all();
+
+  private:
+    Portal portal_;
+};
+
 // Runs one-off SQL without parameters (DDL built from registry identifiers).
 uint64_t spi_exec_sql(const std::string &sql, bool read_only = false);
 
