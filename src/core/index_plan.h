@@ -4,7 +4,7 @@
 // this file; it only knows names and DDL, built from registry data (parameter
 // ids, partition names), never from user text.
 //   string, uri(:below/:above)  partial btree on fhir.search_string (norm) WHERE param = <id>
-//   date                        partial btrees on fhir.search_date (lo, hi) and (hi)
+//   date                        partial btrees on fhir.search_date (lo, rid, hi), (hi DESC, rid), (rid, lo, hi)
 //   number / quantity           partial btree on fhir.search_number/quantity (value)
 //   token, reference, uri,      the type's GIN index on fhir.resource_<type>.tokens
 //   composite                   (one index shared by all of them); composites with

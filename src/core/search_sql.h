@@ -30,7 +30,11 @@
 //     le lt OR eq; sa lo>=shi; eb hi<=slo; ap: the ranges overlap after widening
 //     the search range on both sides by 10% of the distance between now and the
 //     search value, at least one day. _lastUpdated compares r.last_updated as
-//     the instant [t, t+1us).
+//     the instant [t, t+1us). Stored rows have lo <= hi, so eq, le and eb also
+//     get the implied bound lo <= shi (eq, le) / lo <= slo (eb), which lets the
+//     parameter's (lo, rid, hi) index serve them as a range. Several clauses on
+//     a parameter listed in SqlOptions::single_valued_date_params are one
+//     EXISTS whose row satisfies all of them.
 //   - number/quantity: eq matches a stored value inside the search value's
 //     implicit precision range ("100" = [99.5, 100.5)), ne is its negation; gt lt
 //     ge le compare the stored value with the search value exactly, as R4 words
@@ -86,7 +90,17 @@ struct SqlFragment {
 
 struct SqlOptions {
     int64_t now_micros = 0; // "now" for the date prefix ap; 0 = the system clock
+    // Date parameters no resource has several values of (the caller read it with
+    // the search's snapshot: no fhir.search_date row of the parameter has multi).
+    // Several plain date clauses on such a parameter hold exactly when one stored
+    // row satisfies all of them, so they become one EXISTS over one row.
+    std::vector<int> single_valued_date_params;
 };
+
+// Date parameters with two or more plain (unchained, unmodified) clauses in
+// `query`: those whose clauses build_where can test on one row when
+// SqlOptions::single_valued_date_params says the parameter allows it.
+std::vector<int> repeated_date_params(const SearchQuery &query);
 
 // The condition for all clauses of `query` over the row alias `alias` (a plain
 // lowercase SQL identifier), numbering placeholders from $first_param.

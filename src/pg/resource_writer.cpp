@@ -62,6 +62,7 @@ struct SideRows {
     std::vector<int32_t> s_param, d_param, n_param, q_param, r_param;
     std::vector<std::string> s_norm, s_exact;
     std::vector<int64_t> d_lo, d_hi;
+    std::vector<uint8_t> d_multi; // 1: the resource has several values for the parameter
     std::vector<std::string> n_value, n_lo, n_hi;
     std::vector<std::string> q_value, q_lo, q_hi, q_system, q_code, q_unit;
     std::vector<std::string> r_type, r_id;
@@ -94,6 +95,7 @@ struct SideRows {
             s_norm.push_back(t.normalized);
             s_exact.push_back(t.normalized);
         }
+        const size_t first_date = d_rid.size();
         for (const auto &d : rows.dates) {
             if (d.group != 0)
                 continue;
@@ -102,6 +104,8 @@ struct SideRows {
             d_lo.push_back(d.lo);
             d_hi.push_back(d.hi);
         }
+        for (size_t i = first_date; i < d_rid.size(); i++)
+            d_multi.push_back(std::count(d_param.begin() + static_cast<long>(first_date), d_param.end(), d_param[i]) > 1);
         for (const auto &n : rows.numbers) {
             if (n.group != 0)
                 continue;
@@ -162,8 +166,8 @@ struct SideRows {
 const char *kInsertSideRowsSql =
     "WITH s AS (INSERT INTO fhir.search_string (rid, param, norm, exact) "
     "  SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[])), "
-    "d AS (INSERT INTO fhir.search_date (rid, param, lo, hi) "
-    "  SELECT * FROM unnest($5::bigint[], $6::int[], $7::timestamptz[], $8::timestamptz[])), "
+    "d AS (INSERT INTO fhir.search_date (rid, param, lo, hi, multi) "
+    "  SELECT * FROM unnest($5::bigint[], $6::int[], $7::timestamptz[], $8::timestamptz[], $47::boolean[])), "
     "n AS (INSERT INTO fhir.search_number (rid, param, value, lo, hi) "
     "  SELECT * FROM unnest($9::bigint[], $10::int[], $11::numeric[], $12::numeric[], $13::numeric[])), "
     "q AS (INSERT INTO fhir.search_quantity (rid, param, value, lo, hi, system, code, unit) "
@@ -198,9 +202,10 @@ void insert_side_rows(const SideRows &rows) {
                               TEXTARRAYOID,                                                          //
                               INT8ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT8ARRAYOID,  // composite date
                               TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,                              //
-                              INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID};                             // text
+                              INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID,                              // text
+                              BOOLARRAYOID};                                                         // date multi
     SPIPlanPtr plan = prepare_cached(kInsertSideRowsSql, types);
-    Datum v[46] = {
+    Datum v[47] = {
         int8_array(rows.s_rid), int4_array(rows.s_param), text_array(rows.s_norm), text_array(rows.s_exact),
         int8_array(rows.d_rid), int4_array(rows.d_param), timestamptz_array(rows.d_lo), timestamptz_array(rows.d_hi),
         int8_array(rows.n_rid), int4_array(rows.n_param), text_array(rows.n_value), text_array(rows.n_lo),
@@ -212,7 +217,7 @@ void insert_side_rows(const SideRows &rows) {
         text_array(rows.cn_hi), text_array(rows.cn_system), text_array(rows.cn_code), text_array(rows.cn_unit),
         int8_array(rows.cd_rid), int4_array(rows.cd_param), int4_array(rows.cd_grp), int4_array(rows.cd_component),
         int8_array(rows.cd_key), timestamptz_array(rows.cd_lo), timestamptz_array(rows.cd_hi),
-        int8_array(rows.t_rid), int4_array(rows.t_param), text_array(rows.t_doc)};
+        int8_array(rows.t_rid), int4_array(rows.t_param), text_array(rows.t_doc), bool_array(rows.d_multi)};
     spi_execute(plan, v, nullptr, false);
 }
 

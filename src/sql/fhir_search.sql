@@ -63,11 +63,15 @@ CREATE INDEX search_string_rid_idx ON fhir.search_string (rid);
 CREATE TABLE fhir.search_date (
     rid     bigint NOT NULL,
     param   integer NOT NULL,
+    multi   boolean NOT NULL DEFAULT false,
     lo      timestamptz NOT NULL,
-    hi      timestamptz NOT NULL
+    hi      timestamptz NOT NULL,
+    CHECK (lo <= hi)
 );
-COMMENT ON TABLE fhir.search_date IS 'date search values as half-open ranges [lo, hi) in UTC (-infinity/infinity for open periods)';
+COMMENT ON TABLE fhir.search_date IS 'date search values as half-open ranges [lo, hi) in UTC (-infinity/infinity for open periods); lo <= hi always (an inverted Period is stored from its end to its start)';
+COMMENT ON COLUMN fhir.search_date.multi IS 'the resource has more than one value for this parameter; searches with several date conditions on a parameter that has no such resource test them on one row (docs/architecture.md, "Date searches")';
 CREATE INDEX search_date_rid_idx ON fhir.search_date (rid);
+CREATE INDEX search_date_multi_idx ON fhir.search_date (param, rid) WHERE multi;
 
 CREATE TABLE fhir.search_number (
     rid     bigint NOT NULL,
