@@ -765,7 +765,7 @@ std::vector<int64_t> combined_keys(const CompositeKeyRow *keys, size_t count) {
     return out;
 }
 
-// Pairs every grouped number, quantity and date row with the keys of its
+// Pairs every grouped number, quantity, date and string row with the keys of its
 // composite node (see "Composite parameters" in extract.h). Expects the rows
 // sorted as extract() leaves them.
 void pair_composite_rows(IndexRows &rows) {
@@ -809,6 +809,12 @@ void pair_composite_rows(IndexRows &rows) {
             continue;
         for (int64_t key : keys_of(d.param_id, d.group))
             rows.composite_dates.push_back({d.param_id, d.group, d.component, key, d.lo, d.hi});
+    }
+    for (const StringRow &s : rows.strings) {
+        if (s.group == 0)
+            continue;
+        for (int64_t key : keys_of(s.param_id, s.group))
+            rows.composite_strings.push_back({s.param_id, s.group, s.component, key, s.normalized});
     }
 }
 

@@ -512,33 +512,42 @@ class Builder {
     // of the first range component holding the value's key and matching it, and
     // for every further range component a row of the same composite node (grp)
     // matching that one (see "Composite parameters" in extract.h).
+    // Components stored as pair rows with the token components' key (extract.h).
+    static bool is_paired(ParamType type) { return is_range_type(type) || type == ParamType::String; }
+
     std::string range_composite(const SearchClause &c, const std::string &row) {
         const std::string param_id = std::to_string(c.param->id);
         std::string out;
         for (const SearchValue &v : c.values) {
             std::vector<int64_t> hashes;
             for (size_t i = 0; i < c.components.size(); i++) {
-                if (!is_range_type(c.components[i]->type))
+                if (!is_paired(c.components[i]->type))
                     hashes.push_back(composite_component_hash(c.param->id, *c.components[i], v.components[i]));
             }
             const std::string key = add_hashes({composite_key_hash(hashes.data(), hashes.size())});
             std::string first, from, where;
             for (size_t i = 0; i < c.components.size(); i++) {
                 const SearchParamDef &component = *c.components[i];
-                if (!is_range_type(component.type))
+                if (!is_paired(component.type))
                     continue;
                 const SearchValue &part = v.components[i];
                 const bool date = component.type == ParamType::Date;
+                const bool text = component.type == ParamType::String;
                 const std::string a = alias("c");
                 std::string match = a + ".component = " + std::to_string(i) + " AND ";
                 if (date)
                     match += "(" + date_condition(part, column_ops(a)) + ")";
+                else if (text)
+                    match += starts_with(a + ".norm", normalize_string(part.text));
                 else if (component.type == ParamType::Quantity)
                     match += quantity_condition(part.prefix, part.quantity, a);
                 else
                     match += "(" + number_condition(part.prefix, part.number, a + ".value") + ")";
-                const std::string table =
-                    std::string("fhir.") + (date ? "search_composite_date " : "search_composite_number ") + a;
+                const std::string table = std::string("fhir.") +
+                                          (date   ? "search_composite_date "
+                                           : text ? "search_composite_string "
+                                                  : "search_composite_number ") +
+                                          a;
                 if (first.empty()) {
                     first = a;
                     from = table;

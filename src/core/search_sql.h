@@ -50,11 +50,11 @@
 //     fhir.search_text with the value folded by normalize_string, as the stored
 //     document was: words AND-ed, "quoted phrases", `or`, `-word`; whole words
 //     only (no stemming, no prefixes). Comma values OR, repeated parameters AND.
-//   - composites with range components: an EXISTS over the pair rows
-//     (fhir.search_composite_number / _date) whose key is the hash of the
-//     value's token components and whose value matches the range component with
-//     the same prefix semantics as the plain number, quantity and date
-//     parameters above; further range components must match rows of the same
+//   - composites with range or string components: an EXISTS over the pair rows
+//     (fhir.search_composite_number / _date / _string) whose key is the hash of
+//     the value's token components and whose value matches the range component
+//     with the same prefix semantics as the plain number, quantity and date
+//     parameters above (a string component: starts-with on the normalized text); further range components must match rows of the same
 //     composite node (grp). Token "|code" in a composite matches any system.
 //   - chains: the rows holding a reference (search_reference row) of the
 //     parameter to one of the chained type's matching ids, found through the

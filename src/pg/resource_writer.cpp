@@ -63,6 +63,10 @@ struct SideRows {
     std::vector<std::string> s_norm, s_exact;
     std::vector<int64_t> d_lo, d_hi;
     std::vector<uint8_t> d_multi; // 1: the resource has several values for the parameter
+    // composites with a string component
+    std::vector<int64_t> cs_rid, cs_key;
+    std::vector<int32_t> cs_param, cs_grp, cs_component;
+    std::vector<std::string> cs_norm;
     std::vector<std::string> n_value, n_lo, n_hi;
     std::vector<std::string> q_value, q_lo, q_hi, q_system, q_code, q_unit;
     std::vector<std::string> r_type, r_id;
@@ -75,7 +79,7 @@ struct SideRows {
 
     bool empty() const {
         return s_rid.empty() && d_rid.empty() && n_rid.empty() && q_rid.empty() && r_rid.empty() && cn_rid.empty() &&
-               cd_rid.empty() && t_rid.empty();
+               cd_rid.empty() && t_rid.empty() && cs_rid.empty();
     }
 
     // Appends the extracted values of one resource. Rows of composite nodes
@@ -155,6 +159,14 @@ struct SideRows {
             cd_lo.push_back(c.lo);
             cd_hi.push_back(c.hi);
         }
+        for (const auto &c : rows.composite_strings) {
+            cs_rid.push_back(rid);
+            cs_param.push_back(c.param_id);
+            cs_grp.push_back(c.group);
+            cs_component.push_back(c.component);
+            cs_key.push_back(c.key);
+            cs_norm.push_back(c.normalized);
+        }
         for (const auto &t : rows.texts) {
             t_rid.push_back(rid);
             t_param.push_back(t.param_id);
@@ -184,7 +196,9 @@ const char *kInsertSideRowsSql =
     "                       $43::timestamptz[])), "
     "t AS (INSERT INTO fhir.search_text (rid, param, doc) "
     "  SELECT u.rid, u.param, to_tsvector('simple'::regconfig, u.doc) "
-    "  FROM unnest($44::bigint[], $45::int[], $46::text[]) AS u(rid, param, doc)) "
+    "  FROM unnest($44::bigint[], $45::int[], $46::text[]) AS u(rid, param, doc)), "
+    "cs AS (INSERT INTO fhir.search_composite_string (rid, param, grp, component, key, norm) "
+    "  SELECT * FROM unnest($48::bigint[], $49::int[], $50::int[], $51::int[], $52::bigint[], $53::text[])) "
     "SELECT 1";
 
 // Writes the side rows in one statement.
@@ -203,9 +217,11 @@ void insert_side_rows(const SideRows &rows) {
                               INT8ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT8ARRAYOID,  // composite date
                               TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,                              //
                               INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID,                              // text
-                              BOOLARRAYOID};                                                         // date multi
+                              BOOLARRAYOID,                                                          // date multi
+                              INT8ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT8ARRAYOID,  // composite string
+                              TEXTARRAYOID};
     SPIPlanPtr plan = prepare_cached(kInsertSideRowsSql, types);
-    Datum v[47] = {
+    Datum v[53] = {
         int8_array(rows.s_rid), int4_array(rows.s_param), text_array(rows.s_norm), text_array(rows.s_exact),
         int8_array(rows.d_rid), int4_array(rows.d_param), timestamptz_array(rows.d_lo), timestamptz_array(rows.d_hi),
         int8_array(rows.n_rid), int4_array(rows.n_param), text_array(rows.n_value), text_array(rows.n_lo),
@@ -217,7 +233,9 @@ void insert_side_rows(const SideRows &rows) {
         text_array(rows.cn_hi), text_array(rows.cn_system), text_array(rows.cn_code), text_array(rows.cn_unit),
         int8_array(rows.cd_rid), int4_array(rows.cd_param), int4_array(rows.cd_grp), int4_array(rows.cd_component),
         int8_array(rows.cd_key), timestamptz_array(rows.cd_lo), timestamptz_array(rows.cd_hi),
-        int8_array(rows.t_rid), int4_array(rows.t_param), text_array(rows.t_doc), bool_array(rows.d_multi)};
+        int8_array(rows.t_rid), int4_array(rows.t_param), text_array(rows.t_doc), bool_array(rows.d_multi),
+        int8_array(rows.cs_rid), int4_array(rows.cs_param), int4_array(rows.cs_grp), int4_array(rows.cs_component),
+        int8_array(rows.cs_key), text_array(rows.cs_norm)};
     spi_execute(plan, v, nullptr, false);
 }
 
@@ -229,7 +247,8 @@ const char *kDeleteSideRowsSql =
     "r AS (DELETE FROM fhir.search_reference WHERE rid = ANY($1)), "
     "cn AS (DELETE FROM fhir.search_composite_number WHERE rid = ANY($1)), "
     "cd AS (DELETE FROM fhir.search_composite_date WHERE rid = ANY($1)), "
-    "t AS (DELETE FROM fhir.search_text WHERE rid = ANY($1)) "
+    "t AS (DELETE FROM fhir.search_text WHERE rid = ANY($1)), "
+    "cs AS (DELETE FROM fhir.search_composite_string WHERE rid = ANY($1)) "
     "SELECT 1";
 
 // Removes the side rows of resources about to get new values (or deleted).

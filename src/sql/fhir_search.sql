@@ -141,6 +141,18 @@ COMMENT ON TABLE fhir.search_composite_date IS 'composite search values whose ra
 CREATE INDEX search_composite_date_rid_idx ON fhir.search_composite_date (rid);
 CREATE INDEX search_composite_date_key_idx ON fhir.search_composite_date (key, lo, hi);
 
+CREATE TABLE fhir.search_composite_string (
+    rid       bigint NOT NULL,
+    param     integer NOT NULL,
+    grp       integer NOT NULL,
+    component integer NOT NULL,
+    key       bigint NOT NULL,
+    norm      text COLLATE "C" NOT NULL
+);
+COMMENT ON TABLE fhir.search_composite_string IS 'composite search values with a string component (Observation code-value-string): key = hash of the token components of one composite node (grp), the string lowercased and accent-free as in fhir.search_string';
+CREATE INDEX search_composite_string_rid_idx ON fhir.search_composite_string (rid);
+CREATE INDEX search_composite_string_key_idx ON fhir.search_composite_string (key, norm);
+
 -- Full text (_text, _content): one document per resource and parameter, folded
 -- (lowercase, accent-free) in C++ and parsed with the fixed 'simple' configuration.
 CREATE TABLE fhir.search_text (
