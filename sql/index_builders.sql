@@ -9,6 +9,8 @@ SELECT code, indexed FROM fhir.search_parameters WHERE resource_type = 'Patient'
 SELECT fhir.create_index('Patient', 'address-city');
 SELECT index_name, present, size_bytes > 0 AS has_size FROM fhir.search_indexes WHERE resource_type = 'Patient' AND code = 'address-city';
 SELECT fhir.index_ddl('Patient', 'address-city');
+-- a reference: the type's GIN index serves its conditions, two btrees on "Type/id" its _sort
+SELECT fhir.index_ddl('Observation', 'subject', false);
 SELECT fhir.drop_index('Patient', 'address-city');
 SELECT fhir.drop_index('Patient', 'gender') AS shared_gin_kept;
 SELECT indexed FROM fhir.search_parameters WHERE resource_type = 'Patient' AND code = 'address-city';

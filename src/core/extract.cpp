@@ -498,18 +498,19 @@ void index_period(Sink &sink, const Json &period) {
     const std::string *end = string_at(period, "end");
     if (!start && !end)
         return;
-    int64_t lo = kMinTime, hi = kMaxTime;
-    if (start) {
-        auto range = parse_date_range(*start);
-        if (!range)
-            return;
-        lo = range->lo;
-    }
-    if (end) {
-        auto range = parse_date_range(*end);
-        if (!range)
-            return;
-        hi = range->hi;
+    std::optional<DateRange> from, to;
+    if (start && !(from = parse_date_range(*start)))
+        return;
+    if (end && !(to = parse_date_range(*end)))
+        return;
+    int64_t lo = from ? from->lo : kMinTime;
+    int64_t hi = to ? to->hi : kMaxTime;
+    // An inverted Period (start after end, which invariant per-1 forbids) is
+    // indexed as the range from its end to its start, so every stored row has
+    // lo <= hi (the search SQL relies on it, and fhir.search_date checks it).
+    if (lo > hi) {
+        lo = to->lo;
+        hi = from->hi;
     }
     sink.rows.dates.push_back({sink.param_id, lo, hi, sink.group, sink.component});
 }
@@ -764,7 +765,7 @@ std::vector<int64_t> combined_keys(const CompositeKeyRow *keys, size_t count) {
     return out;
 }
 
-// Pairs every grouped number, quantity and date row with the keys of its
+// Pairs every grouped number, quantity, date and string row with the keys of its
 // composite node (see "Composite parameters" in extract.h). Expects the rows
 // sorted as extract() leaves them.
 void pair_composite_rows(IndexRows &rows) {
@@ -808,6 +809,12 @@ void pair_composite_rows(IndexRows &rows) {
             continue;
         for (int64_t key : keys_of(d.param_id, d.group))
             rows.composite_dates.push_back({d.param_id, d.group, d.component, key, d.lo, d.hi});
+    }
+    for (const StringRow &s : rows.strings) {
+        if (s.group == 0)
+            continue;
+        for (int64_t key : keys_of(s.param_id, s.group))
+            rows.composite_strings.push_back({s.param_id, s.group, s.component, key, s.normalized});
     }
 }
 

@@ -31,11 +31,10 @@
 // pairs made of them at the end of extract(): for every group, each key (the
 // token components' hashes, combined by composite_key_hash when there are
 // several) with each number/quantity value (`composite_numbers`) and each date
-// value (`composite_dates`) of the group's other components. A search then
-// matches key and value in one row, so both come from the same repetition
-// (one Observation.component), never from two different ones. The writer stores
-// grouped rows only as these pairs. String components are not paired (a
-// composite with a string component is not searchable yet).
+// value (`composite_dates`) and string value (`composite_strings`, normalized) of
+// the group's other components. A search then matches key and value in one row,
+// so both come from the same repetition (one Observation.component), never from
+// two different ones. The writer stores grouped rows only as these pairs.
 //
 // Full text (_text, _content; fulltext.h): one `texts` row per parameter, the
 // folded document the glue turns into a tsvector.
@@ -159,6 +158,15 @@ struct CompositeDateRow {
     int64_t hi;
 };
 
+// A composite's key with one string component value of the same composite node.
+struct CompositeStringRow {
+    int param_id;
+    int group;
+    int component;
+    int64_t key;
+    std::string normalized; // normalize_string of the value, as StringRow
+};
+
 // The document of a full-text parameter (_text, _content), folded by normalize_string.
 struct TextRow {
     int param_id;
@@ -176,6 +184,7 @@ struct IndexRows {
     std::vector<CompositeKeyRow> composite_keys;
     std::vector<CompositeNumberRow> composite_numbers; // pairs made from the grouped rows
     std::vector<CompositeDateRow> composite_dates;
+    std::vector<CompositeStringRow> composite_strings;
     std::vector<TextRow> texts;
 };
 

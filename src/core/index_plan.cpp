@@ -85,6 +85,10 @@ std::vector<IndexSpec> index_specs(const SearchParamDef &param) {
         // in (key, rid) order; (hi DESC, rid): hi ranges and _sort descending.
         specs.push_back(side_index("search_date", param.id, "_lo", "lo, rid, hi"));
         specs.push_back(side_index("search_date", param.id, "_hi", "hi DESC, rid"));
+        // (rid, lo, hi): the parameter's rows in rid order, with both bounds in the
+        // index, for first pages of conditions no bound range serves (ge + lt
+        // tested on one row: docs/architecture.md, "Date searches").
+        specs.push_back(side_index("search_date", param.id, "_rid", "rid, lo, hi"));
         break;
     case ParamType::Number:
         sort_pair("search_number", "value");

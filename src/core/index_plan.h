@@ -5,7 +5,7 @@
 // ids, partition names), never from user text.
 //   string, uri(:below/:above)  partial btrees on fhir.search_string (norm, rid) and
 //                               (norm DESC, rid) WHERE param = <id>
-//   date                        partial btrees on fhir.search_date (lo, rid, hi) and (hi DESC, rid)
+//   date                        partial btrees on fhir.search_date (lo, rid, hi), (hi DESC, rid), (rid, lo, hi)
 //   number / quantity           partial btrees on fhir.search_number/quantity (value, rid)
 //                               and (value DESC, rid)
 //   token, uri, composite       the type's GIN index on fhir.resource_<type>.tokens

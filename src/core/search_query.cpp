@@ -444,8 +444,8 @@ SearchValue parse_composite(const SearchClause &clause, const std::string &raw) 
     return value;
 }
 
-// Resolves a composite's component parameters; token-like and range (number,
-// quantity, date) components are searchable, string components are not yet.
+// Resolves a composite's component parameters: token-like, range (number,
+// quantity, date) and string components are searchable.
 void resolve_components(const Registry &registry, SearchClause &clause) {
     const SearchParamDef &param = *clause.param;
     for (const CompositeComponent &component : param.components) {
@@ -453,11 +453,11 @@ void resolve_components(const Registry &registry, SearchClause &clause) {
         if (!def)
             throw Error(ErrorKind::UnsupportedFeature, "composite parameter " + q(param.code) +
                                                            " has a component that is not a known parameter");
-        if (!is_token_like(def->type) && !is_range_type(def->type))
+        if (!is_token_like(def->type) && !is_range_type(def->type) && def->type != ParamType::String)
             throw Error(ErrorKind::UnsupportedFeature,
                         "composite parameter " + q(param.code) + " has a " + param_type_name(def->type) +
-                            " component; only composites of token, reference, uri, number, quantity and date "
-                            "components are supported");
+                            " component; only composites of token, reference, uri, number, quantity, date and "
+                            "string components are supported");
         clause.components.push_back(def);
     }
     if (clause.components.empty())

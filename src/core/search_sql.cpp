@@ -377,7 +377,10 @@ class Builder {
         return {saturating_add(r.lo, -widen), saturating_add(r.hi, widen)};
     }
 
-    std::string date_condition(const SearchValue &v, const RangeOps &ops) {
+    // `lo_le` set: the rows have lo <= hi (fhir.search_date), so the bounds on lo
+    // that hi <= x implies are added for an index range on lo.
+    std::string date_condition(const SearchValue &v, const RangeOps &ops,
+                               const std::function<std::string(const std::string &)> &lo_le = nullptr) {
         std::string slo, shi;
         auto lo = [&]() { return slo.empty() ? (slo = add_time(v.date.lo)) : slo; };
         auto hi = [&]() { return shi.empty() ? (shi = add_time(v.date.hi)) : shi; };
@@ -386,8 +389,12 @@ class Builder {
             std::string b = ops.hi_le(hi());
             return a + " AND " + b;
         };
+        auto implied = [&](const std::string &x) { return lo_le ? " AND " + lo_le(x) : std::string(); };
         switch (v.prefix) {
-        case SearchPrefix::Eq: return eq();
+        case SearchPrefix::Eq: {
+            std::string e = eq();
+            return e + implied(hi());
+        }
         case SearchPrefix::Ne: return "NOT (" + eq() + ")";
         case SearchPrefix::Gt: return ops.hi_gt(hi());
         case SearchPrefix::Lt: return ops.lo_lt(lo());
@@ -397,10 +404,13 @@ class Builder {
         }
         case SearchPrefix::Le: {
             std::string e = eq();
-            return ops.lo_lt(lo()) + " OR (" + e + ")";
+            return "(" + ops.lo_lt(lo()) + " OR (" + e + "))" + implied(hi());
         }
         case SearchPrefix::Sa: return ops.lo_ge(hi());
-        case SearchPrefix::Eb: return ops.hi_le(lo());
+        case SearchPrefix::Eb: {
+            std::string b = ops.hi_le(lo());
+            return b + implied(lo());
+        }
         case SearchPrefix::Ap: {
             auto [wlo, whi] = approximate(v.date);
             // overlap: lo < whi AND hi > wlo
@@ -412,12 +422,26 @@ class Builder {
         return "false";
     }
 
-    std::string date(const SearchClause &c, const std::string &row) {
+    std::string date(const SearchClause &c, const std::string &row) { return date_clauses({&c}, row); }
+
+  public:
+    // Date clauses of one parameter tested on one fhir.search_date row (one
+    // clause, or several on a single-valued parameter: search_sql.h).
+    std::string date_clauses(const std::vector<const SearchClause *> &clauses, const std::string &row) {
         std::string s = alias("d");
         RangeOps ops = column_ops(s);
-        return exists("search_date", s, row, c.param->id,
-                      or_values(c, [&](const SearchValue &v) { return date_condition(v, ops); }));
+        auto lo_le = [s](const std::string &x) { return s + ".lo <= " + x; };
+        std::string condition;
+        for (const SearchClause *c : clauses) {
+            std::string one = or_values(*c, [&](const SearchValue &v) { return date_condition(v, ops, lo_le); });
+            if (clauses.size() > 1)
+                one = "(" + one + ")";
+            condition += (condition.empty() ? "" : " AND ") + one;
+        }
+        return exists("search_date", s, row, clauses.front()->param->id, condition);
     }
+
+  private:
 
     // An instant column t as the range [t, t + 1us): hi > x is t >= x, hi <= x is t < x.
     std::string instant(const SearchValue &v, const std::string &col) {
@@ -488,33 +512,42 @@ class Builder {
     // of the first range component holding the value's key and matching it, and
     // for every further range component a row of the same composite node (grp)
     // matching that one (see "Composite parameters" in extract.h).
+    // Components stored as pair rows with the token components' key (extract.h).
+    static bool is_paired(ParamType type) { return is_range_type(type) || type == ParamType::String; }
+
     std::string range_composite(const SearchClause &c, const std::string &row) {
         const std::string param_id = std::to_string(c.param->id);
         std::string out;
         for (const SearchValue &v : c.values) {
             std::vector<int64_t> hashes;
             for (size_t i = 0; i < c.components.size(); i++) {
-                if (!is_range_type(c.components[i]->type))
+                if (!is_paired(c.components[i]->type))
                     hashes.push_back(composite_component_hash(c.param->id, *c.components[i], v.components[i]));
             }
             const std::string key = add_hashes({composite_key_hash(hashes.data(), hashes.size())});
             std::string first, from, where;
             for (size_t i = 0; i < c.components.size(); i++) {
                 const SearchParamDef &component = *c.components[i];
-                if (!is_range_type(component.type))
+                if (!is_paired(component.type))
                     continue;
                 const SearchValue &part = v.components[i];
                 const bool date = component.type == ParamType::Date;
+                const bool text = component.type == ParamType::String;
                 const std::string a = alias("c");
                 std::string match = a + ".component = " + std::to_string(i) + " AND ";
                 if (date)
                     match += "(" + date_condition(part, column_ops(a)) + ")";
+                else if (text)
+                    match += starts_with(a + ".norm", normalize_string(part.text));
                 else if (component.type == ParamType::Quantity)
                     match += quantity_condition(part.prefix, part.quantity, a);
                 else
                     match += "(" + number_condition(part.prefix, part.number, a + ".value") + ")";
-                const std::string table =
-                    std::string("fhir.") + (date ? "search_composite_date " : "search_composite_number ") + a;
+                const std::string table = std::string("fhir.") +
+                                          (date   ? "search_composite_date "
+                                           : text ? "search_composite_string "
+                                                  : "search_composite_number ") +
+                                          a;
                 if (first.empty()) {
                     first = a;
                     from = table;
@@ -607,15 +640,63 @@ std::string prefix_successor(std::string_view prefix) {
 }
 
 // ANDs one condition per clause.
+namespace {
+
+// A date clause on the searched type's own parameter that date_clauses renders:
+// no chain, no modifier (:missing), no _lastUpdated.
+bool is_plain_date_clause(const SearchClause &c) {
+    return c.chain.empty() && c.param->type == ParamType::Date && c.modifier == SearchModifier::None && !c.list &&
+           c.param->code != "_lastUpdated";
+}
+
+} // namespace
+
+std::vector<int> repeated_date_params(const SearchQuery &query) {
+    std::vector<int> seen, repeated;
+    for (const SearchClause &c : query.clauses) {
+        if (!is_plain_date_clause(c))
+            continue;
+        if (std::find(seen.begin(), seen.end(), c.param->id) == seen.end())
+            seen.push_back(c.param->id);
+        else if (std::find(repeated.begin(), repeated.end(), c.param->id) == repeated.end())
+            repeated.push_back(c.param->id);
+    }
+    return repeated;
+}
+
 SqlFragment build_where(const SearchQuery &query, std::string_view alias, int first_param, const SqlOptions &options) {
     if (!is_plain_identifier(alias))
         throw Error(ErrorKind::Internal, "row alias " + std::string(alias) + " is not a plain sql identifier");
     Builder builder(first_param, options.now_micros != 0 ? options.now_micros : clock_now());
     SqlFragment out;
+    // Plain clauses of a single-valued date parameter with several clauses: one
+    // condition at the place of the first, over one row.
+    std::vector<int> merged = repeated_date_params(query);
+    merged.erase(std::remove_if(merged.begin(), merged.end(),
+                                [&](int id) {
+                                    const auto &single = options.single_valued_date_params;
+                                    return std::find(single.begin(), single.end(), id) == single.end();
+                                }),
+                 merged.end());
+    std::vector<int> done;
     for (const SearchClause &clause : query.clauses) {
+        std::string condition;
+        if (is_plain_date_clause(clause) &&
+            std::find(merged.begin(), merged.end(), clause.param->id) != merged.end()) {
+            if (std::find(done.begin(), done.end(), clause.param->id) != done.end())
+                continue;
+            done.push_back(clause.param->id);
+            std::vector<const SearchClause *> group;
+            for (const SearchClause &c : query.clauses)
+                if (is_plain_date_clause(c) && c.param->id == clause.param->id)
+                    group.push_back(&c);
+            condition = builder.date_clauses(group, std::string(alias));
+        } else {
+            condition = builder.clause(clause, query.resource_type, std::string(alias));
+        }
         if (!out.where.empty())
             out.where += " AND ";
-        out.where += "(" + builder.clause(clause, query.resource_type, std::string(alias)) + ")";
+        out.where += "(" + condition + ")";
     }
     if (out.where.empty())
         out.where = "true";

@@ -30,7 +30,11 @@
 //     le lt OR eq; sa lo>=shi; eb hi<=slo; ap: the ranges overlap after widening
 //     the search range on both sides by 10% of the distance between now and the
 //     search value, at least one day. _lastUpdated compares r.last_updated as
-//     the instant [t, t+1us).
+//     the instant [t, t+1us). Stored rows have lo <= hi, so eq, le and eb also
+//     get the implied bound lo <= shi (eq, le) / lo <= slo (eb), which lets the
+//     parameter's (lo, rid, hi) index serve them as a range. Several clauses on
+//     a parameter listed in SqlOptions::single_valued_date_params are one
+//     EXISTS whose row satisfies all of them.
 //   - number/quantity: eq matches a stored value inside the search value's
 //     implicit precision range ("100" = [99.5, 100.5)), ne is its negation; gt lt
 //     ge le compare the stored value with the search value exactly, as R4 words
@@ -46,11 +50,11 @@
 //     fhir.search_text with the value folded by normalize_string, as the stored
 //     document was: words AND-ed, "quoted phrases", `or`, `-word`; whole words
 //     only (no stemming, no prefixes). Comma values OR, repeated parameters AND.
-//   - composites with range components: an EXISTS over the pair rows
-//     (fhir.search_composite_number / _date) whose key is the hash of the
-//     value's token components and whose value matches the range component with
-//     the same prefix semantics as the plain number, quantity and date
-//     parameters above; further range components must match rows of the same
+//   - composites with range or string components: an EXISTS over the pair rows
+//     (fhir.search_composite_number / _date / _string) whose key is the hash of
+//     the value's token components and whose value matches the range component
+//     with the same prefix semantics as the plain number, quantity and date
+//     parameters above (a string component: starts-with on the normalized text); further range components must match rows of the same
 //     composite node (grp). Token "|code" in a composite matches any system.
 //   - chains: the rows holding a reference (search_reference row) of the
 //     parameter to one of the chained type's matching ids, found through the
@@ -86,7 +90,17 @@ struct SqlFragment {
 
 struct SqlOptions {
     int64_t now_micros = 0; // "now" for the date prefix ap; 0 = the system clock
+    // Date parameters no resource has several values of (the caller read it with
+    // the search's snapshot: no fhir.search_date row of the parameter has multi).
+    // Several plain date clauses on such a parameter hold exactly when one stored
+    // row satisfies all of them, so they become one EXISTS over one row.
+    std::vector<int> single_valued_date_params;
 };
+
+// Date parameters with two or more plain (unchained, unmodified) clauses in
+// `query`: those whose clauses build_where can test on one row when
+// SqlOptions::single_valued_date_params says the parameter allows it.
+std::vector<int> repeated_date_params(const SearchQuery &query);
 
 // The condition for all clauses of `query` over the row alias `alias` (a plain
 // lowercase SQL identifier), numbering placeholders from $first_param.

@@ -29,3 +29,10 @@
 #else
 #define FHIR_INT64_TO_NUMERIC(v) DatumGetNumeric(DirectFunctionCall1(int8_numeric, Int64GetDatum(v)))
 #endif
+
+// enable_memoize (and the Memoize node) exists from 14 on.
+#if PG_VERSION_NUM >= 140000
+#define FHIR_HAVE_ENABLE_MEMOIZE 1
+#else
+#define FHIR_HAVE_ENABLE_MEMOIZE 0
+#endif

@@ -62,6 +62,11 @@ struct SideRows {
     std::vector<int32_t> s_param, d_param, n_param, q_param, r_param;
     std::vector<std::string> s_norm, s_exact;
     std::vector<int64_t> d_lo, d_hi;
+    std::vector<uint8_t> d_multi; // 1: the resource has several values for the parameter
+    // composites with a string component
+    std::vector<int64_t> cs_rid, cs_key;
+    std::vector<int32_t> cs_param, cs_grp, cs_component;
+    std::vector<std::string> cs_norm;
     std::vector<std::string> n_value, n_lo, n_hi;
     std::vector<std::string> q_value, q_lo, q_hi, q_system, q_code, q_unit;
     std::vector<std::string> r_type, r_id;
@@ -74,7 +79,7 @@ struct SideRows {
 
     bool empty() const {
         return s_rid.empty() && d_rid.empty() && n_rid.empty() && q_rid.empty() && r_rid.empty() && cn_rid.empty() &&
-               cd_rid.empty() && t_rid.empty();
+               cd_rid.empty() && t_rid.empty() && cs_rid.empty();
     }
 
     // Appends the extracted values of one resource. Rows of composite nodes
@@ -94,6 +99,7 @@ struct SideRows {
             s_norm.push_back(t.normalized);
             s_exact.push_back(t.normalized);
         }
+        const size_t first_date = d_rid.size();
         for (const auto &d : rows.dates) {
             if (d.group != 0)
                 continue;
@@ -102,6 +108,8 @@ struct SideRows {
             d_lo.push_back(d.lo);
             d_hi.push_back(d.hi);
         }
+        for (size_t i = first_date; i < d_rid.size(); i++)
+            d_multi.push_back(std::count(d_param.begin() + static_cast<long>(first_date), d_param.end(), d_param[i]) > 1);
         for (const auto &n : rows.numbers) {
             if (n.group != 0)
                 continue;
@@ -151,6 +159,14 @@ struct SideRows {
             cd_lo.push_back(c.lo);
             cd_hi.push_back(c.hi);
         }
+        for (const auto &c : rows.composite_strings) {
+            cs_rid.push_back(rid);
+            cs_param.push_back(c.param_id);
+            cs_grp.push_back(c.group);
+            cs_component.push_back(c.component);
+            cs_key.push_back(c.key);
+            cs_norm.push_back(c.normalized);
+        }
         for (const auto &t : rows.texts) {
             t_rid.push_back(rid);
             t_param.push_back(t.param_id);
@@ -162,8 +178,8 @@ struct SideRows {
 const char *kInsertSideRowsSql =
     "WITH s AS (INSERT INTO fhir.search_string (rid, param, norm, exact) "
     "  SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[])), "
-    "d AS (INSERT INTO fhir.search_date (rid, param, lo, hi) "
-    "  SELECT * FROM unnest($5::bigint[], $6::int[], $7::timestamptz[], $8::timestamptz[])), "
+    "d AS (INSERT INTO fhir.search_date (rid, param, lo, hi, multi) "
+    "  SELECT * FROM unnest($5::bigint[], $6::int[], $7::timestamptz[], $8::timestamptz[], $47::boolean[])), "
     "n AS (INSERT INTO fhir.search_number (rid, param, value, lo, hi) "
     "  SELECT * FROM unnest($9::bigint[], $10::int[], $11::numeric[], $12::numeric[], $13::numeric[])), "
     "q AS (INSERT INTO fhir.search_quantity (rid, param, value, lo, hi, system, code, unit) "
@@ -180,7 +196,9 @@ const char *kInsertSideRowsSql =
     "                       $43::timestamptz[])), "
     "t AS (INSERT INTO fhir.search_text (rid, param, doc) "
     "  SELECT u.rid, u.param, to_tsvector('simple'::regconfig, u.doc) "
-    "  FROM unnest($44::bigint[], $45::int[], $46::text[]) AS u(rid, param, doc)) "
+    "  FROM unnest($44::bigint[], $45::int[], $46::text[]) AS u(rid, param, doc)), "
+    "cs AS (INSERT INTO fhir.search_composite_string (rid, param, grp, component, key, norm) "
+    "  SELECT * FROM unnest($48::bigint[], $49::int[], $50::int[], $51::int[], $52::bigint[], $53::text[])) "
     "SELECT 1";
 
 // Writes the side rows in one statement.
@@ -198,9 +216,12 @@ void insert_side_rows(const SideRows &rows) {
                               TEXTARRAYOID,                                                          //
                               INT8ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT8ARRAYOID,  // composite date
                               TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,                              //
-                              INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID};                             // text
+                              INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID,                              // text
+                              BOOLARRAYOID,                                                          // date multi
+                              INT8ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT8ARRAYOID,  // composite string
+                              TEXTARRAYOID};
     SPIPlanPtr plan = prepare_cached(kInsertSideRowsSql, types);
-    Datum v[46] = {
+    Datum v[53] = {
         int8_array(rows.s_rid), int4_array(rows.s_param), text_array(rows.s_norm), text_array(rows.s_exact),
         int8_array(rows.d_rid), int4_array(rows.d_param), timestamptz_array(rows.d_lo), timestamptz_array(rows.d_hi),
         int8_array(rows.n_rid), int4_array(rows.n_param), text_array(rows.n_value), text_array(rows.n_lo),
@@ -212,7 +233,9 @@ void insert_side_rows(const SideRows &rows) {
         text_array(rows.cn_hi), text_array(rows.cn_system), text_array(rows.cn_code), text_array(rows.cn_unit),
         int8_array(rows.cd_rid), int4_array(rows.cd_param), int4_array(rows.cd_grp), int4_array(rows.cd_component),
         int8_array(rows.cd_key), timestamptz_array(rows.cd_lo), timestamptz_array(rows.cd_hi),
-        int8_array(rows.t_rid), int4_array(rows.t_param), text_array(rows.t_doc)};
+        int8_array(rows.t_rid), int4_array(rows.t_param), text_array(rows.t_doc), bool_array(rows.d_multi),
+        int8_array(rows.cs_rid), int4_array(rows.cs_param), int4_array(rows.cs_grp), int4_array(rows.cs_component),
+        int8_array(rows.cs_key), text_array(rows.cs_norm)};
     spi_execute(plan, v, nullptr, false);
 }
 
@@ -224,7 +247,8 @@ const char *kDeleteSideRowsSql =
     "r AS (DELETE FROM fhir.search_reference WHERE rid = ANY($1)), "
     "cn AS (DELETE FROM fhir.search_composite_number WHERE rid = ANY($1)), "
     "cd AS (DELETE FROM fhir.search_composite_date WHERE rid = ANY($1)), "
-    "t AS (DELETE FROM fhir.search_text WHERE rid = ANY($1)) "
+    "t AS (DELETE FROM fhir.search_text WHERE rid = ANY($1)), "
+    "cs AS (DELETE FROM fhir.search_composite_string WHERE rid = ANY($1)) "
     "SELECT 1";
 
 // Removes the side rows of resources about to get new values (or deleted).

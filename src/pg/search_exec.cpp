@@ -91,6 +91,7 @@ struct SearchStatement {
     std::string table;             // the partition, fhir.resource for a system-level search, or the
                                    // subquery of a _contained search (plan_contained)
     std::string entry_columns = "r.rtype, r.id"; // type and id of each match's fullUrl, as rtype, id
+    bool late_rows = false;        // `table` is one type's partition: pages read their rows by rid (page_query)
     std::vector<std::string> system_types; // types of a system-level search (_type, or all)
     fhir::SearchQuery query;
     std::string base_query;        // the client's raw query without _cursor (for links)
@@ -246,6 +247,7 @@ void plan_contained(SearchStatement &st, std::vector<fhir::SqlParam> &params) {
                            " AND (" + on_contained.where + ")";
         if (both)
             rids += " UNION ALL SELECT t.rid FROM " + partition + " t WHERE " + on_top_level.where;
+        st.late_rows = false;
         st.table = "(SELECT o.rid, o.rtype, o.id, o.content, o.last_updated FROM " + partitions_union(container_types) +
                    " o WHERE o.rid IN (" + rids + "))";
     } else {
@@ -258,6 +260,7 @@ void plan_contained(SearchStatement &st, std::vector<fhir::SqlParam> &params) {
             rows = "SELECT t.rid, t.rtype, t.id, t.content, t.last_updated, t.rtype AS entry_type, t.id AS entry_id FROM " +
                    partition + " t WHERE " + on_top_level.where + " UNION ALL " + rows;
         st.table = "(" + rows + ")";
+        st.late_rows = false;
         st.entry_columns = "r.entry_type AS rtype, r.entry_id AS id";
     }
     st.where = "true";
@@ -291,6 +294,7 @@ SearchStatement plan_search(const std::string &type, const std::string &raw_quer
         if (!fhir::Registry::is_resource_type(type))
             throw Error(ErrorKind::UnknownResourceType, "unknown resource type \"" + type + "\"");
         st.table = fhir::partition_table(type);
+        st.late_rows = true;
         st.query = fhir::parse_search_query(registry, type, parse_query, guc_strict_handling);
     }
     st.count = st.query.count ? std::min(*st.query.count, guc_max_count) : guc_default_count;
@@ -332,6 +336,29 @@ SearchStatement plan_search(const std::string &type, const std::string &raw_quer
 // call it after cache::begin_search: those reads then share the snapshot of the
 // result queries. A system-level search gives each type (r.rtype = T AND <its
 // own WHERE>), because parameter ids, and so token hashes and side rows, are per type.
+// The parameters among `ids` that no resource has several values of, read with
+// the search's snapshot (the search_date_multi_idx index): their date clauses
+// may be tested on one row (search_sql.h, SqlOptions).
+std::vector<int> single_valued_date_params(const std::vector<int> &ids) {
+    std::vector<int> single;
+    if (ids.empty())
+        return single;
+    SPIPlanPtr plan = prepare_cached("SELECT p::bigint FROM unnest($1::int[]) p WHERE NOT EXISTS "
+                                     "(SELECT 1 FROM fhir.search_date d WHERE d.param = p AND d.multi)",
+                                     {INT4ARRAYOID});
+    Datum v[1] = {int4_array(std::vector<int32_t>(ids.begin(), ids.end()))};
+    uint64_t n = spi_execute(plan, v, nullptr, true);
+    for (uint64_t i = 0; i < n; i++)
+        single.push_back(static_cast<int>(spi_get_int64(i, 1)));
+    return single;
+}
+
+fhir::SqlOptions where_options(const fhir::SearchQuery &q) {
+    fhir::SqlOptions options;
+    options.single_valued_date_params = single_valued_date_params(fhir::repeated_date_params(q));
+    return options;
+}
+
 void build_search_where(SearchStatement &st) {
     const fhir::Registry &registry = current_registry();
     SpiResourceStore store(/*read_only=*/true);
@@ -349,7 +376,7 @@ void build_search_where(SearchStatement &st) {
             rtype.text = t;
             params.push_back(rtype);
             std::string rtype_ref = "$" + std::to_string(params.size()) + "::text";
-            fhir::SqlFragment fragment = fhir::build_where(q, "r", static_cast<int>(params.size()) + 1);
+            fhir::SqlFragment fragment = fhir::build_where(q, "r", static_cast<int>(params.size()) + 1, where_options(q));
             params.insert(params.end(), fragment.params.begin(), fragment.params.end());
             where += (where.empty() ? "(" : " OR (") + std::string("r.rtype = ") + rtype_ref + " AND " + fragment.where + ")";
         }
@@ -359,7 +386,7 @@ void build_search_where(SearchStatement &st) {
         plan_contained(st, params);
     } else {
         resolver.resolve(st.query);
-        fhir::SqlFragment fragment = fhir::build_where(st.query, "r", 1);
+        fhir::SqlFragment fragment = fhir::build_where(st.query, "r", 1, where_options(st.query));
         st.where = fragment.where;
         params = fragment.params;
     }
@@ -426,7 +453,13 @@ BoundQuery page_query(const SearchStatement &st, const std::optional<fhir::Searc
     q.types.assign(st.types.begin(), st.types.begin() + static_cast<long>(st.where_params));
     q.values.assign(st.values.begin(), st.values.begin() + static_cast<long>(st.where_params));
     q.shown.assign(st.shown_values.begin(), st.shown_values.begin() + static_cast<long>(st.where_params));
-    const std::string select = "SELECT r.rid, " + st.entry_columns + (with_content ? ", r.content" : "");
+    // Over a type's partition the page is first found by rid alone and only its
+    // rows are read afterwards (`late`): conditions answered by side-table indexes
+    // then walk the partition's rid index without reading a heap row per
+    // candidate (2,259 rows for a page of 21 in search 6 of bench/results/search.md).
+    const bool late = with_content && st.late_rows;
+    const std::string select =
+        late ? "SELECT r.rid" : "SELECT r.rid, " + st.entry_columns + (with_content ? ", r.content" : "");
     // The keys computed per row: all of them, or those after a side-table first key.
     const size_t first_computed = zone == Zone::All ? 0 : 1;
     std::string computed;
@@ -485,6 +518,21 @@ BoundQuery page_query(const SearchStatement &st, const std::optional<fhir::Searc
     std::string keys_as_text;
     for (size_t i = 0; i < st.sort.size(); i++)
         keys_as_text += ", m.k" + std::to_string(i) + "::text";
+    if (late) {
+        std::string keys;
+        for (size_t i = 0; i < st.sort.size(); i++)
+            keys += ", m.k" + std::to_string(i);
+        std::string outer_order = order;
+        for (size_t at = outer_order.find("m."); at != std::string::npos; at = outer_order.find("m.", at + 2))
+            outer_order[at] = 'p';
+        std::string page = "SELECT m.rid" + keys + " FROM (" + inner + ") m WHERE " + keyset + " ORDER BY " + order + limit_clause;
+        std::string p_keys;
+        for (size_t i = 0; i < st.sort.size(); i++)
+            p_keys += ", p.k" + std::to_string(i) + "::text";
+        q.sql = "SELECT p.rid, c.rtype, c.id, c.content" + p_keys + " FROM (" + page + ") p JOIN " + st.table +
+                " c ON c.rid = p.rid ORDER BY " + outer_order;
+        return q;
+    }
     q.sql = std::string("SELECT m.rid, m.rtype, m.id") + (with_content ? ", m.content" : "") + keys_as_text + " FROM (" +
             inner + ") m WHERE " + keyset + " ORDER BY " + order + limit_clause;
     return q;
@@ -1068,6 +1116,7 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
         last.cache = "MISS";
 
     spi_connect();
+    const int settings = search_settings_push();
     SearchStatement st = plan_search(type, raw_query);
     if (cc.no_store || cc.max_results) {
         // All results at once, no paging (capped by max-results and fhir_search.max_count).
@@ -1229,6 +1278,7 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
         last.entry_id = bundle_id;
         last.cache_ms = ms_between(t_assembled, now_unix_micros());
     }
+    search_settings_pop(settings);
     spi_finish();
     return result;
 }
@@ -1251,6 +1301,7 @@ Datum last_search_info() {
 // The explain document of a search: SQL, parameters, plan, indexes used.
 Datum run_explain(const std::string &type, const std::string &raw_query) {
     spi_connect();
+    const int settings = search_settings_push();
     SearchStatement st = plan_search(type, raw_query);
     build_search_where(st);
     BoundQuery q = page_query(st);
@@ -1283,6 +1334,7 @@ Datum run_explain(const std::string &type, const std::string &raw_query) {
                       {"plan", plan_json}};
     Datum result = json_to_jsonb(doc);
     result = pg_call([result] { return SPI_datumTransfer(result, false, -1); });
+    search_settings_pop(settings);
     spi_finish();
     return result;
 }

@@ -29,6 +29,20 @@ void spi_finish() {
     pg_call([] { SPI_finish(); });
 }
 
+int search_settings_push() {
+    return pg_call([] {
+        int nest_level = NewGUCNestLevel();
+#if FHIR_HAVE_ENABLE_MEMOIZE
+        (void)set_config_option("enable_memoize", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+#endif
+        return nest_level;
+    });
+}
+
+void search_settings_pop(int nest_level) {
+    pg_call([nest_level] { AtEOXact_GUC(true, nest_level); });
+}
+
 SPIPlanPtr prepare_cached(const std::string &sql, const std::vector<Oid> &arg_types, int cursor_options) {
     auto &cache = plan_cache();
     const std::string key = std::to_string(cursor_options) + ":" + sql;
@@ -192,10 +206,12 @@ static Datum byval_array(const std::vector<T> &values, Oid elem_type, Datum (*to
 
 static Datum int64_to_datum(int64_t v) { return Int64GetDatum(v); }
 static Datum int32_to_datum(int32_t v) { return Int32GetDatum(v); }
+static Datum bool_to_datum(uint8_t v) { return BoolGetDatum(v != 0); }
 static Datum ts_to_datum(int64_t v) { return TimestampTzGetDatum(unix_micros_to_timestamptz(v)); }
 
 Datum int8_array(const std::vector<int64_t> &values) { return byval_array<int64_t>(values, INT8OID, int64_to_datum); }
 Datum int4_array(const std::vector<int32_t> &values) { return byval_array<int32_t>(values, INT4OID, int32_to_datum); }
+Datum bool_array(const std::vector<uint8_t> &values) { return byval_array<uint8_t>(values, BOOLOID, bool_to_datum); }
 Datum timestamptz_array(const std::vector<int64_t> &unix_micros) {
     return byval_array<int64_t>(unix_micros, TIMESTAMPTZOID, ts_to_datum);
 }

@@ -20,6 +20,14 @@ namespace fhir_pg {
 void spi_connect();
 void spi_finish();
 
+// Planner settings for the statements of one search, in a GUC nest level of their
+// own (as a function's SET clause would be): Memoize off, because the page
+// statements' joins by rid rarely repeat a key and a Memoize node sized for the
+// planner's estimate cost about 2 ms to set up (bench/results/search.md, run E).
+// An error rolls the settings back with the (sub)transaction.
+int search_settings_push();
+void search_settings_pop(int nest_level);
+
 // A prepared statement with its parameter types, kept for the backend's life.
 // `cursor_options` are SPI_prepare_cursor's (e.g. CURSOR_OPT_CUSTOM_PLAN: planned
 // anew for each execution's values); plans are kept per SQL text and options.
@@ -69,6 +77,7 @@ Datum int8_array(const std::vector<int64_t> &values);
 Datum int4_array(const std::vector<int32_t> &values);
 Datum text_array(const std::vector<std::string> &values);
 Datum timestamptz_array(const std::vector<int64_t> &unix_micros);
+Datum bool_array(const std::vector<uint8_t> &values); // elements 0/1
 // Microseconds since 1970 (core convention) <-> PostgreSQL TimestampTz.
 TimestampTz unix_micros_to_timestamptz(int64_t micros);
 int64_t timestamptz_to_unix_micros(TimestampTz ts);

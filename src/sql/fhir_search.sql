@@ -63,11 +63,15 @@ CREATE INDEX search_string_rid_idx ON fhir.search_string (rid);
 CREATE TABLE fhir.search_date (
     rid     bigint NOT NULL,
     param   integer NOT NULL,
+    multi   boolean NOT NULL DEFAULT false,
     lo      timestamptz NOT NULL,
-    hi      timestamptz NOT NULL
+    hi      timestamptz NOT NULL,
+    CHECK (lo <= hi)
 );
-COMMENT ON TABLE fhir.search_date IS 'date search values as half-open ranges [lo, hi) in UTC (-infinity/infinity for open periods)';
+COMMENT ON TABLE fhir.search_date IS 'date search values as half-open ranges [lo, hi) in UTC (-infinity/infinity for open periods); lo <= hi always (an inverted Period is stored from its end to its start)';
+COMMENT ON COLUMN fhir.search_date.multi IS 'the resource has more than one value for this parameter; searches with several date conditions on a parameter that has no such resource test them on one row (docs/architecture.md, "Date searches")';
 CREATE INDEX search_date_rid_idx ON fhir.search_date (rid);
+CREATE INDEX search_date_multi_idx ON fhir.search_date (param, rid) WHERE multi;
 
 CREATE TABLE fhir.search_number (
     rid     bigint NOT NULL,
@@ -136,6 +140,18 @@ CREATE TABLE fhir.search_composite_date (
 COMMENT ON TABLE fhir.search_composite_date IS 'composite search values whose range component is a date: key = hash of the token components of one composite node (grp), the date as the half-open range [lo, hi)';
 CREATE INDEX search_composite_date_rid_idx ON fhir.search_composite_date (rid);
 CREATE INDEX search_composite_date_key_idx ON fhir.search_composite_date (key, lo, hi);
+
+CREATE TABLE fhir.search_composite_string (
+    rid       bigint NOT NULL,
+    param     integer NOT NULL,
+    grp       integer NOT NULL,
+    component integer NOT NULL,
+    key       bigint NOT NULL,
+    norm      text COLLATE "C" NOT NULL
+);
+COMMENT ON TABLE fhir.search_composite_string IS 'composite search values with a string component (Observation code-value-string): key = hash of the token components of one composite node (grp), the string lowercased and accent-free as in fhir.search_string';
+CREATE INDEX search_composite_string_rid_idx ON fhir.search_composite_string (rid);
+CREATE INDEX search_composite_string_key_idx ON fhir.search_composite_string (key, norm);
 
 -- Full text (_text, _content): one document per resource and parameter, folded
 -- (lowercase, accent-free) in C++ and parsed with the fixed 'simple' configuration.

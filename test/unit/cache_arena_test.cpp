@@ -196,6 +196,30 @@ TEST(CacheArena, NewestFreshEntryWins) {
     EXPECT_EQ(hit->payload, "second");
 }
 
+// A newer entry replaces the older ones of its key that lookup would never pick
+// again, so a search stored over and over keeps one entry (and a short hash chain).
+TEST(CacheArena, NewerEntrySupersedesOlderOnesOfTheSameKey) {
+    TestArena t(1 << 20);
+    std::string first_id;
+    put(t.arena, "k", "v0", {"Patient"}, 0, &first_id);
+    for (int i = 1; i <= 100; i++)
+        put(t.arena, "k", "v" + std::to_string(i), {"Patient"}, i);
+    put(t.arena, "other", "x", {"Patient"}, 0);
+    EXPECT_EQ(t.arena.stats().entries, 2u);
+    EXPECT_EQ(t.arena.lookup("k", 101, kMinute, Freshness::Invalidate)->payload, "v100");
+    EXPECT_FALSE(t.arena.find_by_id(first_id, "k")) << "superseded like an evicted entry";
+    // A paging-only entry does not replace a reusable one, which lookups still find...
+    std::string paging_id;
+    put(t.arena, "k", "paging", {"Patient"}, 200, &paging_id, /*reusable=*/false);
+    EXPECT_EQ(t.arena.stats().entries, 3u);
+    EXPECT_EQ(t.arena.lookup("k", 201, kMinute, Freshness::Invalidate)->payload, "v100");
+    // ...and a reusable one replaces both.
+    put(t.arena, "k", "v101", {"Patient"}, 300);
+    EXPECT_EQ(t.arena.stats().entries, 2u);
+    EXPECT_FALSE(t.arena.find_by_id(paging_id, "k"));
+    expect_consistent(t.arena);
+}
+
 TEST(CacheArena, LargePayloadsSpanChunksIntact) {
     TestArena t(1 << 20);
     std::string payload;

@@ -772,12 +772,18 @@ TEST(Extract, CompositePairsOfDateAndNumberComponents) {
     EXPECT_EQ(row.component, 1);
     EXPECT_EQ(row.lo, instant("2023-07-04T00:00:00Z"));
     EXPECT_EQ(row.hi, instant("2023-07-05T00:00:00Z"));
-    // A string component is not paired (not searchable yet).
+    // A string component is paired with the normalized text.
     Json text = Json::parse(R"({"resourceType":"Observation","id":"s","status":"final",
-        "code":{"coding":[{"code":"note"}]},"valueString":"x"})");
+        "code":{"coding":[{"code":"note"}]},"valueString":"Trübe X"})");
     rows = extract(text);
     EXPECT_TRUE(rows.composite_numbers.empty());
     EXPECT_TRUE(rows.composite_dates.empty());
+    const int string_id = param("Observation", "code-value-string");
+    ASSERT_EQ(rows.composite_strings.size(), 1u);
+    EXPECT_EQ(rows.composite_strings[0].param_id, string_id);
+    EXPECT_EQ(rows.composite_strings[0].key, fhir::token_hash(string_id, TokenForm::Code, "note"));
+    EXPECT_EQ(rows.composite_strings[0].component, 1);
+    EXPECT_EQ(rows.composite_strings[0].normalized, "trube x");
 
     // Two number components of one variant share its group; variants differ.
     Json sequence = Json::parse(R"({"resourceType":"MolecularSequence","id":"m","coordinateSystem":0,

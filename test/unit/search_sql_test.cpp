@@ -162,15 +162,17 @@ TEST(SearchSqlTest, DatePrefixes) {
         // Strip the value's own parentheses too.
         return f.where.substr(head.size() + 1, f.where.size() - head.size() - 4);
     };
-    EXPECT_EQ(cond("eq"), "fs_d1.lo >= $1::timestamptz AND fs_d1.hi <= $2::timestamptz");
-    EXPECT_EQ(cond(""), "fs_d1.lo >= $1::timestamptz AND fs_d1.hi <= $2::timestamptz");
+    // eq, le and eb also bound lo from above (stored rows have lo <= hi), for the lo index.
+    EXPECT_EQ(cond("eq"), "fs_d1.lo >= $1::timestamptz AND fs_d1.hi <= $2::timestamptz AND fs_d1.lo <= $2::timestamptz");
+    EXPECT_EQ(cond(""), "fs_d1.lo >= $1::timestamptz AND fs_d1.hi <= $2::timestamptz AND fs_d1.lo <= $2::timestamptz");
     EXPECT_EQ(cond("ne"), "NOT (fs_d1.lo >= $1::timestamptz AND fs_d1.hi <= $2::timestamptz)");
     EXPECT_EQ(cond("gt"), "fs_d1.hi > $1::timestamptz");
     EXPECT_EQ(cond("lt"), "fs_d1.lo < $1::timestamptz");
     EXPECT_EQ(cond("ge"), "fs_d1.hi > $2::timestamptz OR (fs_d1.lo >= $1::timestamptz AND fs_d1.hi <= $2::timestamptz)");
-    EXPECT_EQ(cond("le"), "fs_d1.lo < $1::timestamptz OR (fs_d1.lo >= $1::timestamptz AND fs_d1.hi <= $2::timestamptz)");
+    EXPECT_EQ(cond("le"), "(fs_d1.lo < $1::timestamptz OR (fs_d1.lo >= $1::timestamptz AND fs_d1.hi <= $2::timestamptz)) "
+                          "AND fs_d1.lo <= $2::timestamptz");
     EXPECT_EQ(cond("sa"), "fs_d1.lo >= $1::timestamptz");
-    EXPECT_EQ(cond("eb"), "fs_d1.hi <= $1::timestamptz");
+    EXPECT_EQ(cond("eb"), "fs_d1.hi <= $1::timestamptz AND fs_d1.lo <= $1::timestamptz");
     EXPECT_EQ(cond("ap"), "fs_d1.lo < $1::timestamptz AND fs_d1.hi > $2::timestamptz");
 
     const int64_t lo = 946684800LL * 1000000, hi = lo + kDay;
@@ -188,6 +190,43 @@ TEST(SearchSqlTest, DatePrefixes) {
     // ...and by at least a day near now.
     f = sql("Patient", "birthdate=ap" + fhir::format_instant(kNow));
     EXPECT_EQ(f.params[1].micros, kNow - kDay);
+}
+
+// Several clauses of a date parameter: one EXISTS over one row when the caller
+// says no resource has several values of it, one EXISTS per clause otherwise.
+TEST(SearchSqlTest, DateClausesOnOneRow) {
+    const int date = id_of("Observation", "date");
+    const std::string q = "date=ge2020-01-01&code=x&date=lt2020-02-01,gt2021&subject:Patient.birthdate=lt1990";
+    fhir::SqlOptions options;
+    options.now_micros = kNow;
+    auto count = [](const std::string &text, const std::string &what) {
+        size_t n = 0;
+        for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+            n++;
+        return n;
+    };
+    auto build = [&](const fhir::SqlOptions &o) {
+        return fhir::build_where(fhir::parse_search_query(registry(), "Observation", q, true), "r", 1, o);
+    };
+    EXPECT_EQ(fhir::repeated_date_params(fhir::parse_search_query(registry(), "Observation", q, true)),
+              std::vector<int>{date});
+    SqlFragment per_clause = build(options);
+    // two for date, three for the chained birthdate (forward_link repeats the target condition)
+    EXPECT_EQ(count(per_clause.where, "FROM fhir.search_date"), 5u);
+    options.single_valued_date_params = {date};
+    SqlFragment one_row = build(options);
+    EXPECT_EQ(count(one_row.where, "FROM fhir.search_date"), 4u);
+    // the merged condition comes first (the place of the first date clause), ANDs
+    // both clauses on the same row, and keeps the OR of the second clause's values
+    const std::string head = "(EXISTS (SELECT 1 FROM fhir.search_date fs_d1 WHERE fs_d1.rid = r.rid AND fs_d1.param = " +
+                             std::to_string(date) + " AND ((fs_d1.hi > $2::timestamptz OR (fs_d1.lo >= $1::timestamptz AND "
+                             "fs_d1.hi <= $2::timestamptz))) AND (((fs_d1.lo < $3::timestamptz) OR (fs_d1.hi > $4::timestamptz)))))";
+    EXPECT_EQ(one_row.where.substr(0, head.size()), head);
+    EXPECT_EQ(per_clause.params.size(), one_row.params.size());
+    // :missing and chained clauses are never merged
+    EXPECT_TRUE(fhir::repeated_date_params(
+                    fhir::parse_search_query(registry(), "Observation", "date:missing=false&date=lt2020", true))
+                    .empty());
 }
 
 // OR-ed dates share one EXISTS.

@@ -180,7 +180,8 @@ TEST(SortSqlTest, IndexFormsForSorting) {
     const std::string date = id_of("Observation", "date");
     EXPECT_EQ(index_definitions("Observation", "date"),
               (std::vector<std::string>{"search_date_p" + date + "_lo_idx (lo, rid, hi) WHERE param = " + date,
-                                        "search_date_p" + date + "_hi_idx (hi DESC, rid) WHERE param = " + date}));
+                                        "search_date_p" + date + "_hi_idx (hi DESC, rid) WHERE param = " + date,
+                                        "search_date_p" + date + "_rid_idx (rid, lo, hi) WHERE param = " + date}));
     // a uri keeps the GIN index for exact matches
     std::vector<std::string> uri = index_definitions("ValueSet", "url");
     ASSERT_EQ(uri.size(), 3u);
