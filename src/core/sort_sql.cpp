@@ -12,12 +12,13 @@ std::string SideSortKey::value(const std::string &a) const {
 }
 
 std::string SideSortKey::valued_rows(const std::string &select, const std::string &more, const std::string &from,
-                                     const std::string &where) const {
+                                     const std::string &where, bool probe) const {
     const std::string p = std::to_string(param);
     const std::string key = value("sk"), other = value("sk2");
-    return select + ", " + key + " AS k0" + more + " FROM " + table + " sk JOIN " + from +
-           " r ON r.rid = sk.rid WHERE sk.param = " + p + " AND " + key + before() + missing + " AND (" + where +
-           ") AND NOT EXISTS (SELECT 1 FROM " + table + " sk2 WHERE sk2.rid = sk.rid AND sk2.param = " + p + " AND (" +
+    const std::string rows = probe ? " CROSS JOIN LATERAL (SELECT * FROM " + from + " rl WHERE rl.rid = sk.rid LIMIT 1) r"
+                                   : " JOIN " + from + " r ON r.rid = sk.rid";
+    return select + ", " + key + " AS k0" + more + " FROM " + table + " sk" + rows + " WHERE sk.param = " + p +
+           " AND " + key + before() + missing + " AND (" + where + ") AND NOT EXISTS (SELECT 1 FROM " + table + " sk2 WHERE sk2.rid = sk.rid AND sk2.param = " + p + " AND (" +
            other + before() + key + " OR (" + other + " = " + key + " AND sk2.ctid < sk.ctid)))";
 }
 

@@ -432,6 +432,12 @@ struct FirstKeyLimits {
     std::optional<std::string> past; // only keys past this one (as text) in page direction
 };
 
+// Whether a search has conditions (a type-level search without any reads its
+// partition as is; a _contained search's conditions are in its subquery).
+bool filtered(const SearchStatement &st) {
+    return st.where != "true" || st.query.contained != fhir::ContainedMode::False;
+}
+
 // The window of the valued zone's walk after `cursor` (SideSortKey::walk_window),
 // its values bound into `q`.
 std::string walk_window_sql(const SearchStatement &st, const std::optional<fhir::SearchCursor> &cursor, bool backward,
@@ -446,7 +452,7 @@ std::string walk_window_sql(const SearchStatement &st, const std::optional<fhir:
 
 // The page query: rid, type, id, (content,) and sort keys as text of up to
 // `limit` rows (-1: all) of `zone` after or before `cursor`, in page direction,
-// within `bound`.
+// within `limits`.
 BoundQuery page_query(const SearchStatement &st, const std::optional<fhir::SearchCursor> &cursor, bool backward,
                       bool with_content, int64_t limit, Zone zone = Zone::All, const FirstKeyLimits &limits = {}) {
     BoundQuery q;
@@ -458,8 +464,11 @@ BoundQuery page_query(const SearchStatement &st, const std::optional<fhir::Searc
     // then walk the partition's rid index without reading a heap row per
     // candidate (2,259 rows for a page of 21 in search 6 of bench/results/search.md).
     const bool late = with_content && st.late_rows;
-    const std::string select =
-        late ? "SELECT r.rid" : "SELECT r.rid, " + st.entry_columns + (with_content ? ", r.content" : "");
+    // The valued zone's rid is its side row's: equal to the match's, and the one
+    // the parameter's (key, rid) index is ordered by (a row looked up per side
+    // row, SideSortKey::valued_rows, is not known to the planner to be equal).
+    const std::string rid = zone == Zone::Valued ? "SELECT sk.rid" : "SELECT r.rid";
+    const std::string select = late ? rid : rid + ", " + st.entry_columns + (with_content ? ", r.content" : "");
     // The keys computed per row: all of them, or those after a side-table first key.
     const size_t first_computed = zone == Zone::All ? 0 : 1;
     std::string computed;
@@ -473,7 +482,7 @@ BoundQuery page_query(const SearchStatement &st, const std::optional<fhir::Searc
                                              walk_window_sql(st, cursor, backward, limits.walk_window, q), st.table,
                                              st.where);
     else if (zone == Zone::Valued)
-        inner = st.sort[0].side->valued_rows(select, computed, st.table, st.where);
+        inner = st.sort[0].side->valued_rows(select, computed, st.table, st.where, !filtered(st));
     else
         inner = st.sort[0].side->missing_rows(select, computed, st.table, st.where);
     // ORDER BY in page direction (reversed for a backward page).
@@ -598,12 +607,25 @@ std::vector<Row> run_rows(const SearchStatement &st, BoundQuery q, bool with_con
     return collect_rows(st, spi_execute(plan, q.values.data(), nullptr, true), with_content);
 }
 
-// Whether a statement's plan reads its rows through a full sort (every
+// The page's LIMIT node in a plan: the top of the plan, or, when the page's rows
+// are read afterwards (late rows, page_query), inside the join that reads them.
+const Plan *page_limit(const Plan *p) {
+    if (!p || IsA(p, Limit))
+        return p;
+    if (IsA(p, SubqueryScan))
+        return page_limit(reinterpret_cast<const SubqueryScan *>(p)->subplan);
+    if (const Plan *inner = page_limit(p->lefttree))
+        return inner;
+    return page_limit(p->righttree);
+}
+
+// Whether a page statement's plan reads its rows through a full sort (every
 // candidate read first), rather than in an index's order until the LIMIT.
 bool plan_sorts(const PlannedStmt &stmt) {
-    const Plan *p = stmt.planTree;
-    while (p && (IsA(p, Limit) || IsA(p, Result) || IsA(p, Gather) || IsA(p, GatherMerge)))
-        p = p->lefttree;
+    const Plan *limit = page_limit(stmt.planTree);
+    const Plan *p = limit ? limit->lefttree : nullptr;
+    while (p && (IsA(p, Result) || IsA(p, Gather) || IsA(p, GatherMerge) || IsA(p, SubqueryScan)))
+        p = IsA(p, SubqueryScan) ? reinterpret_cast<const SubqueryScan *>(p)->subplan : p->lefttree;
     return p && IsA(p, Sort);
 }
 
@@ -641,14 +663,13 @@ constexpr int64_t kMaxWalkRows = 20000;
 bool add_valued_rows(const SearchStatement &st, const std::optional<fhir::SearchCursor> &cursor, bool backward,
                      bool with_content, int64_t limit, std::vector<Row> *rows) {
     const int64_t want = limit < 0 ? -1 : limit - static_cast<int64_t>(rows->size());
-    const bool filtered = st.where != "true" || st.query.contained != fhir::ContainedMode::False;
     auto append = [rows, want](std::vector<Row> more) {
         const bool full = want >= 0 && static_cast<int64_t>(more.size()) >= want;
         for (Row &r : more)
             rows->push_back(std::move(r));
         return full;
     };
-    if (!filtered || want < 0)
+    if (!filtered(st) || want < 0)
         return append(run_rows(st, page_query(st, cursor, backward, with_content, want, Zone::Valued), with_content));
     if (std::optional<std::vector<Row>> sorted =
             run_rows_if_sorting(st, page_query(st, cursor, backward, with_content, want, Zone::Valued), with_content))

@@ -133,8 +133,8 @@ TEST(SortSqlTest, CompositeIsUnsupported) {
 TEST(SortSqlTest, ValuedZone) {
     SortKeySql desc = key("Observation", "value-quantity", true);
     const std::string p = id_of("Observation", "value-quantity");
-    EXPECT_EQ(desc.side->valued_rows("SELECT r.rid", ", x AS k1", "fhir.resource_observation", "c"),
-              "SELECT r.rid, sk.value AS k0, x AS k1 FROM fhir.search_quantity sk JOIN fhir.resource_observation r "
+    EXPECT_EQ(desc.side->valued_rows("SELECT sk.rid", ", x AS k1", "fhir.resource_observation", "c"),
+              "SELECT sk.rid, sk.value AS k0, x AS k1 FROM fhir.search_quantity sk JOIN fhir.resource_observation r "
               "ON r.rid = sk.rid WHERE sk.param = " + p + " AND sk.value > '-Infinity'::numeric AND (c) AND NOT EXISTS "
               "(SELECT 1 FROM fhir.search_quantity sk2 WHERE sk2.rid = sk.rid AND sk2.param = " + p +
               " AND (sk2.value > sk.value OR (sk2.value = sk.value AND sk2.ctid < sk.ctid)))");
@@ -142,6 +142,12 @@ TEST(SortSqlTest, ValuedZone) {
     std::string rows = asc.side->valued_rows("SELECT r.rid", "", "fhir.resource_patient", "true");
     EXPECT_NE(rows.find("sk.norm < U&'\\+10FFFF'"), std::string::npos) << rows;
     EXPECT_NE(rows.find("sk2.norm < sk.norm OR"), std::string::npos) << rows;
+    // without conditions each side row looks up its resource's row (one row per side row)
+    std::string probed = asc.side->valued_rows("SELECT sk.rid", "", "fhir.resource_patient", "true", true);
+    EXPECT_NE(probed.find(" FROM fhir.search_string sk CROSS JOIN LATERAL (SELECT * FROM fhir.resource_patient rl "
+                          "WHERE rl.rid = sk.rid LIMIT 1) r WHERE"),
+              std::string::npos)
+        << probed;
 }
 
 // The missing zone: matches without a value that sorts before the missing value.
