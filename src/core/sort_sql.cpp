@@ -74,7 +74,9 @@ SortKeySql side_key(const SearchParamDef &p, bool descending, const char *table,
 SortKeySql sort_key_sql(const SortKey &key) {
     const SearchParamDef &p = *key.param;
     const bool desc = key.descending;
-    // U+10FFFF sorts after every string a resource holds; '' before every one.
+    // U+10FFFF sorts after every string a resource holds; '' before every one. (A
+    // reference key compares in the database's collation, but holds only a type
+    // name, '/' and an id: ASCII letters, digits, '-' and '.'.)
     const char *text_missing = desc ? "''" : "U&'\\+10FFFF'";
     const char *text_missing_text = desc ? "" : "\xF4\x8F\xBF\xBF";
     if (p.code == "_id") {
