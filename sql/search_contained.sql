@@ -113,6 +113,58 @@ SELECT pg_temp.entries(fhir.search('Medication', 'code=bulk-1&_contained=true&_c
 SELECT fhir.reindex('Medication') AS reindexed_top_level,
        pg_temp.entries(fhir.search('Medication', 'code=bulk-1&_contained=true&_containedType=contained')) AS after_reindex,
        pg_temp.orphans() AS orphans_after_reindex;
+-- chains follow local "#id" references into the contained resources of the same
+-- container (R4 evaluates chains inside contained resources) and still reach
+-- top-level targets, so one result mixes both. chn-mr2 also references "#med1",
+-- but its own med1 has another code; chn-mr3 holds a matching Medication that it
+-- does not reference as its medication
+SELECT fhir.update('{"resourceType":"Medication","id":"chn-med","code":{"coding":[{"code":"chain-1"}]}}') IS NOT NULL AS chn_med,
+       fhir.update('{"resourceType":"Practitioner","id":"chn-prac","name":[{"family":"Chainer"}]}') IS NOT NULL AS chn_prac,
+       fhir.update('{"resourceType":"MedicationRequest","id":"chn-mr1","status":"active","intent":"order",
+  "contained":[{"resourceType":"Medication","id":"med1","code":{"coding":[{"code":"chain-1"}]}},
+               {"resourceType":"Practitioner","id":"prac1","name":[{"family":"Chainer","given":["Local"]}]}],
+  "medicationReference":{"reference":"#med1"},"requester":{"reference":"#prac1"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS chn_mr1,
+       fhir.update('{"resourceType":"MedicationRequest","id":"chn-mr2","status":"active","intent":"order",
+  "contained":[{"resourceType":"Medication","id":"med1","code":{"coding":[{"code":"chain-2"}]}}],
+  "medicationReference":{"reference":"#med1"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS chn_mr2,
+       fhir.update('{"resourceType":"MedicationRequest","id":"chn-mrt","status":"active","intent":"order",
+  "medicationReference":{"reference":"Medication/chn-med"},"requester":{"reference":"Practitioner/chn-prac"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS chn_mrt,
+       fhir.update('{"resourceType":"MedicationRequest","id":"chn-mr3","status":"active","intent":"order",
+  "contained":[{"resourceType":"Medication","id":"m-a","code":{"coding":[{"code":"chain-1"}]}},
+               {"resourceType":"Medication","id":"m-b","code":{"coding":[{"code":"chain-3"}]}}],
+  "medicationReference":{"reference":"#m-b"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS chn_mr3;
+SELECT pg_temp.entries(fhir.search('MedicationRequest', 'medication.code=chain-1')) AS contained_and_top_level,
+       pg_temp.entries(fhir.search('MedicationRequest', 'medication.code=chain-2')) AS own_med1_only,
+       pg_temp.entries(fhir.search('MedicationRequest', 'medication.code=chain-3')) AS referenced_one,
+       pg_temp.entries(fhir.search('MedicationRequest', 'medication.code=chain-2,chain-3')) AS either;
+SELECT pg_temp.entries(fhir.search('MedicationRequest', 'requester:Practitioner.name=chainer')) AS requesters,
+       pg_temp.entries(fhir.search('MedicationRequest', 'requester:Practitioner.name=chainer&medication.code=chain-1&status=active')) AS both_chains,
+       pg_temp.entries(fhir.search('Observation', 'subject:Patient.name=inside&status=final')) AS contained_subject,
+       pg_temp.entries(fhir.search('Observation', 'patient.birthdate=1970')) AS contained_patient;
+-- paging and counting a mixed result
+SELECT pg_temp.entries(b) AS page_1, b->>'total' AS total,
+       pg_temp.entries(fhir.search('MedicationRequest', pg_temp.link(b, 'next'))) AS page_2
+  FROM fhir.search('MedicationRequest', 'medication.code=chain-1&_count=1&_total=accurate') b;
+-- two levels: the Medication (contained or top-level) and its manufacturer (a
+-- sibling contained in the same container, or a top-level Organization)
+SELECT fhir.update('{"resourceType":"Organization","id":"org-acme","name":"Acme Top"}') IS NOT NULL AS org,
+       fhir.update('{"resourceType":"Medication","id":"med-acme","manufacturer":{"reference":"Organization/org-acme"}}') IS NOT NULL AS med,
+       fhir.update('{"resourceType":"MedicationRequest","id":"chn-mr4","status":"active","intent":"order",
+  "contained":[{"resourceType":"Medication","id":"m","manufacturer":{"reference":"#org"}},
+               {"resourceType":"Organization","id":"org","name":"Acme Local"}],
+  "medicationReference":{"reference":"#m"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS chn_mr4,
+       fhir.update('{"resourceType":"MedicationRequest","id":"chn-mrt2","status":"active","intent":"order",
+  "medicationReference":{"reference":"Medication/med-acme"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS chn_mrt2,
+       fhir.update('{"resourceType":"MedicationRequest","id":"chn-mr5","status":"active","intent":"order",
+  "contained":[{"resourceType":"Medication","id":"m","manufacturer":{"reference":"Organization/org-acme"}},
+               {"resourceType":"Organization","id":"org","name":"Other Local"}],
+  "medicationReference":{"reference":"#m"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS chn_mr5;
+SELECT pg_temp.entries(fhir.search('MedicationRequest', 'medication.manufacturer.name=acme')) AS two_levels,
+       pg_temp.entries(fhir.search('MedicationRequest', 'medication.manufacturer.name=acme local')) AS sibling_only,
+       pg_temp.entries(fhir.search('MedicationRequest', 'medication.manufacturer.name=other')) AS not_referenced;
+-- from contained resources: "#id" names a sibling in the same container
+SELECT pg_temp.entries(fhir.search('Medication', 'manufacturer.name=acme&_contained=both&_containedType=contained')) AS from_contained,
+       pg_temp.entries(fhir.search('Medication', 'manufacturer.name=acme&_contained=true')) AS their_containers;
 -- a container hidden by row-level security hides its contained resources
 CREATE ROLE regress_contained_reader;
 GRANT USAGE ON SCHEMA fhir TO regress_contained_reader;

@@ -281,11 +281,13 @@ std::string partitions_union(const std::vector<std::string> &types) {
 //                   both, a matching top-level row's rid): each container once
 // `params` holds the WHERE values of st.query (numbered from $1) on return.
 // Call check_contained_combinations first.
-void plan_contained(SearchStatement &st, std::vector<fhir::SqlParam> &params) {
+void plan_contained(SearchStatement &st, const fhir::SqlOptions &options, std::vector<fhir::SqlParam> &params) {
     const bool both = st.query.contained == fhir::ContainedMode::Both;
     const bool containers = st.query.contained_type == fhir::ContainedType::Container;
-    fhir::SqlFragment on_contained = fhir::build_where(st.query, "c", 1);
-    fhir::SqlFragment on_top_level = fhir::build_where(st.query, "t", 1); // same values, same numbers
+    fhir::SqlOptions contained_rows = options;
+    contained_rows.contained_rows = true; // "#id" references and _has go through c's container
+    fhir::SqlFragment on_contained = fhir::build_where(st.query, "c", 1, contained_rows);
+    fhir::SqlFragment on_top_level = fhir::build_where(st.query, "t", 1, options); // same values, same numbers
     params = on_contained.params;
     std::vector<std::string> container_types = container_types_of(st.type);
     fhir::SqlParam type_param;
@@ -382,6 +384,30 @@ SearchStatement plan_search(const std::string &type, const std::string &raw_quer
     return st;
 }
 
+// The forward chain targets of `queries` that have contained resources now, so
+// build_where plans the chain into contained resources only where it can match
+// (one index probe per target type; nothing without chains). Read after
+// cache::begin_search like the other values the search depends on.
+std::set<std::string> chain_targets_with_contained(const std::vector<const fhir::SearchQuery *> &queries) {
+    std::vector<std::string> targets;
+    for (const fhir::SearchQuery *q : queries)
+        for (const fhir::SearchClause &clause : q->clauses)
+            for (const fhir::ChainLink &link : clause.chain)
+                if (!link.reverse && std::find(targets.begin(), targets.end(), link.type) == targets.end())
+                    targets.push_back(link.type);
+    std::set<std::string> with_contained;
+    if (targets.empty())
+        return with_contained;
+    SPIPlanPtr plan = prepare_cached("SELECT t FROM unnest($1::text[]) t "
+                                     "WHERE EXISTS (SELECT 1 FROM fhir.contained_resource c WHERE c.rtype = t)",
+                                     {TEXTARRAYOID});
+    Datum v[1] = {text_array(targets)};
+    uint64_t n = spi_execute(plan, v, nullptr, true);
+    for (uint64_t r = 0; r < n; r++)
+        with_contained.insert(spi_get_text(r, 1));
+    return with_contained;
+}
+
 // Builds the WHERE clause and binds its values. Values that other stored
 // resources define (token :in/:not-in/:above/:below, _list) are read here, so
 // call it after cache::begin_search: those reads then share the snapshot of the
@@ -399,22 +425,28 @@ void build_search_where(SearchStatement &st) {
                                       ? st.query
                                       : fhir::parse_search_query(registry, t, st.parse_query, guc_strict_handling);
             resolver.resolve(q);
+            fhir::SqlOptions options;
+            options.contained_types = chain_targets_with_contained({&q});
             fhir::SqlParam rtype;
             rtype.kind = fhir::SqlParam::Text;
             rtype.text = t;
             params.push_back(rtype);
             std::string rtype_ref = "$" + std::to_string(params.size()) + "::text";
-            fhir::SqlFragment fragment = fhir::build_where(q, "r", static_cast<int>(params.size()) + 1);
+            fhir::SqlFragment fragment = fhir::build_where(q, "r", static_cast<int>(params.size()) + 1, options);
             params.insert(params.end(), fragment.params.begin(), fragment.params.end());
             where += (where.empty() ? "(" : " OR (") + std::string("r.rtype = ") + rtype_ref + " AND " + fragment.where + ")";
         }
         st.where = "(" + where + ")";
     } else if (st.query.contained != fhir::ContainedMode::False) {
         resolver.resolve(st.query);
-        plan_contained(st, params);
+        fhir::SqlOptions options;
+        options.contained_types = chain_targets_with_contained({&st.query});
+        plan_contained(st, options, params);
     } else {
         resolver.resolve(st.query);
-        fhir::SqlFragment fragment = fhir::build_where(st.query, "r", 1);
+        fhir::SqlOptions options;
+        options.contained_types = chain_targets_with_contained({&st.query});
+        fhir::SqlFragment fragment = fhir::build_where(st.query, "r", 1, options);
         st.where = fragment.where;
         params = fragment.params;
     }
