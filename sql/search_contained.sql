@@ -165,6 +165,35 @@ SELECT pg_temp.entries(fhir.search('MedicationRequest', 'medication.manufacturer
 -- from contained resources: "#id" names a sibling in the same container
 SELECT pg_temp.entries(fhir.search('Medication', 'manufacturer.name=acme&_contained=both&_containedType=contained')) AS from_contained,
        pg_temp.entries(fhir.search('Medication', 'manufacturer.name=acme&_contained=true')) AS their_containers;
+-- _include/_revinclude: with _containedType=container the matches are top-level
+-- containers and the includes are theirs (a container's own "#id" references
+-- are not included: those resources are inside it already)
+CREATE FUNCTION pg_temp.included(b jsonb) RETURNS text LANGUAGE sql AS
+  $$ SELECT coalesce(string_agg((e->>'fullUrl') || '=' || (e->'resource'->>'resourceType') || '/' || (e->'resource'->>'id'), ' ' ORDER BY n), '')
+       FROM jsonb_array_elements(b->'entry') WITH ORDINALITY AS x(e, n) WHERE e->'search'->>'mode' = 'include' $$;
+SELECT pg_temp.entries(b) AS containers, pg_temp.included(b) AS included
+  FROM fhir.search('Medication', 'code=chain-1&_contained=true&_include=MedicationRequest:subject&_include=MedicationRequest:requester') b;
+SELECT pg_temp.entries(b) AS both_mode, pg_temp.included(b) AS included
+  FROM fhir.search('MedicationRequest', 'medication.code=chain-1&_contained=both&_include=MedicationRequest:medication') b;
+-- with _containedType=contained, the contained resources' own references: to
+-- top-level resources, and "#id" to siblings in the same container
+SELECT pg_temp.entries(b) AS contained, pg_temp.included(b) AS included
+  FROM fhir.search('Medication', 'manufacturer.name=acme&_contained=true&_containedType=contained&_include=Medication:manufacturer') b;
+-- _revinclude of a contained resource: only its container and its siblings can
+-- reference it (as "#id"); chn-mr3 holds m-a but references m-b as its medication
+SELECT pg_temp.entries(b) AS contained, pg_temp.included(b) AS referencing
+  FROM fhir.search('Medication', 'code=chain-1&_contained=true&_containedType=contained&_revinclude=MedicationRequest:medication') b;
+SELECT pg_temp.included(fhir.search('Medication', 'code=chain-3&_contained=true&_containedType=contained&_revinclude=MedicationRequest:medication')) AS referencing_m_b;
+SELECT pg_temp.entries(b) AS contained, pg_temp.included(b) AS referencing
+  FROM fhir.search('Organization', 'name=acme&_contained=both&_containedType=contained&_revinclude=Medication:manufacturer') b;
+-- :iterate from what was included (containers, then their top-level subject)
+SELECT pg_temp.included(fhir.search('Medication', 'code=chain-1&_contained=true&_containedType=contained'
+         '&_revinclude=MedicationRequest:medication&_include:iterate=MedicationRequest:subject')) AS iterated;
+-- paging: each page carries the includes of its own matches
+SELECT pg_temp.entries(b) AS page_1, pg_temp.included(b) AS included_1,
+       pg_temp.entries(fhir.search('Medication', pg_temp.link(b, 'next'))) AS page_2,
+       pg_temp.included(fhir.search('Medication', pg_temp.link(b, 'next'))) AS included_2
+  FROM fhir.search('Medication', 'manufacturer:missing=false&_contained=true&_containedType=contained&_include=Medication:manufacturer&_count=1') b;
 -- a container hidden by row-level security hides its contained resources
 CREATE ROLE regress_contained_reader;
 GRANT USAGE ON SCHEMA fhir TO regress_contained_reader;
@@ -187,7 +216,6 @@ SELECT fhir.search('Medication', '_contained=yes');
 SELECT fhir.search('Medication', '_containedType=inline');
 SELECT fhir.search('Medication', '_contained=true&_contained=false');
 SELECT fhir.search('Medication', '_contained=true&_sort=code');
-SELECT fhir.search('MedicationRequest', '_contained=both&_include=MedicationRequest:subject');
 SELECT fhir.search('Practitioner', '_contained=true&_has:MedicationRequest:requester:status=active');
 SELECT fhir.search(NULL, '_type=Medication&_contained=true');
 \set VERBOSITY default

@@ -236,9 +236,6 @@ void check_contained_combinations(const SearchStatement &st) {
     const fhir::SearchQuery &q = st.query;
     if (st.type.empty())
         throw Error(ErrorKind::UnsupportedFeature, "_contained is not supported in a system-level search");
-    for (const auto &r : q.result_params)
-        if (r.name.rfind("_include", 0) == 0 || r.name.rfind("_revinclude", 0) == 0)
-            throw Error(ErrorKind::UnsupportedFeature, r.name + " cannot be combined with _contained=true or both");
     for (const auto &clause : q.clauses)
         for (const auto &link : clause.chain)
             if (link.reverse) // contained resources are referenced as "#id", which _has does not follow
@@ -715,13 +712,20 @@ Page page_from_set(const SearchStatement &st, const fhir::ResultSet &set, const 
         if (std::find(types.begin(), types.end(), set.rows[i].type) == types.end())
             types.push_back(set.rows[i].type);
     }
-    std::string sql = "SELECT r.rid, r.content FROM " + st.table + " r WHERE r.rid = ANY($1)";
-    std::vector<Oid> arg_types = {INT8ARRAYOID};
-    std::vector<Datum> values = {int8_array(rids)};
-    if (st.type.empty()) { // system search: prune to the page's partitions
-        sql += " AND r.rtype = ANY($2)";
+    std::vector<Oid> arg_types;
+    std::vector<Datum> values;
+    const bool contained = st.query.contained != fhir::ContainedMode::False;
+    if (contained) { // the table is plan_contained's subquery: it holds the WHERE clause and its values
+        arg_types.assign(st.types.begin(), st.types.begin() + static_cast<long>(st.where_params));
+        values.assign(st.values.begin(), st.values.begin() + static_cast<long>(st.where_params));
+    }
+    arg_types.push_back(INT8ARRAYOID);
+    values.push_back(int8_array(rids));
+    std::string sql = "SELECT r.rid, r.content FROM " + st.table + " r WHERE r.rid = ANY($" + std::to_string(values.size()) + ")";
+    if (st.type.empty() && !contained) { // system search: prune to the page's partitions (a row's type is its rtype)
         arg_types.push_back(TEXTARRAYOID);
         values.push_back(text_array(types));
+        sql += " AND r.rtype = ANY($" + std::to_string(values.size()) + ")";
     }
     SPIPlanPtr plan = prepare_search_plan(sql, arg_types);
     uint64_t n = spi_execute(plan, values.data(), nullptr, true);
@@ -787,7 +791,10 @@ struct IncludeSpec {
 };
 
 // Parses "Source:param[:Target]" (or "*" / "Source:*") of _include/_revinclude.
-IncludeSpec parse_include(const std::string &name, const std::string &value, const std::string &searched_type) {
+// `any_source`: the page's matches can be of any type (the containers of a
+// _contained search), so a non-iterating _include may start from any type.
+IncludeSpec parse_include(const std::string &name, const std::string &value, const std::string &searched_type,
+                          bool any_source) {
     const fhir::Registry &registry = current_registry();
     IncludeSpec spec;
     spec.reverse = name.rfind("_revinclude", 0) == 0;
@@ -825,29 +832,110 @@ IncludeSpec parse_include(const std::string &name, const std::string &value, con
                         "'" + parts[1] + "' is not a reference search parameter of " + spec.source_type + " (in " + name + ")");
         spec.params.push_back(p);
     }
-    if (!spec.reverse && !spec.iterate && spec.source_type != searched_type)
+    if (!spec.reverse && !spec.iterate && !any_source && spec.source_type != searched_type)
         throw Error(ErrorKind::InvalidSearch,
                     name + "=" + value + " does not start from the searched type " + searched_type + " (use :iterate)");
     return spec;
 }
 
-// A resource added to the page by _include/_revinclude.
+// A resource of the page or added to it by _include/_revinclude: top-level, or
+// contained (then `id` is its local id and the entry's fullUrl is the
+// container's URL + "#" + id).
 struct Included {
     int64_t rid;
     std::string type, id;
     Datum content;
+    bool contained = false;
+    std::string container_type, container_id;
+
+    // "Type/id", or "ContainerType/containerId#localid": the entry's URL after the base.
+    std::string path() const {
+        return contained ? container_type + "/" + container_id + "#" + id : type + "/" + id;
+    }
 };
 
+// Copies the jsonb in column `col` of SPI result row `r` out of SPI's memory.
+Datum copied_jsonb(uint64_t r, int col) {
+    Datum c = spi_get_datum(r, col);
+    return pg_call([c] { return PointerGetDatum(DatumGetJsonbPCopy(c)); });
+}
+
+// Contained resources found by a statement returning (rid, rtype, id,
+// container_type, container_id, content).
+void add_contained_rows(SPIPlanPtr plan, Datum *values, std::vector<Included> *out) {
+    uint64_t n = spi_execute(plan, values, nullptr, true);
+    for (uint64_t r = 0; r < n; r++) {
+        Included inc{spi_get_int64(r, 1), spi_get_text(r, 2), spi_get_text(r, 3), copied_jsonb(r, 6)};
+        inc.contained = true;
+        inc.container_type = spi_get_text(r, 4);
+        inc.container_id = spi_get_text(r, 5);
+        out->push_back(std::move(inc));
+    }
+}
+
+// The local-reference test: `holder`'s tokens hold Reference("#" || <local>.id)
+// for reference parameter `param` (extract.cpp stores "#id" references as written).
+std::string holds_local_reference(const std::string &holder, int param, const std::string &local) {
+    return holder + ".tokens @> ARRAY[fhir.token_hash(" + std::to_string(param) + ", " +
+           std::to_string(static_cast<int>(fhir::TokenForm::Reference)) + ", '#' || " + local + ".id)]";
+}
+
+// Local references of contained resources `rids` (of the directive's source
+// type) to their siblings of type `target`: contained resources reference each
+// other as "#id" inside their container. The container was visible to the
+// search, so its contained resources are read directly.
+void include_siblings(int param, const std::vector<int64_t> &rids, const std::string &target, std::vector<Included> *out) {
+    SPIPlanPtr plan = prepare_cached(
+        "SELECT DISTINCT s.rid, s.rtype, s.id, s.container_type, s.container_id, s.content "
+        "FROM fhir.contained_resource f JOIN fhir.contained_resource s ON s.container_rid = f.container_rid AND s.rid <> f.rid "
+        "WHERE f.rid = ANY($1) AND s.rtype = $2 AND " + holds_local_reference("f", param, "s") +
+            " ORDER BY s.rid LIMIT 1000",
+        {INT8ARRAYOID, TEXTOID});
+    Datum v[2] = {int8_array(rids), text_datum(target)};
+    add_contained_rows(plan, v, out);
+}
+
+// What references contained resources `rids` through `param` of `source`:
+// only their container and its other contained resources can (as "#id").
+void revinclude_local(int param, const std::string &source, const std::vector<int64_t> &rids, std::vector<Included> *out) {
+    SPIPlanPtr containers = prepare_cached(
+        "SELECT DISTINCT o.rid, o.id, o.content FROM fhir.contained_resource f JOIN " + fhir::partition_table(source) +
+            " o ON o.rid = f.container_rid WHERE f.rid = ANY($1) AND " + holds_local_reference("o", param, "f") +
+            " ORDER BY o.rid LIMIT 1000",
+        {INT8ARRAYOID});
+    Datum v[2] = {int8_array(rids), text_datum(source)};
+    uint64_t n = spi_execute(containers, v, nullptr, true);
+    for (uint64_t r = 0; r < n; r++)
+        out->push_back({spi_get_int64(r, 1), source, spi_get_text(r, 2), copied_jsonb(r, 3)});
+    SPIPlanPtr siblings = prepare_cached(
+        "SELECT DISTINCT s.rid, s.rtype, s.id, s.container_type, s.container_id, s.content "
+        "FROM fhir.contained_resource f JOIN fhir.contained_resource s ON s.container_rid = f.container_rid AND s.rid <> f.rid "
+        "WHERE f.rid = ANY($1) AND s.rtype = $2 AND " + holds_local_reference("s", param, "f") +
+            " ORDER BY s.rid LIMIT 1000",
+        {INT8ARRAYOID, TEXTOID});
+    add_contained_rows(siblings, v, out);
+}
+
 // Resources of this page referenced by (or referencing) `from`, per one directive.
+// Top-level resources are found through search_reference by rid (forward; the
+// rows of contained resources are there too) or by type and id (reverse);
+// contained ones through their local "#id" references (siblings, containers).
 void include_step(const IncludeSpec &spec, const std::vector<Included> &from, std::vector<Included> *out) {
     for (const fhir::SearchParamDef *param : spec.params) {
         if (spec.reverse) {
             // Sources whose reference param points at one of `from`: one statement
-            // per target type present in `from`.
+            // per target type present in `from`. A contained resource has no
+            // type/id of its own outside its container.
             std::map<std::string, std::vector<std::string>> by_type;
-            for (const Included &f : from)
-                if (spec.target_type.empty() || f.type == spec.target_type)
+            std::vector<int64_t> contained_rids;
+            for (const Included &f : from) {
+                if (!spec.target_type.empty() && f.type != spec.target_type)
+                    continue;
+                if (f.contained)
+                    contained_rids.push_back(f.rid);
+                else
                     by_type[f.type].push_back(f.id);
+            }
             for (const auto &[type, type_ids] : by_type) {
                 SPIPlanPtr plan = prepare_cached(
                     "SELECT DISTINCT s.rid, s.id, s.content FROM fhir.search_reference x JOIN " +
@@ -857,17 +945,20 @@ void include_step(const IncludeSpec &spec, const std::vector<Included> &from, st
                     {TEXTOID, TEXTARRAYOID});
                 Datum v[2] = {text_datum(type), text_array(type_ids)};
                 uint64_t n = spi_execute(plan, v, nullptr, true);
-                for (uint64_t r = 0; r < n; r++) {
-                    Datum c = spi_get_datum(r, 3);
-                    out->push_back({spi_get_int64(r, 1), spec.source_type, spi_get_text(r, 2),
-                                    pg_call([c] { return PointerGetDatum(DatumGetJsonbPCopy(c)); })});
-                }
+                for (uint64_t r = 0; r < n; r++)
+                    out->push_back({spi_get_int64(r, 1), spec.source_type, spi_get_text(r, 2), copied_jsonb(r, 3)});
             }
+            if (!contained_rids.empty())
+                revinclude_local(param->id, spec.source_type, contained_rids, out);
         } else {
-            std::vector<int64_t> rids;
-            for (const Included &f : from)
-                if (f.type == spec.source_type)
-                    rids.push_back(f.rid);
+            std::vector<int64_t> rids, contained_rids;
+            for (const Included &f : from) {
+                if (f.type != spec.source_type)
+                    continue;
+                rids.push_back(f.rid);
+                if (f.contained)
+                    contained_rids.push_back(f.rid);
+            }
             if (rids.empty())
                 continue;
             std::vector<std::string> targets = spec.target_type.empty() ? param->targets
@@ -883,33 +974,55 @@ void include_step(const IncludeSpec &spec, const std::vector<Included> &from, st
                     {INT8ARRAYOID, TEXTOID});
                 Datum v[2] = {int8_array(rids), text_datum(target)};
                 uint64_t n = spi_execute(plan, v, nullptr, true);
-                for (uint64_t r = 0; r < n; r++) {
-                    Datum c = spi_get_datum(r, 3);
-                    out->push_back({spi_get_int64(r, 1), target, spi_get_text(r, 2),
-                                    pg_call([c] { return PointerGetDatum(DatumGetJsonbPCopy(c)); })});
-                }
+                for (uint64_t r = 0; r < n; r++)
+                    out->push_back({spi_get_int64(r, 1), target, spi_get_text(r, 2), copied_jsonb(r, 3)});
+                if (!contained_rids.empty())
+                    include_siblings(param->id, contained_rids, target, out);
             }
         }
     }
+}
+
+// The page's matches as include sources: of the searched type, or (a
+// _contained search) containers of any type, or contained resources of the
+// searched type whose entry id is "containerId#localid".
+std::vector<Included> page_resources(const SearchStatement &st, const Page &page) {
+    const bool contained_entries =
+        st.query.contained != fhir::ContainedMode::False && st.query.contained_type == fhir::ContainedType::Contained;
+    std::vector<Included> out;
+    for (size_t i = 0; i < page.rids.size(); i++) {
+        Included inc{page.rids[i], st.type, page.ids[i], page.contents[i]};
+        size_t hash = page.ids[i].find('#'); // never in a resource id
+        if (contained_entries && hash != std::string::npos) {
+            inc.contained = true;
+            inc.container_type = page.types[i];
+            inc.container_id = page.ids[i].substr(0, hash);
+            inc.id = page.ids[i].substr(hash + 1);
+        } else if (st.query.contained != fhir::ContainedMode::False) {
+            inc.type = page.types[i]; // a container, or a top-level match (both)
+        }
+        out.push_back(std::move(inc));
+    }
+    return out;
 }
 
 // Applies every _include/_revinclude of the query to a page: each included
 // resource once, none that is already a match; :iterate repeats on what was
 // included, at most 3 rounds (cycle-safe through the seen set).
 std::vector<Included> collect_includes(const SearchStatement &st, const Page &page) {
+    const bool containers =
+        st.query.contained != fhir::ContainedMode::False && st.query.contained_type == fhir::ContainedType::Container;
     std::vector<IncludeSpec> specs;
     for (const auto &r : st.query.result_params)
         if (r.name.rfind("_include", 0) == 0 || r.name.rfind("_revinclude", 0) == 0)
-            specs.push_back(parse_include(r.name, r.value, st.type));
+            specs.push_back(parse_include(r.name, r.value, st.type, containers));
     std::vector<Included> result;
     if (specs.empty() || page.rids.empty())
         return result;
     std::set<std::string> seen;
-    std::vector<Included> frontier;
-    for (size_t i = 0; i < page.rids.size(); i++) {
-        frontier.push_back({page.rids[i], st.type, page.ids[i], page.contents[i]});
-        seen.insert(st.type + "/" + page.ids[i]);
-    }
+    std::vector<Included> frontier = page_resources(st, page);
+    for (const Included &match : frontier)
+        seen.insert(match.path());
     for (int round = 0; round < 3 && !frontier.empty(); round++) {
         std::vector<Included> found;
         for (const IncludeSpec &spec : specs)
@@ -917,7 +1030,7 @@ std::vector<Included> collect_includes(const SearchStatement &st, const Page &pa
                 include_step(spec, frontier, &found);
         std::vector<Included> next;
         for (Included &inc : found)
-            if (seen.insert(inc.type + "/" + inc.id).second)
+            if (seen.insert(inc.path()).second)
                 next.push_back(inc);
         result.insert(result.end(), next.begin(), next.end());
         frontier = std::move(next);
@@ -1166,7 +1279,7 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
     for (size_t i = 0; i < page.ids.size(); i++)
         bundle_parts.entries.push_back({base + page.types[i] + "/" + page.ids[i], contents[i], "match"});
     for (const Included &inc : included)
-        bundle_parts.entries.push_back({base + inc.type + "/" + inc.id, inc.content, "include"});
+        bundle_parts.entries.push_back({base + inc.path(), inc.content, "include"});
     fhir::Json outcome = ignored_outcome(st.query);
     if (!outcome.is_null())
         bundle_parts.entries.push_back({"", json_to_jsonb(outcome), "outcome"});
