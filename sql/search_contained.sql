@@ -194,6 +194,37 @@ SELECT pg_temp.entries(b) AS page_1, pg_temp.included(b) AS included_1,
        pg_temp.entries(fhir.search('Medication', pg_temp.link(b, 'next'))) AS page_2,
        pg_temp.included(fhir.search('Medication', pg_temp.link(b, 'next'))) AS included_2
   FROM fhir.search('Medication', 'manufacturer:missing=false&_contained=true&_containedType=contained&_include=Medication:manufacturer&_count=1') b;
+-- _has on contained resources: they are referenced only from inside their
+-- container (as "#id"), so the container or a sibling must match
+SELECT pg_temp.entries(fhir.search('Practitioner', 'name=chainer&_contained=both&_containedType=contained&_has:MedicationRequest:requester:status=active')) AS referenced,
+       pg_temp.entries(fhir.search('Practitioner', 'name=chainer&_contained=both&_containedType=contained&_has:MedicationRequest:requester:status=stopped')) AS none,
+       pg_temp.entries(fhir.search('Practitioner', 'name=chainer&_contained=true&_has:MedicationRequest:requester:status=active')) AS containers;
+-- by a sibling (chn-mr5 holds an Organization its Medication does not reference);
+-- top-level resources are found by top-level sources only, as before
+SELECT pg_temp.entries(fhir.search('Organization', '_contained=true&_containedType=contained&_has:Medication:manufacturer:_id=m')) AS by_sibling,
+       pg_temp.entries(fhir.search('Organization', 'name=acme&_contained=both&_containedType=contained&_has:Medication:manufacturer:_id=med-acme,m')) AS both,
+       pg_temp.entries(fhir.search('Organization', '_id=org-acme&_has:Medication:manufacturer:_id=m')) AS not_from_contained;
+-- _has under a chain into a contained resource: obsc1's Patient is referenced by obsc1 itself
+SELECT pg_temp.entries(fhir.search('Observation', 'subject:Patient._has:Observation:subject:status=final')) AS chain_then_has;
+-- system-level search: each listed type (or every type) searched in contained resources
+SELECT pg_temp.entries(fhir.search(NULL, '_type=Medication,Organization&_id=m,org&_contained=true&_containedType=contained')) AS contained,
+       pg_temp.entries(fhir.search(NULL, '_type=Medication,Organization&_id=org&_contained=true')) AS containers;
+SELECT pg_temp.entries(fhir.search(NULL, '_type=Medication,Organization&_id=m,org,med-acme,org-acme&_contained=both&_containedType=contained')) AS both,
+       pg_temp.entries(fhir.search(NULL, '_id=org&_contained=true&_containedType=contained&_sort=-_lastUpdated,_id')) AS every_type;
+SELECT pg_temp.entries(b) AS page_1, b->>'total' AS total, pg_temp.entries(fhir.search(NULL, pg_temp.link(b, 'next'))) AS page_2
+  FROM fhir.search(NULL, '_type=Medication,Organization&_id=m,org&_contained=true&_containedType=contained&_count=3&_total=accurate') b;
+-- _sort with _containedType=container: the containers (of any type) sort by
+-- their own values of parameters every resource has (_tag here)
+SELECT fhir.update('{"resourceType":"MedicationRequest","id":"srt-1","meta":{"tag":[{"system":"urn:t","code":"b"}]},"status":"active","intent":"order",
+  "contained":[{"resourceType":"Medication","id":"m","code":{"coding":[{"code":"sort-x"}]}}],"medicationReference":{"reference":"#m"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS srt_1,
+       fhir.update('{"resourceType":"MedicationStatement","id":"srt-2","meta":{"tag":[{"system":"urn:t","code":"a"}]},"status":"active",
+  "contained":[{"resourceType":"Medication","id":"m","code":{"coding":[{"code":"sort-x"}]}}],"medicationReference":{"reference":"#m"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS srt_2,
+       fhir.update('{"resourceType":"MedicationRequest","id":"srt-3","status":"active","intent":"order",
+  "contained":[{"resourceType":"Medication","id":"m","code":{"coding":[{"code":"sort-x"}]}}],"medicationReference":{"reference":"#m"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS srt_3;
+SELECT pg_temp.entries(fhir.search('Medication', 'code=sort-x&_contained=true&_sort=_tag')) AS by_tag,
+       pg_temp.entries(fhir.search('Medication', 'code=sort-x&_contained=true&_sort=-_tag')) AS by_tag_desc;
+SELECT pg_temp.entries(b) AS page_1, pg_temp.entries(fhir.search('Medication', pg_temp.link(b, 'next'))) AS page_2
+  FROM fhir.search('Medication', 'code=sort-x&_contained=true&_sort=-_tag&_count=2') b;
 -- a container hidden by row-level security hides its contained resources
 CREATE ROLE regress_contained_reader;
 GRANT USAGE ON SCHEMA fhir TO regress_contained_reader;
@@ -216,8 +247,8 @@ SELECT fhir.search('Medication', '_contained=yes');
 SELECT fhir.search('Medication', '_containedType=inline');
 SELECT fhir.search('Medication', '_contained=true&_contained=false');
 SELECT fhir.search('Medication', '_contained=true&_sort=code');
-SELECT fhir.search('Practitioner', '_contained=true&_has:MedicationRequest:requester:status=active');
-SELECT fhir.search(NULL, '_type=Medication&_contained=true');
+SELECT fhir.search(NULL, '_contained=true&_containedType=contained&_sort=_tag');
+SELECT fhir.search(NULL, '_contained=true&_include=Medication:manufacturer');
 \set VERBOSITY default
 -- the ignored-parameter outcome no longer lists them
 SELECT count(*) AS outcome_entries FROM jsonb_array_elements(fhir.search('Medication', '_contained=false&_containedType=contained')->'entry') e

@@ -231,21 +231,41 @@ std::vector<std::string> container_types_of(const std::string &type) {
     return types;
 }
 
-// Checks what a _contained=true|both search can be combined with.
+// True for a parameter every resource has (R4 "Resource-*": _tag, _profile,
+// _security, _source and _id, _lastUpdated): with _containedType=container,
+// whose matches are containers of any type, each container sorts by its own.
+bool is_resource_level(const fhir::SearchParamDef &p) {
+    return p.code == "_id" || p.code == "_lastUpdated" ||
+           p.url.rfind("http://hl7.org/fhir/SearchParameter/Resource-", 0) == 0;
+}
+
+// Checks what a _contained=true|both search can be combined with. _include in a
+// system-level search and _sort other than _id/_lastUpdated there are refused
+// by plan_search for every system-level search.
 void check_contained_combinations(const SearchStatement &st) {
     const fhir::SearchQuery &q = st.query;
-    if (st.type.empty())
-        throw Error(ErrorKind::UnsupportedFeature, "_contained is not supported in a system-level search");
-    for (const auto &clause : q.clauses)
-        for (const auto &link : clause.chain)
-            if (link.reverse) // contained resources are referenced as "#id", which _has does not follow
-                throw Error(ErrorKind::UnsupportedFeature, "_has cannot be combined with _contained=true or both");
     if (q.contained_type == fhir::ContainedType::Container)
         for (const fhir::SortKey &key : q.sort)
-            if (key.param->code != "_id" && key.param->code != "_lastUpdated")
+            if (!is_resource_level(*key.param))
                 throw Error(ErrorKind::UnsupportedFeature,
-                            "with _containedType=container the matches are containers of any type: "
-                            "_sort takes only _id and _lastUpdated, not '" + key.param->code + "'");
+                            "with _containedType=container the matches are containers of any type, which have no '" +
+                                key.param->code + "' of the searched type: _sort takes only parameters every resource "
+                                "has (_id, _lastUpdated, _tag, _profile, _security, _source)");
+}
+
+// The types among `types` that have contained resources now (one index probe each).
+std::set<std::string> types_with_contained(const std::vector<std::string> &types) {
+    std::set<std::string> with_contained;
+    if (types.empty())
+        return with_contained;
+    SPIPlanPtr plan = prepare_cached("SELECT t FROM unnest($1::text[]) t "
+                                     "WHERE EXISTS (SELECT 1 FROM fhir.contained_resource c WHERE c.rtype = t)",
+                                     {TEXTARRAYOID});
+    Datum v[1] = {text_array(types)};
+    uint64_t n = spi_execute(plan, v, nullptr, true);
+    for (uint64_t r = 0; r < n; r++)
+        with_contained.insert(spi_get_text(r, 1));
+    return with_contained;
 }
 
 // The current rows of the given types, straight from their partitions (so
@@ -265,52 +285,110 @@ std::string partitions_union(const std::vector<std::string> &types) {
     return "(" + sql + ")";
 }
 
-// Turns a type-level search with _contained=true|both into a search over a
-// subquery (alias r, the columns page_sql and the sort keys read) that holds
-// the conditions itself, built per row alias with the same placeholders:
-//   contained rows  fhir.contained_resource c of the type, joined to their
-//                   container (so a container hidden by row-level security
-//                   hides its contained resources too); the fullUrl is the
-//                   container's + "#" + local id
-//   top-level rows  the type's partition t (both)
+// A searched type's query, parsed and resolved for that type (a system-level
+// search has one per type: parameter ids, and so hashes, are per type).
+struct TypedQuery {
+    std::string type;
+    fhir::SearchQuery query;
+};
+
+// With _containedType=container, a sort key on a parameter every resource has
+// (check_contained_combinations) becomes each row's own: a CASE over the row
+// types of the page (`types`), each branch the key of that type's parameter.
+void sort_by_own_parameters(SearchStatement &st, const std::vector<std::string> &types) {
+    const fhir::Registry &registry = current_registry();
+    for (size_t i = 0; i < st.query.sort.size() && !types.empty(); i++) {
+        const fhir::SortKey &key = st.query.sort[i];
+        if (key.param->code == "_id" || key.param->code == "_lastUpdated")
+            continue; // columns of every row
+        std::string expr = "CASE r.rtype";
+        for (const std::string &t : types) {
+            const fhir::SearchParamDef *own = registry.find(t, key.param->code);
+            if (!own || !fhir::Registry::is_resource_type(t))
+                throw Error(ErrorKind::Internal, "no " + key.param->code + " parameter for " + t);
+            expr += " WHEN '" + t + "' THEN " + sort_sql(fhir::SortKey{own, key.descending}).expr;
+        }
+        st.sort[i].expr = expr + " END";
+        st.sort[i].date_param = -1; // not one parameter's index
+    }
+}
+
+// Turns a search with _contained=true|both into a search over a subquery
+// (alias r, the columns page_sql and the sort keys read) that holds the
+// conditions itself, built per row alias with the same placeholders:
+//   contained rows  fhir.contained_resource c of the searched type(s), joined
+//                   to their container (so a container hidden by row-level
+//                   security hides its contained resources too); the fullUrl
+//                   is the container's + "#" + local id
+//   top-level rows  the type's partition t (both); in a system-level search the
+//                   parent fhir.resource, as for every system-level search
 //   containers      the partitions of the container types found (o) whose
 //                   rid is a matching contained row's container_rid (or, for
 //                   both, a matching top-level row's rid): each container once
-// `params` holds the WHERE values of st.query (numbered from $1) on return.
+// A system-level search ORs one branch per type ((c.rtype = T AND <T's
+// conditions>), as build_search_where does for top-level rows), over the types
+// that have contained resources. `params` holds the WHERE values on return.
 // Call check_contained_combinations first.
-void plan_contained(SearchStatement &st, const fhir::SqlOptions &options, std::vector<fhir::SqlParam> &params) {
+void plan_contained(SearchStatement &st, const std::vector<TypedQuery> &queries, const fhir::SqlOptions &options,
+                    std::vector<fhir::SqlParam> &params) {
+    const bool system_level = st.type.empty();
     const bool both = st.query.contained == fhir::ContainedMode::Both;
     const bool containers = st.query.contained_type == fhir::ContainedType::Container;
     fhir::SqlOptions contained_rows = options;
     contained_rows.contained_rows = true; // "#id" references and _has go through c's container
-    fhir::SqlFragment on_contained = fhir::build_where(st.query, "c", 1, contained_rows);
-    fhir::SqlFragment on_top_level = fhir::build_where(st.query, "t", 1, options); // same values, same numbers
-    params = on_contained.params;
-    std::vector<std::string> container_types = container_types_of(st.type);
-    fhir::SqlParam type_param;
-    type_param.kind = fhir::SqlParam::Text;
-    type_param.text = st.type;
-    params.push_back(type_param);
-    const std::string type_ref = "$" + std::to_string(params.size()) + "::text";
-    const std::string partition = fhir::partition_table(st.type);
-    if (containers) {
-        if (both && std::find(container_types.begin(), container_types.end(), st.type) == container_types.end())
-            container_types.push_back(st.type);
-        std::string rids = "SELECT c.container_rid FROM fhir.contained_resource c WHERE c.rtype = " + type_ref +
-                           " AND (" + on_contained.where + ")";
+    std::vector<std::string> types, container_types;
+    for (const TypedQuery &q : queries)
+        types.push_back(q.type);
+    const std::set<std::string> with_contained =
+        system_level ? types_with_contained(types) : std::set<std::string>{st.type};
+    std::string on_contained, on_top_level;
+    for (const TypedQuery &q : queries) {
+        const bool has_contained = with_contained.count(q.type) > 0;
+        if (!has_contained && !both)
+            continue;
+        fhir::SqlFragment c = fhir::build_where(q.query, "c", static_cast<int>(params.size()) + 1, contained_rows);
+        fhir::SqlFragment t = fhir::build_where(q.query, "t", static_cast<int>(params.size()) + 1, options); // same values
+        params.insert(params.end(), c.params.begin(), c.params.end());
+        fhir::SqlParam type_param;
+        type_param.kind = fhir::SqlParam::Text;
+        type_param.text = q.type;
+        params.push_back(type_param);
+        const std::string type_ref = "$" + std::to_string(params.size()) + "::text";
+        if (has_contained) {
+            on_contained += (on_contained.empty() ? "" : " OR ") + std::string("(c.rtype = ") + type_ref + " AND (" +
+                            c.where + "))";
+            for (const std::string &ct : container_types_of(q.type))
+                if (std::find(container_types.begin(), container_types.end(), ct) == container_types.end())
+                    container_types.push_back(ct);
+        }
         if (both)
-            rids += " UNION ALL SELECT t.rid FROM " + partition + " t WHERE " + on_top_level.where;
-        st.table = "(SELECT o.rid, o.rtype, o.id, o.content, o.last_updated FROM " + partitions_union(container_types) +
+            on_top_level += system_level ? std::string(on_top_level.empty() ? "" : " OR ") + "(t.rtype = " + type_ref +
+                                               " AND " + t.where + ")"
+                                         : t.where;
+    }
+    if (on_contained.empty())
+        on_contained = "false";
+    const std::string top_level = system_level ? "fhir.resource" : fhir::partition_table(st.type);
+    if (containers) {
+        std::vector<std::string> row_types = container_types;
+        if (both)
+            for (const std::string &t : types)
+                if (std::find(row_types.begin(), row_types.end(), t) == row_types.end())
+                    row_types.push_back(t);
+        std::string rids = "SELECT c.container_rid FROM fhir.contained_resource c WHERE " + on_contained;
+        if (both)
+            rids += " UNION ALL SELECT t.rid FROM " + top_level + " t WHERE " + on_top_level;
+        st.table = "(SELECT o.rid, o.rtype, o.id, o.content, o.last_updated FROM " + partitions_union(row_types) +
                    " o WHERE o.rid IN (" + rids + "))";
+        sort_by_own_parameters(st, row_types);
     } else {
         std::string rows =
             "SELECT c.rid, c.rtype, c.id, c.content, c.last_updated, c.container_type AS entry_type, "
             "c.container_id || '#' || c.id AS entry_id FROM fhir.contained_resource c JOIN " +
-            partitions_union(container_types) + " o ON o.rid = c.container_rid WHERE c.rtype = " + type_ref + " AND (" +
-            on_contained.where + ")";
+            partitions_union(container_types) + " o ON o.rid = c.container_rid WHERE " + on_contained;
         if (both)
             rows = "SELECT t.rid, t.rtype, t.id, t.content, t.last_updated, t.rtype AS entry_type, t.id AS entry_id FROM " +
-                   partition + " t WHERE " + on_top_level.where + " UNION ALL " + rows;
+                   top_level + " t WHERE " + on_top_level + " UNION ALL " + rows;
         st.table = "(" + rows + ")";
         st.entry_columns = "r.entry_type AS rtype, r.entry_id AS id";
     }
@@ -385,24 +463,14 @@ SearchStatement plan_search(const std::string &type, const std::string &raw_quer
 // build_where plans the chain into contained resources only where it can match
 // (one index probe per target type; nothing without chains). Read after
 // cache::begin_search like the other values the search depends on.
-std::set<std::string> chain_targets_with_contained(const std::vector<const fhir::SearchQuery *> &queries) {
+std::set<std::string> chain_targets_with_contained(const std::vector<TypedQuery> &queries) {
     std::vector<std::string> targets;
-    for (const fhir::SearchQuery *q : queries)
-        for (const fhir::SearchClause &clause : q->clauses)
+    for (const TypedQuery &q : queries)
+        for (const fhir::SearchClause &clause : q.query.clauses)
             for (const fhir::ChainLink &link : clause.chain)
                 if (!link.reverse && std::find(targets.begin(), targets.end(), link.type) == targets.end())
                     targets.push_back(link.type);
-    std::set<std::string> with_contained;
-    if (targets.empty())
-        return with_contained;
-    SPIPlanPtr plan = prepare_cached("SELECT t FROM unnest($1::text[]) t "
-                                     "WHERE EXISTS (SELECT 1 FROM fhir.contained_resource c WHERE c.rtype = t)",
-                                     {TEXTARRAYOID});
-    Datum v[1] = {text_array(targets)};
-    uint64_t n = spi_execute(plan, v, nullptr, true);
-    for (uint64_t r = 0; r < n; r++)
-        with_contained.insert(spi_get_text(r, 1));
-    return with_contained;
+    return types_with_contained(targets);
 }
 
 // Builds the WHERE clause and binds its values. Values that other stored
@@ -414,35 +482,37 @@ void build_search_where(SearchStatement &st) {
     const fhir::Registry &registry = current_registry();
     SpiResourceStore store(/*read_only=*/true);
     fhir::StoredValueResolver resolver(store);
-    std::vector<fhir::SqlParam> params;
+    std::vector<TypedQuery> queries;
     if (st.type.empty()) {
-        std::string where;
         for (const std::string &t : st.system_types) {
-            fhir::SearchQuery q = t == st.system_types[0]
+            queries.push_back({t, t == st.system_types[0]
                                       ? st.query
-                                      : fhir::parse_search_query(registry, t, st.parse_query, guc_strict_handling);
-            resolver.resolve(q);
-            fhir::SqlOptions options;
-            options.contained_types = chain_targets_with_contained({&q});
+                                      : fhir::parse_search_query(registry, t, st.parse_query, guc_strict_handling)});
+            resolver.resolve(queries.back().query);
+        }
+    } else {
+        resolver.resolve(st.query);
+        queries.push_back({st.type, st.query});
+    }
+    fhir::SqlOptions options;
+    options.contained_types = chain_targets_with_contained(queries);
+    std::vector<fhir::SqlParam> params;
+    if (st.query.contained != fhir::ContainedMode::False) {
+        plan_contained(st, queries, options, params);
+    } else if (st.type.empty()) {
+        std::string where;
+        for (const TypedQuery &q : queries) {
             fhir::SqlParam rtype;
             rtype.kind = fhir::SqlParam::Text;
-            rtype.text = t;
+            rtype.text = q.type;
             params.push_back(rtype);
             std::string rtype_ref = "$" + std::to_string(params.size()) + "::text";
-            fhir::SqlFragment fragment = fhir::build_where(q, "r", static_cast<int>(params.size()) + 1, options);
+            fhir::SqlFragment fragment = fhir::build_where(q.query, "r", static_cast<int>(params.size()) + 1, options);
             params.insert(params.end(), fragment.params.begin(), fragment.params.end());
             where += (where.empty() ? "(" : " OR (") + std::string("r.rtype = ") + rtype_ref + " AND " + fragment.where + ")";
         }
         st.where = "(" + where + ")";
-    } else if (st.query.contained != fhir::ContainedMode::False) {
-        resolver.resolve(st.query);
-        fhir::SqlOptions options;
-        options.contained_types = chain_targets_with_contained({&st.query});
-        plan_contained(st, options, params);
     } else {
-        resolver.resolve(st.query);
-        fhir::SqlOptions options;
-        options.contained_types = chain_targets_with_contained({&st.query});
         fhir::SqlFragment fragment = fhir::build_where(st.query, "r", 1, options);
         st.where = fragment.where;
         params = fragment.params;
