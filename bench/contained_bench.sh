@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Contained resources and token sorts: what indexing them costs at write time, what
-# the ordinary searches take next to them, and what the new searches take. Runs on
+# the ordinary searches take next to them, and what the new searches take (also
+# chains, which follow "#id" references into contained resources, and _revinclude /
+# _has with _contained). Runs on
 # a throwaway cluster with the INSTALLED library (no build), so the same script
 # measures an older build too (the new searches then show "n/a").
 #   sudo bench/contained_bench.sh [--resources N] [--runs N] [--label TEXT]
@@ -80,10 +82,13 @@ SELECT set_config('bench.runs', :'runs', false);
 CREATE TABLE picks AS
 SELECT (SELECT content->'subject'->>'reference' FROM fhir.resource_observation ORDER BY rid LIMIT 1) AS patient,
        (SELECT c->>'code' FROM fhir.resource_medicationrequest, jsonb_array_elements(content->'medicationCodeableConcept'->'coding') c
-         GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1) AS rxnorm;
+         GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1) AS rxnorm,
+       (SELECT lower(content->'name'->0->>'family') FROM fhir.resource_patient GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1) AS family,
+       (SELECT lower(split_part(content->>'name', ' ', 1)) FROM fhir.resource_organization ORDER BY rid LIMIT 1) AS org;
 CREATE TABLE searches (n serial, kind text, rtype text, query text, med float8, p95 float8, total bigint);
 INSERT INTO searches (kind, rtype, query)
-SELECT k, t, replace(replace(q, '{patient}', p.patient), '{rxnorm}', p.rxnorm) FROM picks p, (VALUES
+SELECT k, t, replace(replace(replace(replace(q, '{patient}', p.patient), '{rxnorm}', p.rxnorm), '{family}', p.family), '{org}', p.org)
+  FROM picks p, (VALUES
   ('top-level', 'Observation', 'code=http://loinc.org|8867-4'),
   ('top-level', 'Observation', 'subject={patient}&code=http://loinc.org|8867-4'),
   ('top-level', 'Observation', 'date=ge2020-01-01&date=lt2020-02-01'),
@@ -98,7 +103,13 @@ SELECT k, t, replace(replace(q, '{patient}', p.patient), '{rxnorm}', p.rxnorm) F
   ('contained', 'Medication', 'code={rxnorm}&_contained=true'),
   ('contained', 'Medication', 'code={rxnorm}&_contained=true&_containedType=contained'),
   ('contained', 'Medication', 'code={rxnorm}&_contained=both&_containedType=contained&_total=accurate'),
-  ('contained', 'Medication', '_contained=true&_containedType=contained&_sort=code')) v(k, t, q);
+  ('contained', 'Medication', '_contained=true&_containedType=contained&_sort=code'),
+  ('chain', 'Observation', 'subject:Patient.name={family}&code=http://loinc.org|8867-4'),
+  ('chain', 'Observation', 'subject:Patient.name={family}'),
+  ('chain', 'Observation', 'subject:Patient.organization.name={org}'),
+  ('chain', 'MedicationRequest', 'medication.code={rxnorm}'),
+  ('contained', 'Medication', 'code={rxnorm}&_contained=true&_containedType=contained&_revinclude=MedicationRequest:medication'),
+  ('contained', 'Medication', 'code={rxnorm}&_contained=true&_containedType=contained&_has:MedicationRequest:medication:status=active')) v(k, t, q);
 DO \$\$
 DECLARE s record; m record; matches bigint;
 BEGIN

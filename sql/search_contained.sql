@@ -113,6 +113,118 @@ SELECT pg_temp.entries(fhir.search('Medication', 'code=bulk-1&_contained=true&_c
 SELECT fhir.reindex('Medication') AS reindexed_top_level,
        pg_temp.entries(fhir.search('Medication', 'code=bulk-1&_contained=true&_containedType=contained')) AS after_reindex,
        pg_temp.orphans() AS orphans_after_reindex;
+-- chains follow local "#id" references into the contained resources of the same
+-- container (R4 evaluates chains inside contained resources) and still reach
+-- top-level targets, so one result mixes both. chn-mr2 also references "#med1",
+-- but its own med1 has another code; chn-mr3 holds a matching Medication that it
+-- does not reference as its medication
+SELECT fhir.update('{"resourceType":"Medication","id":"chn-med","code":{"coding":[{"code":"chain-1"}]}}') IS NOT NULL AS chn_med,
+       fhir.update('{"resourceType":"Practitioner","id":"chn-prac","name":[{"family":"Chainer"}]}') IS NOT NULL AS chn_prac,
+       fhir.update('{"resourceType":"MedicationRequest","id":"chn-mr1","status":"active","intent":"order",
+  "contained":[{"resourceType":"Medication","id":"med1","code":{"coding":[{"code":"chain-1"}]}},
+               {"resourceType":"Practitioner","id":"prac1","name":[{"family":"Chainer","given":["Local"]}]}],
+  "medicationReference":{"reference":"#med1"},"requester":{"reference":"#prac1"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS chn_mr1,
+       fhir.update('{"resourceType":"MedicationRequest","id":"chn-mr2","status":"active","intent":"order",
+  "contained":[{"resourceType":"Medication","id":"med1","code":{"coding":[{"code":"chain-2"}]}}],
+  "medicationReference":{"reference":"#med1"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS chn_mr2,
+       fhir.update('{"resourceType":"MedicationRequest","id":"chn-mrt","status":"active","intent":"order",
+  "medicationReference":{"reference":"Medication/chn-med"},"requester":{"reference":"Practitioner/chn-prac"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS chn_mrt,
+       fhir.update('{"resourceType":"MedicationRequest","id":"chn-mr3","status":"active","intent":"order",
+  "contained":[{"resourceType":"Medication","id":"m-a","code":{"coding":[{"code":"chain-1"}]}},
+               {"resourceType":"Medication","id":"m-b","code":{"coding":[{"code":"chain-3"}]}}],
+  "medicationReference":{"reference":"#m-b"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS chn_mr3;
+SELECT pg_temp.entries(fhir.search('MedicationRequest', 'medication.code=chain-1')) AS contained_and_top_level,
+       pg_temp.entries(fhir.search('MedicationRequest', 'medication.code=chain-2')) AS own_med1_only,
+       pg_temp.entries(fhir.search('MedicationRequest', 'medication.code=chain-3')) AS referenced_one,
+       pg_temp.entries(fhir.search('MedicationRequest', 'medication.code=chain-2,chain-3')) AS either;
+SELECT pg_temp.entries(fhir.search('MedicationRequest', 'requester:Practitioner.name=chainer')) AS requesters,
+       pg_temp.entries(fhir.search('MedicationRequest', 'requester:Practitioner.name=chainer&medication.code=chain-1&status=active')) AS both_chains,
+       pg_temp.entries(fhir.search('Observation', 'subject:Patient.name=inside&status=final')) AS contained_subject,
+       pg_temp.entries(fhir.search('Observation', 'patient.birthdate=1970')) AS contained_patient;
+-- paging and counting a mixed result
+SELECT pg_temp.entries(b) AS page_1, b->>'total' AS total,
+       pg_temp.entries(fhir.search('MedicationRequest', pg_temp.link(b, 'next'))) AS page_2
+  FROM fhir.search('MedicationRequest', 'medication.code=chain-1&_count=1&_total=accurate') b;
+-- two levels: the Medication (contained or top-level) and its manufacturer (a
+-- sibling contained in the same container, or a top-level Organization)
+SELECT fhir.update('{"resourceType":"Organization","id":"org-acme","name":"Acme Top"}') IS NOT NULL AS org,
+       fhir.update('{"resourceType":"Medication","id":"med-acme","manufacturer":{"reference":"Organization/org-acme"}}') IS NOT NULL AS med,
+       fhir.update('{"resourceType":"MedicationRequest","id":"chn-mr4","status":"active","intent":"order",
+  "contained":[{"resourceType":"Medication","id":"m","manufacturer":{"reference":"#org"}},
+               {"resourceType":"Organization","id":"org","name":"Acme Local"}],
+  "medicationReference":{"reference":"#m"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS chn_mr4,
+       fhir.update('{"resourceType":"MedicationRequest","id":"chn-mrt2","status":"active","intent":"order",
+  "medicationReference":{"reference":"Medication/med-acme"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS chn_mrt2,
+       fhir.update('{"resourceType":"MedicationRequest","id":"chn-mr5","status":"active","intent":"order",
+  "contained":[{"resourceType":"Medication","id":"m","manufacturer":{"reference":"Organization/org-acme"}},
+               {"resourceType":"Organization","id":"org","name":"Other Local"}],
+  "medicationReference":{"reference":"#m"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS chn_mr5;
+SELECT pg_temp.entries(fhir.search('MedicationRequest', 'medication.manufacturer.name=acme')) AS two_levels,
+       pg_temp.entries(fhir.search('MedicationRequest', 'medication.manufacturer.name=acme local')) AS sibling_only,
+       pg_temp.entries(fhir.search('MedicationRequest', 'medication.manufacturer.name=other')) AS not_referenced;
+-- from contained resources: "#id" names a sibling in the same container
+SELECT pg_temp.entries(fhir.search('Medication', 'manufacturer.name=acme&_contained=both&_containedType=contained')) AS from_contained,
+       pg_temp.entries(fhir.search('Medication', 'manufacturer.name=acme&_contained=true')) AS their_containers;
+-- _include/_revinclude: with _containedType=container the matches are top-level
+-- containers and the includes are theirs (a container's own "#id" references
+-- are not included: those resources are inside it already)
+CREATE FUNCTION pg_temp.included(b jsonb) RETURNS text LANGUAGE sql AS
+  $$ SELECT coalesce(string_agg((e->>'fullUrl') || '=' || (e->'resource'->>'resourceType') || '/' || (e->'resource'->>'id'), ' ' ORDER BY n), '')
+       FROM jsonb_array_elements(b->'entry') WITH ORDINALITY AS x(e, n) WHERE e->'search'->>'mode' = 'include' $$;
+SELECT pg_temp.entries(b) AS containers, pg_temp.included(b) AS included
+  FROM fhir.search('Medication', 'code=chain-1&_contained=true&_include=MedicationRequest:subject&_include=MedicationRequest:requester') b;
+SELECT pg_temp.entries(b) AS both_mode, pg_temp.included(b) AS included
+  FROM fhir.search('MedicationRequest', 'medication.code=chain-1&_contained=both&_include=MedicationRequest:medication') b;
+-- with _containedType=contained, the contained resources' own references: to
+-- top-level resources, and "#id" to siblings in the same container
+SELECT pg_temp.entries(b) AS contained, pg_temp.included(b) AS included
+  FROM fhir.search('Medication', 'manufacturer.name=acme&_contained=true&_containedType=contained&_include=Medication:manufacturer') b;
+-- _revinclude of a contained resource: only its container and its siblings can
+-- reference it (as "#id"); chn-mr3 holds m-a but references m-b as its medication
+SELECT pg_temp.entries(b) AS contained, pg_temp.included(b) AS referencing
+  FROM fhir.search('Medication', 'code=chain-1&_contained=true&_containedType=contained&_revinclude=MedicationRequest:medication') b;
+SELECT pg_temp.included(fhir.search('Medication', 'code=chain-3&_contained=true&_containedType=contained&_revinclude=MedicationRequest:medication')) AS referencing_m_b;
+SELECT pg_temp.entries(b) AS contained, pg_temp.included(b) AS referencing
+  FROM fhir.search('Organization', 'name=acme&_contained=both&_containedType=contained&_revinclude=Medication:manufacturer') b;
+-- :iterate from what was included (containers, then their top-level subject)
+SELECT pg_temp.included(fhir.search('Medication', 'code=chain-1&_contained=true&_containedType=contained'
+         '&_revinclude=MedicationRequest:medication&_include:iterate=MedicationRequest:subject')) AS iterated;
+-- paging: each page carries the includes of its own matches
+SELECT pg_temp.entries(b) AS page_1, pg_temp.included(b) AS included_1,
+       pg_temp.entries(fhir.search('Medication', pg_temp.link(b, 'next'))) AS page_2,
+       pg_temp.included(fhir.search('Medication', pg_temp.link(b, 'next'))) AS included_2
+  FROM fhir.search('Medication', 'manufacturer:missing=false&_contained=true&_containedType=contained&_include=Medication:manufacturer&_count=1') b;
+-- _has on contained resources: they are referenced only from inside their
+-- container (as "#id"), so the container or a sibling must match
+SELECT pg_temp.entries(fhir.search('Practitioner', 'name=chainer&_contained=both&_containedType=contained&_has:MedicationRequest:requester:status=active')) AS referenced,
+       pg_temp.entries(fhir.search('Practitioner', 'name=chainer&_contained=both&_containedType=contained&_has:MedicationRequest:requester:status=stopped')) AS none,
+       pg_temp.entries(fhir.search('Practitioner', 'name=chainer&_contained=true&_has:MedicationRequest:requester:status=active')) AS containers;
+-- by a sibling (chn-mr5 holds an Organization its Medication does not reference);
+-- top-level resources are found by top-level sources only, as before
+SELECT pg_temp.entries(fhir.search('Organization', '_contained=true&_containedType=contained&_has:Medication:manufacturer:_id=m')) AS by_sibling,
+       pg_temp.entries(fhir.search('Organization', 'name=acme&_contained=both&_containedType=contained&_has:Medication:manufacturer:_id=med-acme,m')) AS both,
+       pg_temp.entries(fhir.search('Organization', '_id=org-acme&_has:Medication:manufacturer:_id=m')) AS not_from_contained;
+-- _has under a chain into a contained resource: obsc1's Patient is referenced by obsc1 itself
+SELECT pg_temp.entries(fhir.search('Observation', 'subject:Patient._has:Observation:subject:status=final')) AS chain_then_has;
+-- system-level search: each listed type (or every type) searched in contained resources
+SELECT pg_temp.entries(fhir.search(NULL, '_type=Medication,Organization&_id=m,org&_contained=true&_containedType=contained')) AS contained,
+       pg_temp.entries(fhir.search(NULL, '_type=Medication,Organization&_id=org&_contained=true')) AS containers;
+SELECT pg_temp.entries(fhir.search(NULL, '_type=Medication,Organization&_id=m,org,med-acme,org-acme&_contained=both&_containedType=contained')) AS both,
+       pg_temp.entries(fhir.search(NULL, '_id=org&_contained=true&_containedType=contained&_sort=-_lastUpdated,_id')) AS every_type;
+SELECT pg_temp.entries(b) AS page_1, b->>'total' AS total, pg_temp.entries(fhir.search(NULL, pg_temp.link(b, 'next'))) AS page_2
+  FROM fhir.search(NULL, '_type=Medication,Organization&_id=m,org&_contained=true&_containedType=contained&_count=3&_total=accurate') b;
+-- _sort with _containedType=container: the containers (of any type) sort by
+-- their own values of parameters every resource has (_tag here)
+SELECT fhir.update('{"resourceType":"MedicationRequest","id":"srt-1","meta":{"tag":[{"system":"urn:t","code":"b"}]},"status":"active","intent":"order",
+  "contained":[{"resourceType":"Medication","id":"m","code":{"coding":[{"code":"sort-x"}]}}],"medicationReference":{"reference":"#m"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS srt_1,
+       fhir.update('{"resourceType":"MedicationStatement","id":"srt-2","meta":{"tag":[{"system":"urn:t","code":"a"}]},"status":"active",
+  "contained":[{"resourceType":"Medication","id":"m","code":{"coding":[{"code":"sort-x"}]}}],"medicationReference":{"reference":"#m"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS srt_2,
+       fhir.update('{"resourceType":"MedicationRequest","id":"srt-3","status":"active","intent":"order",
+  "contained":[{"resourceType":"Medication","id":"m","code":{"coding":[{"code":"sort-x"}]}}],"medicationReference":{"reference":"#m"},"subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS srt_3;
+SELECT pg_temp.entries(fhir.search('Medication', 'code=sort-x&_contained=true&_sort=_tag')) AS by_tag,
+       pg_temp.entries(fhir.search('Medication', 'code=sort-x&_contained=true&_sort=-_tag')) AS by_tag_desc;
+SELECT pg_temp.entries(b) AS page_1, pg_temp.entries(fhir.search('Medication', pg_temp.link(b, 'next'))) AS page_2
+  FROM fhir.search('Medication', 'code=sort-x&_contained=true&_sort=-_tag&_count=2') b;
 -- a container hidden by row-level security hides its contained resources
 CREATE ROLE regress_contained_reader;
 GRANT USAGE ON SCHEMA fhir TO regress_contained_reader;
@@ -135,9 +247,8 @@ SELECT fhir.search('Medication', '_contained=yes');
 SELECT fhir.search('Medication', '_containedType=inline');
 SELECT fhir.search('Medication', '_contained=true&_contained=false');
 SELECT fhir.search('Medication', '_contained=true&_sort=code');
-SELECT fhir.search('MedicationRequest', '_contained=both&_include=MedicationRequest:subject');
-SELECT fhir.search('Practitioner', '_contained=true&_has:MedicationRequest:requester:status=active');
-SELECT fhir.search(NULL, '_type=Medication&_contained=true');
+SELECT fhir.search(NULL, '_contained=true&_containedType=contained&_sort=_tag');
+SELECT fhir.search(NULL, '_contained=true&_include=Medication:manufacturer');
 \set VERBOSITY default
 -- the ignored-parameter outcome no longer lists them
 SELECT count(*) AS outcome_entries FROM jsonb_array_elements(fhir.search('Medication', '_contained=false&_containedType=contained')->'entry') e

@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <optional>
+#include <set>
 
 namespace fhir {
 
@@ -77,20 +79,25 @@ int64_t composite_component_hash(int composite_id, const SearchParamDef &compone
                       composite_part(component, value));
 }
 
+// What rows a row alias holds (see "chains and _has" in Builder).
+enum class RowKind { TopLevel, Contained, Either };
+
 class Builder {
   public:
-    Builder(int first_param, int64_t now) : next_param_(first_param), now_(now) {}
+    Builder(int first_param, int64_t now, const std::optional<std::set<std::string>> *contained_types)
+        : next_param_(first_param), now_(now), contained_types_(contained_types) {}
 
     std::vector<SqlParam> params;
 
     // The condition of one clause over `alias` of the searched type.
-    std::string clause(const SearchClause &c, const std::string &type, const std::string &alias) {
-        return path(c, 0, type, alias);
+    std::string clause(const SearchClause &c, const std::string &type, const std::string &alias, RowKind kind) {
+        return path(c, 0, type, alias, kind);
     }
 
   private:
     int next_param_;
     int64_t now_;
+    const std::optional<std::set<std::string>> *contained_types_; // SqlOptions::contained_types
     int next_alias_ = 1;
 
     // Registers a parameter and returns its placeholder with a cast.
@@ -135,46 +142,131 @@ class Builder {
     }
     std::string alias(const char *kind) { return std::string("fs_") + kind + std::to_string(next_alias_++); }
 
-    // Follows the chain from link `i`, then matches the parameter.
-    std::string path(const SearchClause &c, size_t i, const std::string &type, const std::string &row) {
+    // ---- chains and _has (contained resources: docs/architecture.md) ----------
+    //
+    // A row alias holds top-level rows (a partition), contained rows
+    // (fhir.contained_resource), or either: the condition on a chain's target is
+    // built once (one set of values) and used over both kinds of rows under the
+    // same alias, which then has a container_rid column (a top-level row's own
+    // rid). A local reference "#id" in a resource names a contained resource of
+    // the same container: its own contained ones for a top-level row, its
+    // siblings for a contained row, so both are found by container_rid.
+
+    // The SQL of the container rid of `row`'s rows: where its "#id" references point.
+    static std::string container_rid(const std::string &row, RowKind kind) {
+        return row + (kind == RowKind::TopLevel ? ".rid" : ".container_rid");
+    }
+
+    // The rows of `type`'s partition under alias `t`, with a container_rid column
+    // when the condition on them needs one (later links follow "#id" references).
+    static std::string top_level_rows(const std::string &type, const std::string &t, bool with_container_rid) {
+        const std::string table = partition_table(type);
+        if (!with_container_rid)
+            return table + " " + t;
+        const std::string p = t + "_p";
+        return "(SELECT " + p + ".rid, " + p + ".id, " + p + ".tokens, " + p + ".last_updated, " + p +
+               ".rid AS container_rid FROM " + table + " " + p + ") " + t;
+    }
+
+    // Follows the chain from link `i` on `row` (of `type`, rows of `kind`), then
+    // matches the parameter.
+    std::string path(const SearchClause &c, size_t i, const std::string &type, const std::string &row, RowKind kind) {
         if (i == c.chain.size())
             return param(c, row);
         const ChainLink &link = c.chain[i];
         std::string x = alias("x");
         if (!link.reverse)
-            return forward_link(c, i, link, row, x);
-        std::string o = alias("o");
-        return row + ".id IN (SELECT " + x + ".target_id FROM fhir.search_reference " + x + " JOIN " +
-               partition_table(link.type) + " " + o + " ON " + o + ".rid = " + x + ".rid WHERE " + x +
-               ".param = " + std::to_string(link.param->id) + " AND " + x + ".target_type = " + type_literal(type) +
-               " AND " + path(c, i + 1, link.type, o) + ")";
+            return forward_link(c, i, link, row, kind, x);
+        return reverse_link(c, i, link, type, row, kind, x);
     }
 
-    // A forward chain link (`param:Type.rest`) as token conditions, so the type's
+    // A forward chain link (`param:Type.rest`): the row references a matching
+    // row of Type, top-level or contained. As token conditions, so the type's
     // GIN index answers it together with the clause's other token conditions
-    // instead of probing search_reference once per referencing row. The ids of
-    // the matching targets T become hashes: every reference row (param, Type, id)
-    // comes with the token ReferenceId(id) (extract.cpp), so `tokens && ids` is a
-    // superset; a row in it matches when it also holds Reference("Type/id") (a
-    // relative reference, the usual case) or, failing that (absolute URLs, a
-    // same id of another type), when search_reference has the row. The EXISTS
-    // sits in an OR so the planner keeps it a per-candidate probe. T's condition
-    // text appears three times with the same placeholders (one set of values).
+    // instead of probing search_reference once per referencing row:
+    //   - superset: `tokens && hashes` of the matching targets. Every reference
+    //     row (param, Type, id) comes with the token ReferenceId(id), and a local
+    //     reference "#id" is stored as the token Reference("#id") (extract.cpp),
+    //     so the hashes are ReferenceId(id) of the matching top-level rows and
+    //     Reference("#id") of the matching contained ones.
+    //   - confirmed per candidate, cheapest first in an OR (so the planner keeps
+    //     the subqueries per-candidate probes or hashed sets): a top-level target
+    //     by the row's Reference("Type/id") (a relative reference, the usual
+    //     case) or, failing that (absolute URLs, a same id of another type), a
+    //     search_reference row; a contained target (local ids repeat across
+    //     containers: "#med" in each) by the row's container being one that holds
+    //     a matching contained row (a hashed set), then that contained row of the
+    //     same container whose Reference("#id") the row holds.
+    // The superset stays the first conjunct, so the planner keeps it the index
+    // condition. T's condition text appears three times for the top-level
+    // targets and three more for contained ones, with the same placeholders
+    // (one set of values); the contained parts are left out when the caller
+    // knows that no contained resource of Type exists (SqlOptions), so chains
+    // over data without them are planned exactly as before they were followed.
     std::string forward_link(const SearchClause &c, size_t i, const ChainLink &link, const std::string &row,
-                             const std::string &x) {
+                             RowKind kind, const std::string &x) {
         const std::string t = alias("t");
         const std::string param_id = std::to_string(link.param->id);
-        const std::string table = partition_table(link.type);
-        const std::string targets = " FROM " + table + " " + t + " WHERE " + path(c, i + 1, link.type, t);
+        const std::string condition = path(c, i + 1, link.type, t, RowKind::Either);
+        const std::string top_level = " FROM " + top_level_rows(link.type, t, i + 1 < c.chain.size()) + " WHERE " + condition;
         const std::string type = type_literal(link.type);
         const std::string type_slash = type.substr(0, type.size() - 1) + "/'"; // 'Type/'
+        const bool follow_contained = !contained_types_->has_value() || (*contained_types_)->count(link.type) > 0;
+        std::string superset_contained, confirm_contained;
+        if (follow_contained) {
+            const std::string contained =
+                " FROM fhir.contained_resource " + t + " WHERE " + t + ".rtype = " + type + " AND " + condition;
+            const std::string container = container_rid(row, kind);
+            const std::string local_hash = "fhir.token_hash(" + param_id + ", " +
+                                           std::to_string(static_cast<int>(TokenForm::Reference)) + ", '#' || " + t + ".id)";
+            superset_contained = " UNION ALL SELECT DISTINCT " + local_hash + contained;
+            confirm_contained = " OR (" + container + " IN (SELECT " + t + ".container_rid" + contained +
+                                ") AND EXISTS (SELECT 1" + contained + " AND " + t + ".container_rid = " + container +
+                                " AND " + row + ".tokens @> ARRAY[" + local_hash + "]))";
+        }
         return row + ".tokens && ARRAY(SELECT fhir.token_hash(" + param_id + ", " +
-               std::to_string(static_cast<int>(TokenForm::ReferenceId)) + ", " + t + ".id)" + targets + ") AND (" +
-               row + ".tokens && ARRAY(SELECT fhir.token_hash(" + param_id + ", " +
+               std::to_string(static_cast<int>(TokenForm::ReferenceId)) + ", " + t + ".id)" + top_level +
+               superset_contained + ") AND (" + row + ".tokens && ARRAY(SELECT fhir.token_hash(" + param_id + ", " +
                std::to_string(static_cast<int>(TokenForm::Reference)) + ", " + type_slash + " || " + t + ".id)" +
-               targets + ") OR EXISTS (SELECT 1 FROM fhir.search_reference " + x + " WHERE " + x + ".rid = " + row +
+               top_level + ") OR EXISTS (SELECT 1 FROM fhir.search_reference " + x + " WHERE " + x + ".rid = " + row +
                ".rid AND " + x + ".param = " + param_id + " AND " + x + ".target_type = " + type + " AND " + x +
-               ".target_id IN (SELECT " + t + ".id" + targets + ")))";
+               ".target_id IN (SELECT " + t + ".id" + top_level + "))" + confirm_contained + ")";
+    }
+
+    // A reverse link (`_has:Source:param:rest`): the rows that a matching Source
+    // row references through `param`.
+    //   - a top-level row: the targets of Source's search_reference rows, as
+    //     before contained resources were searchable (contained Sources are not
+    //     followed: _has starts from top-level resources).
+    //   - a contained row: its container or a sibling of type Source holding
+    //     Reference("#id") (contained resources are only referenced locally).
+    //   - either: the one that applies to the row (rid = container_rid for a
+    //     top-level row).
+    // Source's condition is built once (one set of values) in every case.
+    std::string reverse_link(const SearchClause &c, size_t i, const ChainLink &link, const std::string &type,
+                             const std::string &row, RowKind kind, const std::string &x) {
+        const std::string o = alias("o");
+        const std::string param_id = std::to_string(link.param->id);
+        const std::string source = type_literal(link.type);
+        const std::string condition = path(c, i + 1, link.type, o, kind == RowKind::TopLevel ? RowKind::TopLevel : RowKind::Either);
+        auto by_target_id = [&](bool with_container_rid) {
+            return row + ".id IN (SELECT " + x + ".target_id FROM fhir.search_reference " + x + " JOIN " +
+                   top_level_rows(link.type, o, with_container_rid) + " ON " + o + ".rid = " + x + ".rid WHERE " + x +
+                   ".param = " + param_id + " AND " + x + ".target_type = " + type_literal(type) + " AND " + condition + ")";
+        };
+        if (kind == RowKind::TopLevel)
+            return by_target_id(false);
+        const std::string local_ref = o + ".tokens @> ARRAY[fhir.token_hash(" + param_id + ", " +
+                                      std::to_string(static_cast<int>(TokenForm::Reference)) + ", '#' || " + row + ".id)]";
+        const std::string by_local_ref =
+            "EXISTS (SELECT 1 FROM " + top_level_rows(link.type, o, true) + " WHERE " + o + ".rid = " + row +
+            ".container_rid AND " + local_ref + " AND " + condition + ") OR EXISTS (SELECT 1 FROM fhir.contained_resource " +
+            o + " WHERE " + o + ".container_rid = " + row + ".container_rid AND " + o + ".rtype = " + source + " AND " +
+            o + ".rid <> " + row + ".rid AND " + local_ref + " AND " + condition + ")";
+        if (kind == RowKind::Contained)
+            return "(" + by_local_ref + ")";
+        return "((" + row + ".rid = " + row + ".container_rid AND " + by_target_id(true) + ") OR (" + row + ".rid <> " +
+               row + ".container_rid AND (" + by_local_ref + ")))";
     }
 
     // The condition for the clause's parameter on `row` (a row of c.target_type).
@@ -667,7 +759,7 @@ std::vector<int> repeated_date_params(const SearchQuery &query) {
 SqlFragment build_where(const SearchQuery &query, std::string_view alias, int first_param, const SqlOptions &options) {
     if (!is_plain_identifier(alias))
         throw Error(ErrorKind::Internal, "row alias " + std::string(alias) + " is not a plain sql identifier");
-    Builder builder(first_param, options.now_micros != 0 ? options.now_micros : clock_now());
+    Builder builder(first_param, options.now_micros != 0 ? options.now_micros : clock_now(), &options.contained_types);
     SqlFragment out;
     // Plain clauses of a single-valued date parameter with several clauses: one
     // condition at the place of the first, over one row.
@@ -692,7 +784,8 @@ SqlFragment build_where(const SearchQuery &query, std::string_view alias, int fi
                     group.push_back(&c);
             condition = builder.date_clauses(group, std::string(alias));
         } else {
-            condition = builder.clause(clause, query.resource_type, std::string(alias));
+            condition = builder.clause(clause, query.resource_type, std::string(alias),
+                                       options.contained_rows ? RowKind::Contained : RowKind::TopLevel);
         }
         if (!out.where.empty())
             out.where += " AND ";

@@ -60,13 +60,23 @@
 //     parameter to one of the chained type's matching ids, found through the
 //     tokens GIN index: `tokens && ReferenceId hashes of those ids`, then
 //     Reference("Type/id") hashes or a search_reference probe confirm the type
-//     (see forward_link in search_sql.cpp); _has: r.id IN (target ids of the
-//     source type's matching rows).
+//     (see forward_link in search_sql.cpp). A chain also follows local "#id"
+//     references into the contained resources of the same container (R4: a
+//     chain is evaluated inside contained resources): Reference("#id") hashes
+//     of the matching contained rows join the same `tokens &&` superset,
+//     confirmed by the row's container holding the matching contained row
+//     (for types that have contained resources: SqlOptions::contained_types).
+//   - _has: r.id IN (target ids of the source type's matching top-level rows);
+//     for contained rows (options.contained_rows, or a chain's contained
+//     targets): the container or a sibling of the source type that references
+//     the row as "#id" and matches.
 #pragma once
 
 #include "search_query.h"
 
 #include <cstdint>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -95,6 +105,15 @@ struct SqlOptions {
     // Several plain date clauses on such a parameter hold exactly when one stored
     // row satisfies all of them, so they become one EXISTS over one row.
     std::vector<int> single_valued_date_params;
+    // The alias's rows are fhir.contained_resource rows (_contained searches):
+    // their "#id" references and _has follow their container_rid. The values
+    // (params) are the same as for top-level rows, in the same order.
+    bool contained_rows = false;
+    // The resource types that have contained resources, when the caller knows:
+    // a chain follows "#id" references into contained resources of the types
+    // listed only (nullopt: of every type). Saves planning the contained parts
+    // of chains over data without contained resources of the target type.
+    std::optional<std::set<std::string>> contained_types;
 };
 
 // Date parameters with two or more plain (unchained, unmodified) clauses in

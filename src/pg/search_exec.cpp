@@ -177,24 +177,41 @@ std::vector<std::string> container_types_of(const std::string &type) {
     return types;
 }
 
-// Checks what a _contained=true|both search can be combined with.
+// True for a parameter every resource has (R4 "Resource-*": _tag, _profile,
+// _security, _source and _id, _lastUpdated): with _containedType=container,
+// whose matches are containers of any type, each container sorts by its own.
+bool is_resource_level(const fhir::SearchParamDef &p) {
+    return p.code == "_id" || p.code == "_lastUpdated" ||
+           p.url.rfind("http://hl7.org/fhir/SearchParameter/Resource-", 0) == 0;
+}
+
+// Checks what a _contained=true|both search can be combined with. _include in a
+// system-level search and _sort other than _id/_lastUpdated there are refused
+// by plan_search for every system-level search.
 void check_contained_combinations(const SearchStatement &st) {
     const fhir::SearchQuery &q = st.query;
-    if (st.type.empty())
-        throw Error(ErrorKind::UnsupportedFeature, "_contained is not supported in a system-level search");
-    for (const auto &r : q.result_params)
-        if (r.name.rfind("_include", 0) == 0 || r.name.rfind("_revinclude", 0) == 0)
-            throw Error(ErrorKind::UnsupportedFeature, r.name + " cannot be combined with _contained=true or both");
-    for (const auto &clause : q.clauses)
-        for (const auto &link : clause.chain)
-            if (link.reverse) // contained resources are referenced as "#id", which _has does not follow
-                throw Error(ErrorKind::UnsupportedFeature, "_has cannot be combined with _contained=true or both");
     if (q.contained_type == fhir::ContainedType::Container)
         for (const fhir::SortKey &key : q.sort)
-            if (key.param->code != "_id" && key.param->code != "_lastUpdated")
+            if (!is_resource_level(*key.param))
                 throw Error(ErrorKind::UnsupportedFeature,
-                            "with _containedType=container the matches are containers of any type: "
-                            "_sort takes only _id and _lastUpdated, not '" + key.param->code + "'");
+                            "with _containedType=container the matches are containers of any type, which have no '" +
+                                key.param->code + "' of the searched type: _sort takes only parameters every resource "
+                                "has (_id, _lastUpdated, _tag, _profile, _security, _source)");
+}
+
+// The types among `types` that have contained resources now (one index probe each).
+std::set<std::string> types_with_contained(const std::vector<std::string> &types) {
+    std::set<std::string> with_contained;
+    if (types.empty())
+        return with_contained;
+    SPIPlanPtr plan = prepare_cached("SELECT t FROM unnest($1::text[]) t "
+                                     "WHERE EXISTS (SELECT 1 FROM fhir.contained_resource c WHERE c.rtype = t)",
+                                     {TEXTARRAYOID});
+    Datum v[1] = {text_array(types)};
+    uint64_t n = spi_execute(plan, v, nullptr, true);
+    for (uint64_t r = 0; r < n; r++)
+        with_contained.insert(spi_get_text(r, 1));
+    return with_contained;
 }
 
 // The current rows of the given types, straight from their partitions (so
@@ -214,51 +231,111 @@ std::string partitions_union(const std::vector<std::string> &types) {
     return "(" + sql + ")";
 }
 
-// Turns a type-level search with _contained=true|both into a search over a
-// subquery (alias r, the columns page_sql and the sort keys read) that holds
-// the conditions itself, built per row alias with the same placeholders:
-//   contained rows  fhir.contained_resource c of the type, joined to their
-//                   container (so a container hidden by row-level security
-//                   hides its contained resources too); the fullUrl is the
-//                   container's + "#" + local id
-//   top-level rows  the type's partition t (both)
+// A searched type's query, parsed and resolved for that type (a system-level
+// search has one per type: parameter ids, and so hashes, are per type).
+struct TypedQuery {
+    std::string type;
+    fhir::SearchQuery query;
+};
+
+// With _containedType=container, a sort key on a parameter every resource has
+// (check_contained_combinations) becomes each row's own: a CASE over the row
+// types of the page (`types`), each branch the key of that type's parameter.
+void sort_by_own_parameters(SearchStatement &st, const std::vector<std::string> &types) {
+    const fhir::Registry &registry = current_registry();
+    for (size_t i = 0; i < st.query.sort.size() && !types.empty(); i++) {
+        const fhir::SortKey &key = st.query.sort[i];
+        if (key.param->code == "_id" || key.param->code == "_lastUpdated")
+            continue; // columns of every row
+        std::string expr = "CASE r.rtype";
+        for (const std::string &t : types) {
+            const fhir::SearchParamDef *own = registry.find(t, key.param->code);
+            if (!own || !fhir::Registry::is_resource_type(t))
+                throw Error(ErrorKind::Internal, "no " + key.param->code + " parameter for " + t);
+            expr += " WHEN '" + t + "' THEN " + fhir::sort_key_sql(fhir::SortKey{own, key.descending}).expr;
+        }
+        st.sort[i].expr = expr + " END";
+        st.sort[i].side.reset(); // not one parameter's index
+    }
+}
+
+// Turns a search with _contained=true|both into a search over a subquery
+// (alias r, the columns page_sql and the sort keys read) that holds the
+// conditions itself, built per row alias with the same placeholders:
+//   contained rows  fhir.contained_resource c of the searched type(s), joined
+//                   to their container (so a container hidden by row-level
+//                   security hides its contained resources too); the fullUrl
+//                   is the container's + "#" + local id
+//   top-level rows  the type's partition t (both); in a system-level search the
+//                   parent fhir.resource, as for every system-level search
 //   containers      the partitions of the container types found (o) whose
 //                   rid is a matching contained row's container_rid (or, for
 //                   both, a matching top-level row's rid): each container once
-// `params` holds the WHERE values of st.query (numbered from $1) on return.
+// A system-level search ORs one branch per type ((c.rtype = T AND <T's
+// conditions>), as build_search_where does for top-level rows), over the types
+// that have contained resources. `params` holds the WHERE values on return.
 // Call check_contained_combinations first.
-void plan_contained(SearchStatement &st, std::vector<fhir::SqlParam> &params) {
+void plan_contained(SearchStatement &st, const std::vector<TypedQuery> &queries, const fhir::SqlOptions &options,
+                    std::vector<fhir::SqlParam> &params) {
+    const bool system_level = st.type.empty();
     const bool both = st.query.contained == fhir::ContainedMode::Both;
     const bool containers = st.query.contained_type == fhir::ContainedType::Container;
-    fhir::SqlFragment on_contained = fhir::build_where(st.query, "c", 1);
-    fhir::SqlFragment on_top_level = fhir::build_where(st.query, "t", 1); // same values, same numbers
-    params = on_contained.params;
-    std::vector<std::string> container_types = container_types_of(st.type);
-    fhir::SqlParam type_param;
-    type_param.kind = fhir::SqlParam::Text;
-    type_param.text = st.type;
-    params.push_back(type_param);
-    const std::string type_ref = "$" + std::to_string(params.size()) + "::text";
-    const std::string partition = fhir::partition_table(st.type);
-    if (containers) {
-        if (both && std::find(container_types.begin(), container_types.end(), st.type) == container_types.end())
-            container_types.push_back(st.type);
-        std::string rids = "SELECT c.container_rid FROM fhir.contained_resource c WHERE c.rtype = " + type_ref +
-                           " AND (" + on_contained.where + ")";
+    fhir::SqlOptions contained_rows = options;
+    contained_rows.contained_rows = true; // "#id" references and _has go through c's container
+    std::vector<std::string> types, container_types;
+    for (const TypedQuery &q : queries)
+        types.push_back(q.type);
+    const std::set<std::string> with_contained =
+        system_level ? types_with_contained(types) : std::set<std::string>{st.type};
+    std::string on_contained, on_top_level;
+    for (const TypedQuery &q : queries) {
+        const bool has_contained = with_contained.count(q.type) > 0;
+        if (!has_contained && !both)
+            continue;
+        fhir::SqlFragment c = fhir::build_where(q.query, "c", static_cast<int>(params.size()) + 1, contained_rows);
+        fhir::SqlFragment t = fhir::build_where(q.query, "t", static_cast<int>(params.size()) + 1, options); // same values
+        params.insert(params.end(), c.params.begin(), c.params.end());
+        fhir::SqlParam type_param;
+        type_param.kind = fhir::SqlParam::Text;
+        type_param.text = q.type;
+        params.push_back(type_param);
+        const std::string type_ref = "$" + std::to_string(params.size()) + "::text";
+        if (has_contained) {
+            on_contained += (on_contained.empty() ? "" : " OR ") + std::string("(c.rtype = ") + type_ref + " AND (" +
+                            c.where + "))";
+            for (const std::string &ct : container_types_of(q.type))
+                if (std::find(container_types.begin(), container_types.end(), ct) == container_types.end())
+                    container_types.push_back(ct);
+        }
         if (both)
-            rids += " UNION ALL SELECT t.rid FROM " + partition + " t WHERE " + on_top_level.where;
+            on_top_level += system_level ? std::string(on_top_level.empty() ? "" : " OR ") + "(t.rtype = " + type_ref +
+                                               " AND " + t.where + ")"
+                                         : t.where;
+    }
+    if (on_contained.empty())
+        on_contained = "false";
+    const std::string top_level = system_level ? "fhir.resource" : fhir::partition_table(st.type);
+    if (containers) {
+        std::vector<std::string> row_types = container_types;
+        if (both)
+            for (const std::string &t : types)
+                if (std::find(row_types.begin(), row_types.end(), t) == row_types.end())
+                    row_types.push_back(t);
+        std::string rids = "SELECT c.container_rid FROM fhir.contained_resource c WHERE " + on_contained;
+        if (both)
+            rids += " UNION ALL SELECT t.rid FROM " + top_level + " t WHERE " + on_top_level;
         st.late_rows = false;
-        st.table = "(SELECT o.rid, o.rtype, o.id, o.content, o.last_updated FROM " + partitions_union(container_types) +
+        st.table = "(SELECT o.rid, o.rtype, o.id, o.content, o.last_updated FROM " + partitions_union(row_types) +
                    " o WHERE o.rid IN (" + rids + "))";
+        sort_by_own_parameters(st, row_types);
     } else {
         std::string rows =
             "SELECT c.rid, c.rtype, c.id, c.content, c.last_updated, c.container_type AS entry_type, "
             "c.container_id || '#' || c.id AS entry_id FROM fhir.contained_resource c JOIN " +
-            partitions_union(container_types) + " o ON o.rid = c.container_rid WHERE c.rtype = " + type_ref + " AND (" +
-            on_contained.where + ")";
+            partitions_union(container_types) + " o ON o.rid = c.container_rid WHERE " + on_contained;
         if (both)
             rows = "SELECT t.rid, t.rtype, t.id, t.content, t.last_updated, t.rtype AS entry_type, t.id AS entry_id FROM " +
-                   partition + " t WHERE " + on_top_level.where + " UNION ALL " + rows;
+                   top_level + " t WHERE " + on_top_level + " UNION ALL " + rows;
         st.table = "(" + rows + ")";
         st.late_rows = false;
         st.entry_columns = "r.entry_type AS rtype, r.entry_id AS id";
@@ -331,11 +408,20 @@ SearchStatement plan_search(const std::string &type, const std::string &raw_quer
     return st;
 }
 
-// Builds the WHERE clause and binds its values. Values that other stored
-// resources define (token :in/:not-in/:above/:below, _list) are read here, so
-// call it after cache::begin_search: those reads then share the snapshot of the
-// result queries. A system-level search gives each type (r.rtype = T AND <its
-// own WHERE>), because parameter ids, and so token hashes and side rows, are per type.
+// The forward chain targets of `queries` that have contained resources now, so
+// build_where plans the chain into contained resources only where it can match
+// (one index probe per target type; nothing without chains). Read after
+// cache::begin_search like the other values the search depends on.
+std::set<std::string> chain_targets_with_contained(const std::vector<TypedQuery> &queries) {
+    std::vector<std::string> targets;
+    for (const TypedQuery &q : queries)
+        for (const fhir::SearchClause &clause : q.query.clauses)
+            for (const fhir::ChainLink &link : clause.chain)
+                if (!link.reverse && std::find(targets.begin(), targets.end(), link.type) == targets.end())
+                    targets.push_back(link.type);
+    return types_with_contained(targets);
+}
+
 // The parameters among `ids` that no resource has several values of, read with
 // the search's snapshot (the search_date_multi_idx index): their date clauses
 // may be tested on one row (search_sql.h, SqlOptions).
@@ -353,40 +439,54 @@ std::vector<int> single_valued_date_params(const std::vector<int> &ids) {
     return single;
 }
 
-fhir::SqlOptions where_options(const fhir::SearchQuery &q) {
-    fhir::SqlOptions options;
+// `options` with the single-valued date parameters of `q` (SqlOptions).
+fhir::SqlOptions with_date_rows(fhir::SqlOptions options, const fhir::SearchQuery &q) {
     options.single_valued_date_params = single_valued_date_params(fhir::repeated_date_params(q));
     return options;
 }
 
+// Builds the WHERE clause and binds its values. Values that other stored
+// resources define (token :in/:not-in/:above/:below, _list) are read here, so
+// call it after cache::begin_search: those reads then share the snapshot of the
+// result queries. A system-level search gives each type (r.rtype = T AND <its
+// own WHERE>), because parameter ids, and so token hashes and side rows, are per type.
 void build_search_where(SearchStatement &st) {
     const fhir::Registry &registry = current_registry();
     SpiResourceStore store(/*read_only=*/true);
     fhir::StoredValueResolver resolver(store);
-    std::vector<fhir::SqlParam> params;
+    std::vector<TypedQuery> queries;
     if (st.type.empty()) {
-        std::string where;
         for (const std::string &t : st.system_types) {
-            fhir::SearchQuery q = t == st.system_types[0]
+            queries.push_back({t, t == st.system_types[0]
                                       ? st.query
-                                      : fhir::parse_search_query(registry, t, st.parse_query, guc_strict_handling);
-            resolver.resolve(q);
+                                      : fhir::parse_search_query(registry, t, st.parse_query, guc_strict_handling)});
+            resolver.resolve(queries.back().query);
+        }
+    } else {
+        resolver.resolve(st.query);
+        queries.push_back({st.type, st.query});
+    }
+    fhir::SqlOptions options;
+    options.contained_types = chain_targets_with_contained(queries);
+    std::vector<fhir::SqlParam> params;
+    if (st.query.contained != fhir::ContainedMode::False) {
+        plan_contained(st, queries, options, params);
+    } else if (st.type.empty()) {
+        std::string where;
+        for (const TypedQuery &q : queries) {
             fhir::SqlParam rtype;
             rtype.kind = fhir::SqlParam::Text;
-            rtype.text = t;
+            rtype.text = q.type;
             params.push_back(rtype);
             std::string rtype_ref = "$" + std::to_string(params.size()) + "::text";
-            fhir::SqlFragment fragment = fhir::build_where(q, "r", static_cast<int>(params.size()) + 1, where_options(q));
+            fhir::SqlFragment fragment =
+                fhir::build_where(q.query, "r", static_cast<int>(params.size()) + 1, with_date_rows(options, q.query));
             params.insert(params.end(), fragment.params.begin(), fragment.params.end());
             where += (where.empty() ? "(" : " OR (") + std::string("r.rtype = ") + rtype_ref + " AND " + fragment.where + ")";
         }
         st.where = "(" + where + ")";
-    } else if (st.query.contained != fhir::ContainedMode::False) {
-        resolver.resolve(st.query);
-        plan_contained(st, params);
     } else {
-        resolver.resolve(st.query);
-        fhir::SqlFragment fragment = fhir::build_where(st.query, "r", 1, where_options(st.query));
+        fhir::SqlFragment fragment = fhir::build_where(st.query, "r", 1, with_date_rows(options, st.query));
         st.where = fragment.where;
         params = fragment.params;
     }
@@ -824,13 +924,20 @@ Page page_from_set(const SearchStatement &st, const fhir::ResultSet &set, const 
         if (std::find(types.begin(), types.end(), set.rows[i].type) == types.end())
             types.push_back(set.rows[i].type);
     }
-    std::string sql = "SELECT r.rid, r.content FROM " + st.table + " r WHERE r.rid = ANY($1)";
-    std::vector<Oid> arg_types = {INT8ARRAYOID};
-    std::vector<Datum> values = {int8_array(rids)};
-    if (st.type.empty()) { // system search: prune to the page's partitions
-        sql += " AND r.rtype = ANY($2)";
+    std::vector<Oid> arg_types;
+    std::vector<Datum> values;
+    const bool contained = st.query.contained != fhir::ContainedMode::False;
+    if (contained) { // the table is plan_contained's subquery: it holds the WHERE clause and its values
+        arg_types.assign(st.types.begin(), st.types.begin() + static_cast<long>(st.where_params));
+        values.assign(st.values.begin(), st.values.begin() + static_cast<long>(st.where_params));
+    }
+    arg_types.push_back(INT8ARRAYOID);
+    values.push_back(int8_array(rids));
+    std::string sql = "SELECT r.rid, r.content FROM " + st.table + " r WHERE r.rid = ANY($" + std::to_string(values.size()) + ")";
+    if (st.type.empty() && !contained) { // system search: prune to the page's partitions (a row's type is its rtype)
         arg_types.push_back(TEXTARRAYOID);
         values.push_back(text_array(types));
+        sql += " AND r.rtype = ANY($" + std::to_string(values.size()) + ")";
     }
     SPIPlanPtr plan = prepare_search_plan(sql, arg_types);
     uint64_t n = spi_execute(plan, values.data(), nullptr, true);
@@ -896,7 +1003,10 @@ struct IncludeSpec {
 };
 
 // Parses "Source:param[:Target]" (or "*" / "Source:*") of _include/_revinclude.
-IncludeSpec parse_include(const std::string &name, const std::string &value, const std::string &searched_type) {
+// `any_source`: the page's matches can be of any type (the containers of a
+// _contained search), so a non-iterating _include may start from any type.
+IncludeSpec parse_include(const std::string &name, const std::string &value, const std::string &searched_type,
+                          bool any_source) {
     const fhir::Registry &registry = current_registry();
     IncludeSpec spec;
     spec.reverse = name.rfind("_revinclude", 0) == 0;
@@ -934,29 +1044,110 @@ IncludeSpec parse_include(const std::string &name, const std::string &value, con
                         "'" + parts[1] + "' is not a reference search parameter of " + spec.source_type + " (in " + name + ")");
         spec.params.push_back(p);
     }
-    if (!spec.reverse && !spec.iterate && spec.source_type != searched_type)
+    if (!spec.reverse && !spec.iterate && !any_source && spec.source_type != searched_type)
         throw Error(ErrorKind::InvalidSearch,
                     name + "=" + value + " does not start from the searched type " + searched_type + " (use :iterate)");
     return spec;
 }
 
-// A resource added to the page by _include/_revinclude.
+// A resource of the page or added to it by _include/_revinclude: top-level, or
+// contained (then `id` is its local id and the entry's fullUrl is the
+// container's URL + "#" + id).
 struct Included {
     int64_t rid;
     std::string type, id;
     Datum content;
+    bool contained = false;
+    std::string container_type, container_id;
+
+    // "Type/id", or "ContainerType/containerId#localid": the entry's URL after the base.
+    std::string path() const {
+        return contained ? container_type + "/" + container_id + "#" + id : type + "/" + id;
+    }
 };
 
+// Copies the jsonb in column `col` of SPI result row `r` out of SPI's memory.
+Datum copied_jsonb(uint64_t r, int col) {
+    Datum c = spi_get_datum(r, col);
+    return pg_call([c] { return PointerGetDatum(DatumGetJsonbPCopy(c)); });
+}
+
+// Contained resources found by a statement returning (rid, rtype, id,
+// container_type, container_id, content).
+void add_contained_rows(SPIPlanPtr plan, Datum *values, std::vector<Included> *out) {
+    uint64_t n = spi_execute(plan, values, nullptr, true);
+    for (uint64_t r = 0; r < n; r++) {
+        Included inc{spi_get_int64(r, 1), spi_get_text(r, 2), spi_get_text(r, 3), copied_jsonb(r, 6)};
+        inc.contained = true;
+        inc.container_type = spi_get_text(r, 4);
+        inc.container_id = spi_get_text(r, 5);
+        out->push_back(std::move(inc));
+    }
+}
+
+// The local-reference test: `holder`'s tokens hold Reference("#" || <local>.id)
+// for reference parameter `param` (extract.cpp stores "#id" references as written).
+std::string holds_local_reference(const std::string &holder, int param, const std::string &local) {
+    return holder + ".tokens @> ARRAY[fhir.token_hash(" + std::to_string(param) + ", " +
+           std::to_string(static_cast<int>(fhir::TokenForm::Reference)) + ", '#' || " + local + ".id)]";
+}
+
+// Local references of contained resources `rids` (of the directive's source
+// type) to their siblings of type `target`: contained resources reference each
+// other as "#id" inside their container. The container was visible to the
+// search, so its contained resources are read directly.
+void include_siblings(int param, const std::vector<int64_t> &rids, const std::string &target, std::vector<Included> *out) {
+    SPIPlanPtr plan = prepare_cached(
+        "SELECT DISTINCT s.rid, s.rtype, s.id, s.container_type, s.container_id, s.content "
+        "FROM fhir.contained_resource f JOIN fhir.contained_resource s ON s.container_rid = f.container_rid AND s.rid <> f.rid "
+        "WHERE f.rid = ANY($1) AND s.rtype = $2 AND " + holds_local_reference("f", param, "s") +
+            " ORDER BY s.rid LIMIT 1000",
+        {INT8ARRAYOID, TEXTOID});
+    Datum v[2] = {int8_array(rids), text_datum(target)};
+    add_contained_rows(plan, v, out);
+}
+
+// What references contained resources `rids` through `param` of `source`:
+// only their container and its other contained resources can (as "#id").
+void revinclude_local(int param, const std::string &source, const std::vector<int64_t> &rids, std::vector<Included> *out) {
+    SPIPlanPtr containers = prepare_cached(
+        "SELECT DISTINCT o.rid, o.id, o.content FROM fhir.contained_resource f JOIN " + fhir::partition_table(source) +
+            " o ON o.rid = f.container_rid WHERE f.rid = ANY($1) AND " + holds_local_reference("o", param, "f") +
+            " ORDER BY o.rid LIMIT 1000",
+        {INT8ARRAYOID});
+    Datum v[2] = {int8_array(rids), text_datum(source)};
+    uint64_t n = spi_execute(containers, v, nullptr, true);
+    for (uint64_t r = 0; r < n; r++)
+        out->push_back({spi_get_int64(r, 1), source, spi_get_text(r, 2), copied_jsonb(r, 3)});
+    SPIPlanPtr siblings = prepare_cached(
+        "SELECT DISTINCT s.rid, s.rtype, s.id, s.container_type, s.container_id, s.content "
+        "FROM fhir.contained_resource f JOIN fhir.contained_resource s ON s.container_rid = f.container_rid AND s.rid <> f.rid "
+        "WHERE f.rid = ANY($1) AND s.rtype = $2 AND " + holds_local_reference("s", param, "f") +
+            " ORDER BY s.rid LIMIT 1000",
+        {INT8ARRAYOID, TEXTOID});
+    add_contained_rows(siblings, v, out);
+}
+
 // Resources of this page referenced by (or referencing) `from`, per one directive.
+// Top-level resources are found through search_reference by rid (forward; the
+// rows of contained resources are there too) or by type and id (reverse);
+// contained ones through their local "#id" references (siblings, containers).
 void include_step(const IncludeSpec &spec, const std::vector<Included> &from, std::vector<Included> *out) {
     for (const fhir::SearchParamDef *param : spec.params) {
         if (spec.reverse) {
             // Sources whose reference param points at one of `from`: one statement
-            // per target type present in `from`.
+            // per target type present in `from`. A contained resource has no
+            // type/id of its own outside its container.
             std::map<std::string, std::vector<std::string>> by_type;
-            for (const Included &f : from)
-                if (spec.target_type.empty() || f.type == spec.target_type)
+            std::vector<int64_t> contained_rids;
+            for (const Included &f : from) {
+                if (!spec.target_type.empty() && f.type != spec.target_type)
+                    continue;
+                if (f.contained)
+                    contained_rids.push_back(f.rid);
+                else
                     by_type[f.type].push_back(f.id);
+            }
             for (const auto &[type, type_ids] : by_type) {
                 SPIPlanPtr plan = prepare_cached(
                     "SELECT DISTINCT s.rid, s.id, s.content FROM fhir.search_reference x JOIN " +
@@ -966,17 +1157,20 @@ void include_step(const IncludeSpec &spec, const std::vector<Included> &from, st
                     {TEXTOID, TEXTARRAYOID});
                 Datum v[2] = {text_datum(type), text_array(type_ids)};
                 uint64_t n = spi_execute(plan, v, nullptr, true);
-                for (uint64_t r = 0; r < n; r++) {
-                    Datum c = spi_get_datum(r, 3);
-                    out->push_back({spi_get_int64(r, 1), spec.source_type, spi_get_text(r, 2),
-                                    pg_call([c] { return PointerGetDatum(DatumGetJsonbPCopy(c)); })});
-                }
+                for (uint64_t r = 0; r < n; r++)
+                    out->push_back({spi_get_int64(r, 1), spec.source_type, spi_get_text(r, 2), copied_jsonb(r, 3)});
             }
+            if (!contained_rids.empty())
+                revinclude_local(param->id, spec.source_type, contained_rids, out);
         } else {
-            std::vector<int64_t> rids;
-            for (const Included &f : from)
-                if (f.type == spec.source_type)
-                    rids.push_back(f.rid);
+            std::vector<int64_t> rids, contained_rids;
+            for (const Included &f : from) {
+                if (f.type != spec.source_type)
+                    continue;
+                rids.push_back(f.rid);
+                if (f.contained)
+                    contained_rids.push_back(f.rid);
+            }
             if (rids.empty())
                 continue;
             std::vector<std::string> targets = spec.target_type.empty() ? param->targets
@@ -992,33 +1186,55 @@ void include_step(const IncludeSpec &spec, const std::vector<Included> &from, st
                     {INT8ARRAYOID, TEXTOID});
                 Datum v[2] = {int8_array(rids), text_datum(target)};
                 uint64_t n = spi_execute(plan, v, nullptr, true);
-                for (uint64_t r = 0; r < n; r++) {
-                    Datum c = spi_get_datum(r, 3);
-                    out->push_back({spi_get_int64(r, 1), target, spi_get_text(r, 2),
-                                    pg_call([c] { return PointerGetDatum(DatumGetJsonbPCopy(c)); })});
-                }
+                for (uint64_t r = 0; r < n; r++)
+                    out->push_back({spi_get_int64(r, 1), target, spi_get_text(r, 2), copied_jsonb(r, 3)});
+                if (!contained_rids.empty())
+                    include_siblings(param->id, contained_rids, target, out);
             }
         }
     }
+}
+
+// The page's matches as include sources: of the searched type, or (a
+// _contained search) containers of any type, or contained resources of the
+// searched type whose entry id is "containerId#localid".
+std::vector<Included> page_resources(const SearchStatement &st, const Page &page) {
+    const bool contained_entries =
+        st.query.contained != fhir::ContainedMode::False && st.query.contained_type == fhir::ContainedType::Contained;
+    std::vector<Included> out;
+    for (size_t i = 0; i < page.rids.size(); i++) {
+        Included inc{page.rids[i], st.type, page.ids[i], page.contents[i]};
+        size_t hash = page.ids[i].find('#'); // never in a resource id
+        if (contained_entries && hash != std::string::npos) {
+            inc.contained = true;
+            inc.container_type = page.types[i];
+            inc.container_id = page.ids[i].substr(0, hash);
+            inc.id = page.ids[i].substr(hash + 1);
+        } else if (st.query.contained != fhir::ContainedMode::False) {
+            inc.type = page.types[i]; // a container, or a top-level match (both)
+        }
+        out.push_back(std::move(inc));
+    }
+    return out;
 }
 
 // Applies every _include/_revinclude of the query to a page: each included
 // resource once, none that is already a match; :iterate repeats on what was
 // included, at most 3 rounds (cycle-safe through the seen set).
 std::vector<Included> collect_includes(const SearchStatement &st, const Page &page) {
+    const bool containers =
+        st.query.contained != fhir::ContainedMode::False && st.query.contained_type == fhir::ContainedType::Container;
     std::vector<IncludeSpec> specs;
     for (const auto &r : st.query.result_params)
         if (r.name.rfind("_include", 0) == 0 || r.name.rfind("_revinclude", 0) == 0)
-            specs.push_back(parse_include(r.name, r.value, st.type));
+            specs.push_back(parse_include(r.name, r.value, st.type, containers));
     std::vector<Included> result;
     if (specs.empty() || page.rids.empty())
         return result;
     std::set<std::string> seen;
-    std::vector<Included> frontier;
-    for (size_t i = 0; i < page.rids.size(); i++) {
-        frontier.push_back({page.rids[i], st.type, page.ids[i], page.contents[i]});
-        seen.insert(st.type + "/" + page.ids[i]);
-    }
+    std::vector<Included> frontier = page_resources(st, page);
+    for (const Included &match : frontier)
+        seen.insert(match.path());
     for (int round = 0; round < 3 && !frontier.empty(); round++) {
         std::vector<Included> found;
         for (const IncludeSpec &spec : specs)
@@ -1026,7 +1242,7 @@ std::vector<Included> collect_includes(const SearchStatement &st, const Page &pa
                 include_step(spec, frontier, &found);
         std::vector<Included> next;
         for (Included &inc : found)
-            if (seen.insert(inc.type + "/" + inc.id).second)
+            if (seen.insert(inc.path()).second)
                 next.push_back(inc);
         result.insert(result.end(), next.begin(), next.end());
         frontier = std::move(next);
@@ -1276,7 +1492,7 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
     for (size_t i = 0; i < page.ids.size(); i++)
         bundle_parts.entries.push_back({base + page.types[i] + "/" + page.ids[i], contents[i], "match"});
     for (const Included &inc : included)
-        bundle_parts.entries.push_back({base + inc.type + "/" + inc.id, inc.content, "include"});
+        bundle_parts.entries.push_back({base + inc.path(), inc.content, "include"});
     fhir::Json outcome = ignored_outcome(st.query);
     if (!outcome.is_null())
         bundle_parts.entries.push_back({"", json_to_jsonb(outcome), "outcome"});

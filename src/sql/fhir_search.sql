@@ -181,7 +181,7 @@ CREATE TABLE fhir.contained_resource (
     content        jsonb       NOT NULL,
     tokens         bigint[]    NOT NULL DEFAULT '{}'
 );
-COMMENT ON TABLE fhir.contained_resource IS 'contained resources of current resource versions, indexed under their own type for _contained searches; id is the local id (#id), last_updated the container''s; maintained by the extension';
+COMMENT ON TABLE fhir.contained_resource IS 'contained resources of current resource versions, indexed under their own type for _contained searches and for chains through local #id references; id is the local id (#id), last_updated the container''s; maintained by the extension';
 COMMENT ON COLUMN fhir.contained_resource.container_rid IS 'rid of the containing resource in fhir.resource';
 CREATE INDEX contained_resource_container_idx ON fhir.contained_resource (container_rid);
 CREATE INDEX contained_resource_rtype_idx ON fhir.contained_resource (rtype, rid);

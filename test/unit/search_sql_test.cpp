@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 
 #include "error.h"
@@ -135,7 +136,8 @@ TEST(SearchSqlTest, InjectionStaysInParams) {
         SqlFragment f = sql("Patient", query);
         EXPECT_EQ(f.where.find("drop"), std::string::npos) << query;
         std::string rest = f.where;
-        for (const std::string type : {"'Patient'", "'Organization'", "'Patient/'", "'Organization/'"}) {
+        // registry type names and the fixed local-reference prefix '#' (chains into contained resources)
+        for (const std::string type : {"'Patient'", "'Organization'", "'Patient/'", "'Organization/'", "'#'"}) {
             for (size_t at; (at = rest.find(type)) != std::string::npos;)
                 rest.erase(at, type.size());
         }
@@ -199,6 +201,7 @@ TEST(SearchSqlTest, DateClausesOnOneRow) {
     const std::string q = "date=ge2020-01-01&code=x&date=lt2020-02-01,gt2021&subject:Patient.birthdate=lt1990";
     fhir::SqlOptions options;
     options.now_micros = kNow;
+    options.contained_types = std::set<std::string>{}; // chains reach top-level targets only
     auto count = [](const std::string &text, const std::string &what) {
         size_t n = 0;
         for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
@@ -283,45 +286,114 @@ TEST(SearchSqlTest, References) {
                                         token_hash(subject, TokenForm::NoSystemCode, "identifier:M3")}));
 }
 
-// Forward chains become token conditions on the target ids' hashes, confirmed by
-// the Reference("Type/id") hash or a search_reference probe.
+// Forward chains become token conditions on the target ids' hashes (top-level
+// targets' ReferenceId, contained targets' local Reference("#id")), confirmed by
+// the Reference("Type/id") hash, a search_reference probe or, for a local
+// reference, the row's container holding the matching contained row.
 TEST(SearchSqlTest, Chain) {
     SqlFragment f = sql("Observation", "subject:Patient.name=Eve");
     const std::string subject = std::to_string(id_of("Observation", "subject"));
-    const std::string targets = " FROM fhir.resource_patient fs_t2 WHERE EXISTS (SELECT 1 FROM fhir.search_string fs_s3 "
-                                "WHERE fs_s3.rid = fs_t2.rid AND fs_s3.param = " +
-                                std::to_string(id_of("Patient", "name")) +
-                                " AND ((fs_s3.norm >= $1::text AND fs_s3.norm < $2::text)))";
-    std::string expected = "(r.tokens && ARRAY(SELECT fhir.token_hash(" + subject + ", 8, fs_t2.id)" + targets +
-                           ") AND (r.tokens && ARRAY(SELECT fhir.token_hash(" + subject +
-                           ", 7, 'Patient/' || fs_t2.id)" + targets +
-                           ") OR EXISTS (SELECT 1 FROM fhir.search_reference fs_x1 WHERE fs_x1.rid = r.rid AND "
-                           "fs_x1.param = " + subject + " AND fs_x1.target_type = 'Patient' AND fs_x1.target_id IN "
-                           "(SELECT fs_t2.id" + targets + "))))";
-    EXPECT_EQ(f.where, expected);
-    EXPECT_EQ(f.params.size(), 2u); // the target condition's values once, used three times
-    // The forms match what extraction stores (fhir.token_hash is fhir::token_hash).
+    const std::string condition = "EXISTS (SELECT 1 FROM fhir.search_string fs_s3 "
+                                  "WHERE fs_s3.rid = fs_t2.rid AND fs_s3.param = " +
+                                  std::to_string(id_of("Patient", "name")) +
+                                  " AND ((fs_s3.norm >= $1::text AND fs_s3.norm < $2::text)))";
+    const std::string targets = " FROM fhir.resource_patient fs_t2 WHERE " + condition;
+    const std::string contained =
+        " FROM fhir.contained_resource fs_t2 WHERE fs_t2.rtype = 'Patient' AND " + condition;
+    const std::string local_hash = "fhir.token_hash(" + subject + ", 7, '#' || fs_t2.id)";
+    // The condition over row alias `row` whose "#id" references point into `container`.
+    auto expected = [&](const std::string &row, const std::string &container) {
+        return "(" + row + ".tokens && ARRAY(SELECT fhir.token_hash(" + subject + ", 8, fs_t2.id)" + targets +
+               " UNION ALL SELECT DISTINCT " + local_hash + contained + ") AND (" + row +
+               ".tokens && ARRAY(SELECT fhir.token_hash(" + subject + ", 7, 'Patient/' || fs_t2.id)" + targets +
+               ") OR EXISTS (SELECT 1 FROM fhir.search_reference fs_x1 WHERE fs_x1.rid = " + row +
+               ".rid AND fs_x1.param = " + subject + " AND fs_x1.target_type = 'Patient' AND fs_x1.target_id IN "
+               "(SELECT fs_t2.id" + targets + ")) OR (" + container + " IN (SELECT fs_t2.container_rid" + contained +
+               ") AND EXISTS (SELECT 1" + contained + " AND fs_t2.container_rid = " + container + " AND " + row +
+               ".tokens @> ARRAY[" + local_hash + "]))))";
+    };
+    EXPECT_EQ(f.where, expected("r", "r.rid"));
+    EXPECT_EQ(f.params.size(), 2u); // the target condition's values once, used six times
+    // The forms match what extraction stores (fhir.token_hash is fhir::token_hash):
+    // a local reference "#id" is Reference("#id") (extract.cpp).
     EXPECT_EQ(static_cast<int>(TokenForm::Reference), 7);
     EXPECT_EQ(static_cast<int>(TokenForm::ReferenceId), 8);
-    // Two levels nest.
+    // Over contained rows ("#id" names a sibling): the probe goes by the row's
+    // container; the values are the same (plan_contained numbers both alike).
+    fhir::SqlOptions contained_rows;
+    contained_rows.now_micros = kNow;
+    contained_rows.contained_rows = true;
+    SqlFragment c = fhir::build_where(fhir::parse_search_query(registry(), "Observation", "subject:Patient.name=Eve", true),
+                                      "c", 1, contained_rows);
+    EXPECT_EQ(c.where, expected("c", "c.container_rid"));
+    ASSERT_EQ(c.params.size(), f.params.size());
+    for (size_t i = 0; i < c.params.size(); i++)
+        EXPECT_EQ(c.params[i].text, f.params[i].text);
+    // When the caller knows that no contained resource of the target type exists,
+    // the chain is the top-level one alone, as planned before contained targets.
+    fhir::SqlOptions no_contained_patients;
+    no_contained_patients.now_micros = kNow;
+    no_contained_patients.contained_types = std::set<std::string>{"Medication"};
+    SqlFragment plain = fhir::build_where(
+        fhir::parse_search_query(registry(), "Observation", "subject:Patient.name=Eve", true), "r", 1, no_contained_patients);
+    EXPECT_EQ(plain.where, "(r.tokens && ARRAY(SELECT fhir.token_hash(" + subject + ", 8, fs_t2.id)" + targets +
+                               ") AND (r.tokens && ARRAY(SELECT fhir.token_hash(" + subject +
+                               ", 7, 'Patient/' || fs_t2.id)" + targets +
+                               ") OR EXISTS (SELECT 1 FROM fhir.search_reference fs_x1 WHERE fs_x1.rid = r.rid AND "
+                               "fs_x1.param = " + subject + " AND fs_x1.target_type = 'Patient' AND fs_x1.target_id IN "
+                               "(SELECT fs_t2.id" + targets + "))))");
+    EXPECT_EQ(plain.params.size(), 2u);
+    no_contained_patients.contained_types->insert("Patient");
+    EXPECT_EQ(fhir::build_where(fhir::parse_search_query(registry(), "Observation", "subject:Patient.name=Eve", true), "r", 1,
+                                no_contained_patients)
+                  .where,
+              expected("r", "r.rid"));
+    // Two levels nest; the middle level's rows carry container_rid (a top-level
+    // row's own rid) so the next link finds their "#id" targets.
     f = sql("Observation", "subject:Patient.organization.name=Acme");
+    EXPECT_NE(f.where.find("(SELECT fs_t2_p.rid, fs_t2_p.id, fs_t2_p.tokens, fs_t2_p.last_updated, fs_t2_p.rid AS "
+                           "container_rid FROM fhir.resource_patient fs_t2_p) fs_t2"),
+              std::string::npos);
+    EXPECT_NE(f.where.find("FROM fhir.contained_resource fs_t2 WHERE fs_t2.rtype = 'Patient'"), std::string::npos);
     EXPECT_NE(f.where.find("fhir.resource_organization fs_t4"), std::string::npos);
     EXPECT_NE(f.where.find("fs_x3.target_type = 'Organization'"), std::string::npos);
+    EXPECT_NE(f.where.find("fs_t4.container_rid = fs_t2.container_rid"), std::string::npos);
+    EXPECT_EQ(f.params.size(), 2u);
 }
 
-// _has joins the source partition and matches back by target id.
+// _has joins the source partition and matches back by target id; a contained
+// row is matched by its container or a sibling referencing it as "#id".
 TEST(SearchSqlTest, Has) {
     SqlFragment f = sql("Patient", "_has:Observation:patient:code=1234");
+    const std::string patient = std::to_string(id_of("Observation", "patient"));
     std::string expected = "(r.id IN (SELECT fs_x1.target_id FROM fhir.search_reference fs_x1 JOIN "
                            "fhir.resource_observation fs_o2 ON fs_o2.rid = fs_x1.rid WHERE fs_x1.param = " +
-                           std::to_string(id_of("Observation", "patient")) +
-                           " AND fs_x1.target_type = 'Patient' AND fs_o2.tokens && $1::bigint[]))";
+                           patient + " AND fs_x1.target_type = 'Patient' AND fs_o2.tokens && $1::bigint[]))";
     EXPECT_EQ(f.where, expected);
     EXPECT_EQ(f.params[0].ints,
               std::vector<int64_t>{token_hash(id_of("Observation", "code"), TokenForm::Code, "1234")});
+    fhir::SqlOptions contained_rows;
+    contained_rows.contained_rows = true;
+    SqlFragment c = fhir::build_where(
+        fhir::parse_search_query(registry(), "Patient", "_has:Observation:patient:code=1234", true), "c", 1,
+        contained_rows);
+    const std::string local_ref = "fs_o2.tokens @> ARRAY[fhir.token_hash(" + patient + ", 7, '#' || c.id)]";
+    EXPECT_EQ(c.where, "((EXISTS (SELECT 1 FROM (SELECT fs_o2_p.rid, fs_o2_p.id, fs_o2_p.tokens, fs_o2_p.last_updated, "
+                       "fs_o2_p.rid AS container_rid FROM fhir.resource_observation fs_o2_p) fs_o2 WHERE fs_o2.rid = "
+                       "c.container_rid AND " + local_ref + " AND fs_o2.tokens && $1::bigint[]) OR EXISTS (SELECT 1 "
+                       "FROM fhir.contained_resource fs_o2 WHERE fs_o2.container_rid = c.container_rid AND "
+                       "fs_o2.rtype = 'Observation' AND fs_o2.rid <> c.rid AND " + local_ref +
+                       " AND fs_o2.tokens && $1::bigint[])))");
+    ASSERT_EQ(c.params.size(), 1u);
+    EXPECT_EQ(c.params[0].ints, f.params[0].ints);
     f = sql("Patient", "_has:Observation:patient:_has:AuditEvent:entity:agent=Practitioner/1");
     EXPECT_NE(f.where.find("fs_x3.target_type = 'Observation'"), std::string::npos);
     EXPECT_NE(f.where.find("fhir.resource_auditevent fs_o4"), std::string::npos);
+    // _has on a chain's targets (top-level or contained): the branch that applies to the row.
+    f = sql("Observation", "subject:Patient._has:Group:member:code=x");
+    EXPECT_NE(f.where.find("((fs_t2.rid = fs_t2.container_rid AND fs_t2.id IN (SELECT fs_x3.target_id"), std::string::npos);
+    EXPECT_NE(f.where.find("OR (fs_t2.rid <> fs_t2.container_rid AND (EXISTS"), std::string::npos);
+    EXPECT_EQ(f.params.size(), 1u);
 }
 
 // Numbers: eq/ne on the precision range, gt..le on the value, sa/eb outside the range.
