@@ -11,6 +11,10 @@ SELECT index_name, present, size_bytes > 0 AS has_size FROM fhir.search_indexes 
 SELECT fhir.index_ddl('Patient', 'address-city');
 -- a reference: the type's GIN index serves its conditions, two btrees on "Type/id" its _sort
 SELECT fhir.index_ddl('Observation', 'subject', false);
+-- ...so the reference counts as indexed without the sort btrees (made on demand)
+SELECT indexed, (SELECT bool_or(present) FROM fhir.search_indexes i WHERE i.resource_type = 'Observation' AND i.code = 'subject'
+                  AND i.index_name LIKE 'search_reference%') AS sort_btrees
+  FROM fhir.search_parameters WHERE resource_type = 'Observation' AND code = 'subject';
 SELECT fhir.drop_index('Patient', 'address-city');
 SELECT fhir.drop_index('Patient', 'gender') AS shared_gin_kept;
 SELECT indexed FROM fhir.search_parameters WHERE resource_type = 'Patient' AND code = 'address-city';

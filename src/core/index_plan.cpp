@@ -101,6 +101,7 @@ std::vector<IndexSpec> index_specs(const SearchParamDef &param) {
         // expression as the sort key.
         specs.push_back(tokens_index());
         sort_pair("search_reference", "(target_type || '/' || target_id)");
+        specs[specs.size() - 1].sort_only = specs[specs.size() - 2].sort_only = true;
         break;
     case ParamType::Token:
     case ParamType::Composite:

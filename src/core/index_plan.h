@@ -36,6 +36,7 @@ struct IndexSpec {
     std::string table;  // schema-qualified table
     bool shared = false; // serves several parameters (GIN tokens, last_updated, PK): never dropped per parameter
     bool permanent = false; // the primary key: cannot be dropped
+    bool sort_only = false; // serves only _sort (a reference's key btrees): not needed for `indexed`
     // CREATE INDEX statement (IF NOT EXISTS), optionally CONCURRENTLY.
     std::string create_sql(bool concurrently) const;
     std::string drop_sql(bool concurrently) const;

@@ -86,7 +86,12 @@ FHIR_FUNCTION(fhir_search_params) {
     ReturnSetInfo *rsinfo = fhir_pg::begin_materialized_srf(fcinfo);
     for (const fhir::SearchParamDef &p : registry.all()) {
         std::vector<std::string> targets(p.targets.begin(), p.targets.end());
-        Datum v[9] = {Int32GetDatum(p.id),
+        std::vector<fhir::IndexSpec> specs = fhir::index_specs(p);
+        std::vector<fhir::IndexSpec> serving;
+        for (const fhir::IndexSpec &spec : specs)
+            if (!spec.sort_only)
+                serving.push_back(spec);
+        Datum v[10] = {Int32GetDatum(p.id),
                       fhir_pg::text_datum(p.resource_type),
                       fhir_pg::text_datum(p.code),
                       fhir_pg::text_datum(fhir::param_type_name(p.type)),
@@ -94,8 +99,8 @@ FHIR_FUNCTION(fhir_search_params) {
                       fhir_pg::text_array(targets),
                       BoolGetDatum(p.enabled),
                       BoolGetDatum(p.id < fhir::kFirstCustomParamId),
-                      names_array(fhir::index_specs(p))};
-        bool n[9] = {false, false, false, false, p.expression.empty(), false, false, false, false};
+                      names_array(specs), names_array(serving)};
+        bool n[10] = {false, false, false, false, p.expression.empty(), false, false, false, false, false};
         fhir_pg::srf_put_row(rsinfo, v, n);
     }
     fhir_pg::spi_finish();

@@ -307,16 +307,16 @@ COMMENT ON FUNCTION fhir.search(text, text, text) IS 'FHIR search (type NULL: sy
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION fhir._search_params(OUT id integer, OUT resource_type text, OUT code text, OUT type text,
                                     OUT expression text, OUT targets text[], OUT enabled boolean,
-                                    OUT builtin boolean, OUT index_names text[])
+                                    OUT builtin boolean, OUT index_names text[], OUT search_index_names text[])
     RETURNS SETOF record AS 'MODULE_PATHNAME', 'fhir_search_params' LANGUAGE C STABLE;
 
 CREATE VIEW fhir.search_parameters AS
 SELECT p.id, p.resource_type, p.code, p.type, p.expression, p.targets, p.enabled, p.builtin, p.index_names,
-       cardinality(p.index_names) > 0 AND NOT EXISTS (
-           SELECT 1 FROM unnest(p.index_names) n
+       cardinality(p.search_index_names) > 0 AND NOT EXISTS (
+           SELECT 1 FROM unnest(p.search_index_names) n
             WHERE to_regclass(format('fhir.%I', n)) IS NULL) AS indexed
   FROM fhir._search_params() p;
-COMMENT ON VIEW fhir.search_parameters IS 'every search parameter per resource type (R4 built-ins and custom ones) with its FHIRPath expression, whether it is enabled, and whether the indexes that serve it exist';
+COMMENT ON VIEW fhir.search_parameters IS 'every search parameter per resource type (R4 built-ins and custom ones) with its FHIRPath expression, whether it is enabled, the indexes that serve it (index_names, including a reference''s _sort btrees, made on demand) and whether those its searches need exist (indexed)';
 
 CREATE VIEW fhir.search_indexes AS
 SELECT p.resource_type, p.code, n AS index_name, c.oid IS NOT NULL AS present,
