@@ -36,7 +36,10 @@ struct IndexSpec {
     std::string table;  // schema-qualified table
     bool shared = false; // serves several parameters (GIN tokens, last_updated, PK): never dropped per parameter
     bool permanent = false; // the primary key: cannot be dropped
-    bool sort_only = false; // serves only _sort (a reference's key btrees): not needed for `indexed`
+    // Serves only _sort (a reference's key btrees, the descending key btree of a
+    // string, number or quantity): made by fhir.create_index, not by the default
+    // set, and not needed for `indexed`.
+    bool sort_only = false;
     // CREATE INDEX statement (IF NOT EXISTS), optionally CONCURRENTLY.
     std::string create_sql(bool concurrently) const;
     std::string drop_sql(bool concurrently) const;

@@ -166,6 +166,8 @@ FHIR_FUNCTION(fhir_create_default_indexes) {
     }
     std::vector<std::string> created;
     for (const auto &s : specs_for(params)) {
+        if (s.sort_only)
+            continue; // made on demand by fhir.create_index
         fhir_pg::spi_exec_sql(s.create_sql(false));
         created.push_back(s.name);
     }
