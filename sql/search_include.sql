@@ -37,6 +37,13 @@ SELECT e->'resource'->'name' AS name_family_only, e->'resource' ? 'gender' AS ha
   FROM jsonb_array_elements(fhir.search('Patient', '_id=sum1&_elements=name.family')->'entry') e;
 SELECT e->'resource' ? 'meta' AND NOT (e->'resource'->'meta' ? 'tag') AS not_subsetted_when_complete
   FROM jsonb_array_elements(fhir.search('Patient', '_id=ip2&_summary=true')->'entry') e;
+-- projected resources keep decimals as written (1.50 stays 1.50, not 1.5), and integers
+SELECT fhir.update('{"resourceType":"Observation","id":"dec1","status":"final","code":{"text":"d"},"issued":"2020-01-01T00:00:00Z","valueQuantity":{"value":1.50,"unit":"mg"},"component":[{"code":{"text":"c"},"valueQuantity":{"value":100.000}},{"code":{"text":"i"},"valueInteger":7}],"extension":[{"url":"http://example.org/x","valueDecimal":0.10}]}') IS NOT NULL AS stored;
+SELECT e->'resource'->'valueQuantity' AS quantity, e->'resource'->'component' AS components,
+       e->'resource'->'extension'->0->'valueDecimal' AS decimal, e->'resource' ? 'issued' AS has_issued,
+       e->'resource'->'meta'->'tag'->0->>'code' AS tag
+  FROM jsonb_array_elements(fhir.search('Observation', '_id=dec1&_elements=valueQuantity,component,extension')->'entry') e;
+SELECT fhir.delete('Observation', 'dec1') AS deleted;
 \set VERBOSITY terse
 SELECT fhir.search('Patient', '_summary=maybe');
 SELECT fhir.search('Patient', '_elements=na me');

@@ -12,8 +12,10 @@
 
 namespace fhir_pg {
 
-// Converts a jsonb scalar to a fhir::Json scalar.
-static fhir::Json scalar_to_json(const JsonbValue &v) {
+// Converts a jsonb scalar to a fhir::Json scalar. With `exact_decimals` a
+// number with a fraction or exponent becomes a binary value holding its text
+// (a double would turn FHIR's 1.50 into 1.5); json_to_jsonb_exact reads it back.
+static fhir::Json scalar_to_json(const JsonbValue &v, bool exact_decimals = false) {
     switch (v.type) {
     case jbvNull:
         return nullptr;
@@ -33,6 +35,8 @@ static fhir::Json scalar_to_json(const JsonbValue &v) {
             if (errno == 0 && end && *end == '\0')
                 return static_cast<int64_t>(value);
         }
+        if (exact_decimals)
+            return fhir::Json::binary(std::vector<std::uint8_t>(s.begin(), s.end()));
         return std::strtod(s.c_str(), nullptr);
     }
     default:
@@ -41,7 +45,7 @@ static fhir::Json scalar_to_json(const JsonbValue &v) {
 }
 
 // Converts one jsonb container (the root of a jsonb, or a nested object or array).
-static fhir::Json container_to_json(JsonbContainer *root) {
+static fhir::Json container_to_json(JsonbContainer *root, bool exact_decimals = false) {
     JsonbIterator *it = pg_call([root] { return JsonbIteratorInit(root); });
     JsonbValue value;
     JsonbValue *value_ptr = &value;
@@ -98,7 +102,7 @@ static fhir::Json container_to_json(JsonbContainer *root) {
             break;
         case WJB_VALUE:
         case WJB_ELEM:
-            attach(scalar_to_json(value));
+            attach(scalar_to_json(value, exact_decimals));
             break;
         default:
             break;
@@ -107,7 +111,7 @@ static fhir::Json container_to_json(JsonbContainer *root) {
     return result;
 }
 
-fhir::Json jsonb_to_json(Jsonb *jsonb) { return container_to_json(&jsonb->root); }
+fhir::Json jsonb_to_json(Jsonb *jsonb, bool exact_decimals) { return container_to_json(&jsonb->root, exact_decimals); }
 
 // Walks the root object's members without descending (skipNested), converting
 // only the kept ones.
@@ -143,6 +147,83 @@ Datum text_to_jsonb(const std::string &text) {
 
 Datum json_to_jsonb(const fhir::Json &json) {
     return text_to_jsonb(json.dump(-1, ' ', false, fhir::Json::error_handler_t::replace));
+}
+
+// Pushes `json` as one value (WJB_VALUE in an object, WJB_ELEM in an array, or
+// WJB_DONE for the root); binary values are decimal texts from scalar_to_json.
+// Returns what the last pushJsonbValue returned: for the root, the whole value.
+static JsonbValue *push_json(JsonbParseState **state, const fhir::Json &json, JsonbIteratorToken as) {
+    JsonbValue v;
+    auto numeric = [](const std::string &text) {
+        return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(text.c_str()),
+                                                   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+    };
+    switch (json.type()) {
+    case fhir::Json::value_t::object:
+        pushJsonbValue(state, WJB_BEGIN_OBJECT, nullptr);
+        for (const auto &[key, member] : json.items()) {
+            JsonbValue k;
+            k.type = jbvString;
+            k.val.string.val = const_cast<char *>(key.data());
+            k.val.string.len = static_cast<int>(key.size());
+            pushJsonbValue(state, WJB_KEY, &k);
+            push_json(state, member, WJB_VALUE);
+        }
+        return pushJsonbValue(state, WJB_END_OBJECT, nullptr);
+    case fhir::Json::value_t::array:
+        pushJsonbValue(state, WJB_BEGIN_ARRAY, nullptr);
+        for (const fhir::Json &element : json)
+            push_json(state, element, WJB_ELEM);
+        return pushJsonbValue(state, WJB_END_ARRAY, nullptr);
+    case fhir::Json::value_t::string: {
+        const std::string &text = json.get_ref<const std::string &>();
+        v.type = jbvString;
+        v.val.string.val = const_cast<char *>(text.data());
+        v.val.string.len = static_cast<int>(text.size());
+        break;
+    }
+    case fhir::Json::value_t::binary: {
+        const auto &bytes = json.get_binary();
+        v.type = jbvNumeric;
+        v.val.numeric = numeric(std::string(bytes.begin(), bytes.end()));
+        break;
+    }
+    case fhir::Json::value_t::number_integer:
+        v.type = jbvNumeric;
+        v.val.numeric = FHIR_INT64_TO_NUMERIC(json.get<int64_t>());
+        break;
+    case fhir::Json::value_t::number_unsigned:
+    case fhir::Json::value_t::number_float:
+        v.type = jbvNumeric;
+        v.val.numeric = numeric(json.dump());
+        break;
+    case fhir::Json::value_t::boolean:
+        v.type = jbvBool;
+        v.val.boolean = json.get<bool>();
+        break;
+    default:
+        v.type = jbvNull;
+        break;
+    }
+    if (as == WJB_DONE) { // a scalar root is a one-element raw-scalar array in jsonb
+        JsonbValue array;
+        array.type = jbvArray;
+        array.val.array.nElems = 1;
+        array.val.array.elems = nullptr;
+        array.val.array.rawScalar = true;
+        pushJsonbValue(state, WJB_BEGIN_ARRAY, &array);
+        pushJsonbValue(state, WJB_ELEM, &v);
+        return pushJsonbValue(state, WJB_END_ARRAY, nullptr);
+    }
+    return pushJsonbValue(state, as, &v);
+}
+
+Datum json_to_jsonb_exact(const fhir::Json &json) {
+    return pg_call([&json] {
+        JsonbParseState *state = nullptr;
+        JsonbValue *root = push_json(&state, json, WJB_DONE);
+        return JsonbPGetDatum(JsonbValueToJsonb(root));
+    });
 }
 
 std::string jsonb_to_text(Jsonb *jsonb) {

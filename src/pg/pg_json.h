@@ -15,8 +15,10 @@
 
 namespace fhir_pg {
 
-// Converts a jsonb value into the core's document type.
-fhir::Json jsonb_to_json(Jsonb *jsonb);
+// Converts a jsonb value into the core's document type. With `exact_decimals`,
+// numbers with a fraction or exponent become binary values holding their text,
+// for a round trip through json_to_jsonb_exact that keeps 1.50 as 1.50.
+fhir::Json jsonb_to_json(Jsonb *jsonb, bool exact_decimals = false);
 
 // The same for the top-level members `keep` accepts of a jsonb object (other
 // members are skipped without being converted); a non-object converts whole.
@@ -24,6 +26,10 @@ fhir::Json jsonb_members_to_json(Jsonb *jsonb, const std::function<bool(std::str
 
 // Converts a core document into a jsonb Datum (palloc'd in the current context).
 Datum json_to_jsonb(const fhir::Json &json);
+
+// The same built with pushJsonbValue, turning the binary values of
+// jsonb_to_json(..., true) back into the numbers they were.
+Datum json_to_jsonb_exact(const fhir::Json &json);
 
 // Parses JSON text with PostgreSQL's own parser into a jsonb Datum.
 Datum text_to_jsonb(const std::string &text);

@@ -1471,11 +1471,11 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
     if (st.summary != fhir::SummaryMode::False || !st.elements.empty()) {
         // _summary / _elements: project in C++; untouched resources keep their stored jsonb.
         auto project = [&st](Datum content) {
-            fhir::Json resource = jsonb_to_json(DatumGetJsonbP(content));
+            fhir::Json resource = jsonb_to_json(DatumGetJsonbP(content), /*exact_decimals=*/true);
             if (!fhir::project_resource(resource, st.summary, st.elements))
                 return content;
             fhir::mark_subsetted(resource);
-            return json_to_jsonb(resource);
+            return json_to_jsonb_exact(resource);
         };
         for (Datum &c : contents)
             c = project(c);
