@@ -69,7 +69,7 @@ std::vector<IndexSpec> index_specs(const SearchParamDef &param) {
     // its rows. Ties go by rid ascending in both directions, which one index
     // scanned backwards cannot give.
     // The descending one only serves descending sorts, so the default set leaves
-    // it out (+1 btree per value at every write: bench/results/search.md, run E).
+    // it out (one more btree entry per value at every write).
     auto sort_pair = [&](const std::string &table, const std::string &key) {
         specs.push_back(side_index(table, param.id, "_asc", key + ", rid"));
         specs.push_back(side_index(table, param.id, "_desc", key + " DESC, rid"));
