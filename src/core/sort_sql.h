@@ -70,13 +70,17 @@ struct SideSortKey {
                             const std::string &where, bool probe = false) const;
     // The rows of the missing zone (k0 = missing), with the same columns.
     std::string missing_rows(const std::string &select, const std::string &more, const std::string &from,
-                             const std::string &where) const;
+                             const std::string &where,
+                             const std::string &rid_bound = {}) const;
     // The start of the valued zone's walk in page direction (`falling`: keys
     // descending), as a relation of (rid, k): each resource's (rid, key) pairs
     // once, from the keys at or past `from_key` (an SQL value; empty: from the
     // start), the first `budget` (an SQL value) of them and every pair tied with
     // the last, so the window ends between two keys.
-    std::string walk_window(bool falling, const std::string &from_key, const std::string &budget) const;
+    // `distinct`: each (rid, key) once (for the page); without, the side rows as
+    // walked, `budget` of them unless the zone ends first (for finding that end).
+    std::string walk_window(bool falling, const std::string &from_key, const std::string &budget,
+                            bool distinct = true) const;
     // The valued zone's rows among the pairs of `window` (walk_window), with the
     // columns of valued_rows.
     std::string window_rows(const std::string &select, const std::string &more, const std::string &window,

@@ -541,13 +541,13 @@ bool filtered(const SearchStatement &st) {
 // The window of the valued zone's walk after `cursor` (SideSortKey::walk_window),
 // its values bound into `q`.
 std::string walk_window_sql(const SearchStatement &st, const std::optional<fhir::SearchCursor> &cursor, bool backward,
-                            int64_t budget, BoundQuery &q) {
+                            int64_t budget, BoundQuery &q, bool distinct = true) {
     const fhir::SortKeySql &first = st.sort[0];
     std::string from_key;
     if (cursor)
         from_key = bind_extra(q, TEXTOID, text_datum(cursor->keys[0]), cursor->keys[0]) + "::" + first.type;
     return first.side->walk_window(first.descending != backward, from_key,
-                                   bind_extra(q, INT8OID, Int64GetDatum(budget), std::to_string(budget)));
+                                   bind_extra(q, INT8OID, Int64GetDatum(budget), std::to_string(budget)), distinct);
 }
 
 // The page query: rid, type, id, (content,) and sort keys as text of up to
@@ -583,8 +583,15 @@ BoundQuery page_query(const SearchStatement &st, const std::optional<fhir::Searc
                                              st.where);
     else if (zone == Zone::Valued)
         inner = st.sort[0].side->valued_rows(select, computed, st.table, st.where, !filtered(st));
-    else
-        inner = st.sort[0].side->missing_rows(select, computed, st.table, st.where);
+    else {
+        // A cursor here is in the missing zone (zone_walk), where one key leaves
+        // rid as the order: the side rows to rule out start at the cursor too.
+        std::string rid_bound;
+        if (cursor && st.sort.size() == 1)
+            rid_bound = std::string(backward ? "< " : "> ") +
+                        bind_extra(q, INT8OID, Int64GetDatum(cursor->rid), std::to_string(cursor->rid));
+        inner = st.sort[0].side->missing_rows(select, computed, st.table, st.where, rid_bound);
+    }
     // ORDER BY in page direction (reversed for a backward page).
     std::string order;
     for (size_t i = 0; i < st.sort.size(); i++)
@@ -780,9 +787,11 @@ bool add_valued_rows(const SearchStatement &st, const std::optional<fhir::Search
     if (append(run_rows(st, page_query(st, cursor, backward, with_content, want, Zone::Valued, in_window),
                         with_content)))
         return true;
-    // Did the window end before the zone? Then its last key is where the rest starts.
+    // Did the window end before the zone? Then its last key is where the rest
+    // starts. (The side rows as walked: a resource's repeated equal values count,
+    // so `window` rows mean the walk stopped at the budget, not at the zone's end.)
     BoundQuery q;
-    const std::string window_sql = walk_window_sql(st, cursor, backward, window, q);
+    const std::string window_sql = walk_window_sql(st, cursor, backward, window, q, /*distinct=*/false);
     const bool falling = st.sort[0].descending != backward;
     SPIPlanPtr plan = prepare_search_plan("SELECT w.k::text FROM " + window_sql + " w ORDER BY w.k" +
                                               (falling ? " DESC" : "") + " OFFSET " +
@@ -1092,19 +1101,27 @@ std::string holds_local_reference(const std::string &holder, int param, const st
            std::to_string(static_cast<int>(fhir::TokenForm::Reference)) + ", '#' || " + local + ".id)]";
 }
 
-// Local references of contained resources `rids` (of the directive's source
-// type) to their siblings of type `target`: contained resources reference each
-// other as "#id" inside their container. The container was visible to the
-// search, so its contained resources are read directly.
-void include_siblings(int param, const std::vector<int64_t> &rids, const std::string &target, std::vector<Included> *out) {
+// The contained siblings of type `type` of contained resources `rids`: those
+// `rids` reference through `param` as "#id" (`forward`), or those referencing
+// `rids` so (not forward). Siblings share a container, which the search saw, so
+// they are read directly.
+void add_siblings(int param, const std::vector<int64_t> &rids, const std::string &type, bool forward,
+                  std::vector<Included> *out) {
     SPIPlanPtr plan = prepare_cached(
         "SELECT DISTINCT s.rid, s.rtype, s.id, s.container_type, s.container_id, s.content "
         "FROM fhir.contained_resource f JOIN fhir.contained_resource s ON s.container_rid = f.container_rid AND s.rid <> f.rid "
-        "WHERE f.rid = ANY($1) AND s.rtype = $2 AND " + holds_local_reference("f", param, "s") +
+        "WHERE f.rid = ANY($1) AND s.rtype = $2 AND " +
+            (forward ? holds_local_reference("f", param, "s") : holds_local_reference("s", param, "f")) +
             " ORDER BY s.rid LIMIT 1000",
         {INT8ARRAYOID, TEXTOID});
-    Datum v[2] = {int8_array(rids), text_datum(target)};
+    Datum v[2] = {int8_array(rids), text_datum(type)};
     add_contained_rows(plan, v, out);
+}
+
+// Local references of contained resources `rids` (of the directive's source
+// type) to their siblings of type `target`.
+void include_siblings(int param, const std::vector<int64_t> &rids, const std::string &target, std::vector<Included> *out) {
+    add_siblings(param, rids, target, /*forward=*/true, out);
 }
 
 // What references contained resources `rids` through `param` of `source`:
@@ -1115,17 +1132,11 @@ void revinclude_local(int param, const std::string &source, const std::vector<in
             " o ON o.rid = f.container_rid WHERE f.rid = ANY($1) AND " + holds_local_reference("o", param, "f") +
             " ORDER BY o.rid LIMIT 1000",
         {INT8ARRAYOID});
-    Datum v[2] = {int8_array(rids), text_datum(source)};
+    Datum v[1] = {int8_array(rids)};
     uint64_t n = spi_execute(containers, v, nullptr, true);
     for (uint64_t r = 0; r < n; r++)
         out->push_back({spi_get_int64(r, 1), source, spi_get_text(r, 2), copied_jsonb(r, 3)});
-    SPIPlanPtr siblings = prepare_cached(
-        "SELECT DISTINCT s.rid, s.rtype, s.id, s.container_type, s.container_id, s.content "
-        "FROM fhir.contained_resource f JOIN fhir.contained_resource s ON s.container_rid = f.container_rid AND s.rid <> f.rid "
-        "WHERE f.rid = ANY($1) AND s.rtype = $2 AND " + holds_local_reference("s", param, "f") +
-            " ORDER BY s.rid LIMIT 1000",
-        {INT8ARRAYOID, TEXTOID});
-    add_contained_rows(siblings, v, out);
+    add_siblings(param, rids, source, /*forward=*/false, out);
 }
 
 // Resources of this page referenced by (or referencing) `from`, per one directive.
