@@ -44,7 +44,7 @@ std::string SideSortKey::walk_window(bool falling, const std::string &from_key, 
                       std::to_string(param) + " AND " + key + before() + missing;
     if (!from_key.empty())
         sql += " AND " + key + (falling ? " <= " : " >= ") + from_key;
-    sql += " ORDER BY k" + std::string(falling ? " DESC" : "") + " FETCH FIRST " + budget + " ROWS WITH TIES)";
+    sql += " ORDER BY k" + std::string(falling ? " DESC" : "") + " LIMIT " + budget + ")";
     return distinct ? "(SELECT DISTINCT ww.rid, ww.k FROM " + sql + " ww)" : sql;
 }
 

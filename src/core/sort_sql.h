@@ -73,10 +73,10 @@ struct SideSortKey {
                              const std::string &where,
                              const std::string &rid_bound = {}) const;
     // The start of the valued zone's walk in page direction (`falling`: keys
-    // descending), as a relation of (rid, k): each resource's (rid, key) pairs
-    // once, from the keys at or past `from_key` (an SQL value; empty: from the
-    // start), the first `budget` (an SQL value) of them and every pair tied with
-    // the last, so the window ends between two keys.
+    // descending), as a relation of (rid, k): the first `budget` (an SQL value)
+    // side rows from the keys at or past `from_key` (an SQL value; empty: from
+    // the start). Rows of the last key may go on past the window (the caller
+    // reads that key first and takes only keys before it from the window).
     // `distinct`: each (rid, key) once (for the page); without, the side rows as
     // walked, `budget` of them unless the zone ends first (for finding that end).
     std::string walk_window(bool falling, const std::string &from_key, const std::string &budget,

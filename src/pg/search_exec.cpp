@@ -528,8 +528,10 @@ enum class Zone { All, Valued, Missing };
 
 // Limits on the first key of a page statement (a side-table first key).
 struct FirstKeyLimits {
-    int64_t walk_window = 0;         // Zone::Valued: only among the walk's first side rows (SideSortKey::walk_window)
-    std::optional<std::string> past; // only keys past this one (as text) in page direction
+    int64_t walk_window = 0;           // Zone::Valued: only among the walk's first side rows (SideSortKey::walk_window)
+    std::optional<std::string> past;   // only keys past this one (as text) in page direction...
+    bool past_inclusive = false;       // ...or at it
+    std::optional<std::string> before; // only keys before this one in page direction
 };
 
 // Whether a search has conditions (a type-level search without any reads its
@@ -623,11 +625,14 @@ BoundQuery page_query(const SearchStatement &st, const std::optional<fhir::Searc
         // (the OR above only filters): a deep page does not walk the pages before it.
         keyset = key_refs[0] + ((desc[0] != backward) ? " <= " : " >= ") + value_refs[0] + " AND (" + terms + ")";
     }
-    if (limits.past) {
-        const bool falling = st.sort[0].descending != backward; // the first key falls in page direction
-        keyset += " AND m.k0" + std::string(falling ? " < " : " > ") +
+    const bool falling = !st.sort.empty() && st.sort[0].descending != backward; // the first key falls in page direction
+    if (limits.past)
+        keyset += " AND m.k0" +
+                  std::string(falling ? (limits.past_inclusive ? " <= " : " < ") : (limits.past_inclusive ? " >= " : " > ")) +
                   bind_extra(q, TEXTOID, text_datum(*limits.past), *limits.past) + "::" + st.sort[0].type;
-    }
+    if (limits.before)
+        keyset += " AND m.k0" + std::string(falling ? " > " : " < ") +
+                  bind_extra(q, TEXTOID, text_datum(*limits.before), *limits.before) + "::" + st.sort[0].type;
     std::string limit_clause;
     if (limit >= 0)
         limit_clause = " LIMIT " + bind_extra(q, INT8OID, Int64GetDatum(limit), std::to_string(limit));
@@ -782,29 +787,35 @@ bool add_valued_rows(const SearchStatement &st, const std::optional<fhir::Search
             run_rows_if_sorting(st, page_query(st, cursor, backward, with_content, want, Zone::Valued), with_content))
         return append(std::move(*sorted));
     const int64_t window = std::clamp(want * kWalkRowsPerPageRow, kMinWalkRows, kMaxWalkRows);
-    FirstKeyLimits in_window;
-    in_window.walk_window = window;
-    if (append(run_rows(st, page_query(st, cursor, backward, with_content, want, Zone::Valued, in_window),
-                        with_content)))
-        return true;
-    // Did the window end before the zone? Then its last key is where the rest
-    // starts. (The side rows as walked: a resource's repeated equal values count,
-    // so `window` rows mean the walk stopped at the budget, not at the zone's end.)
+    // The key at the window's end when the zone goes on past it: the walk's
+    // window-th side row (as walked, so a resource's repeated values count).
+    // Rows of that key may continue past the window, so the window serves only
+    // the keys before it, and the rest starts at it.
     BoundQuery q;
-    const std::string window_sql = walk_window_sql(st, cursor, backward, window, q, /*distinct=*/false);
+    const std::string walk_sql = walk_window_sql(st, cursor, backward, window, q, /*distinct=*/false);
     const bool falling = st.sort[0].descending != backward;
-    SPIPlanPtr plan = prepare_search_plan("SELECT w.k::text FROM " + window_sql + " w ORDER BY w.k" +
+    SPIPlanPtr plan = prepare_search_plan("SELECT w.k::text FROM " + walk_sql + " w ORDER BY w.k" +
                                               (falling ? " DESC" : "") + " OFFSET " +
                                               bind_extra(q, INT8OID, Int64GetDatum(window - 1), std::to_string(window - 1)) +
                                               " LIMIT 1",
                                           q.types);
-    if (spi_execute(plan, q.values.data(), nullptr, true, 1) == 0)
+    std::optional<std::string> end_key;
+    if (spi_execute(plan, q.values.data(), nullptr, true, 1) > 0)
+        end_key = spi_get_text(0, 1);
+    FirstKeyLimits in_window;
+    in_window.walk_window = window;
+    in_window.before = end_key;
+    if (append(run_rows(st, page_query(st, cursor, backward, with_content, want, Zone::Valued, in_window),
+                        with_content)))
+        return true;
+    if (!end_key)
         return false; // the window held the rest of the zone
-    FirstKeyLimits past_window;
-    past_window.past = spi_get_text(0, 1);
+    FirstKeyLimits from_end;
+    from_end.past = end_key;
+    from_end.past_inclusive = true;
     append(run_rows(st,
                     page_query(st, std::nullopt, backward, with_content, limit - static_cast<int64_t>(rows->size()),
-                               Zone::All, past_window),
+                               Zone::All, from_end),
                     with_content));
     return true;
 }
