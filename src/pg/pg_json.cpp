@@ -149,32 +149,43 @@ Datum json_to_jsonb(const fhir::Json &json) {
     return text_to_jsonb(json.dump(-1, ' ', false, fhir::Json::error_handler_t::replace));
 }
 
+// A numeric from its text (digits from numeric_out, or a double's rendering).
+static Numeric numeric_from_text(const std::string &text) {
+    const char *cstr = text.c_str();
+    return pg_call([cstr] {
+        return DatumGetNumeric(
+            DirectFunctionCall3(numeric_in, CStringGetDatum(cstr), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+    });
+}
+
+// One pushJsonbValue call; the C++ recursion below stays outside pg_call, so an
+// error there unwinds it as an exception (cpp_wrapper.h).
+static JsonbValue *push(JsonbParseState **state, JsonbIteratorToken token, JsonbValue *value) {
+    return pg_call([state, token, value] { return pushJsonbValue(state, token, value); });
+}
+
 // Pushes `json` as one value (WJB_VALUE in an object, WJB_ELEM in an array, or
 // WJB_DONE for the root); binary values are decimal texts from scalar_to_json.
 // Returns what the last pushJsonbValue returned: for the root, the whole value.
 static JsonbValue *push_json(JsonbParseState **state, const fhir::Json &json, JsonbIteratorToken as) {
     JsonbValue v;
-    auto numeric = [](const std::string &text) {
-        return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(text.c_str()),
-                                                   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
-    };
     switch (json.type()) {
     case fhir::Json::value_t::object:
-        pushJsonbValue(state, WJB_BEGIN_OBJECT, nullptr);
+        push(state, WJB_BEGIN_OBJECT, nullptr);
         for (const auto &[key, member] : json.items()) {
             JsonbValue k;
             k.type = jbvString;
             k.val.string.val = const_cast<char *>(key.data());
             k.val.string.len = static_cast<int>(key.size());
-            pushJsonbValue(state, WJB_KEY, &k);
+            push(state, WJB_KEY, &k);
             push_json(state, member, WJB_VALUE);
         }
-        return pushJsonbValue(state, WJB_END_OBJECT, nullptr);
+        return push(state, WJB_END_OBJECT, nullptr);
     case fhir::Json::value_t::array:
-        pushJsonbValue(state, WJB_BEGIN_ARRAY, nullptr);
+        push(state, WJB_BEGIN_ARRAY, nullptr);
         for (const fhir::Json &element : json)
             push_json(state, element, WJB_ELEM);
-        return pushJsonbValue(state, WJB_END_ARRAY, nullptr);
+        return push(state, WJB_END_ARRAY, nullptr);
     case fhir::Json::value_t::string: {
         const std::string &text = json.get_ref<const std::string &>();
         v.type = jbvString;
@@ -185,17 +196,19 @@ static JsonbValue *push_json(JsonbParseState **state, const fhir::Json &json, Js
     case fhir::Json::value_t::binary: {
         const auto &bytes = json.get_binary();
         v.type = jbvNumeric;
-        v.val.numeric = numeric(std::string(bytes.begin(), bytes.end()));
+        v.val.numeric = numeric_from_text(std::string(bytes.begin(), bytes.end()));
         break;
     }
-    case fhir::Json::value_t::number_integer:
+    case fhir::Json::value_t::number_integer: {
+        const int64_t n = json.get<int64_t>();
         v.type = jbvNumeric;
-        v.val.numeric = FHIR_INT64_TO_NUMERIC(json.get<int64_t>());
+        v.val.numeric = pg_call([n] { return FHIR_INT64_TO_NUMERIC(n); });
         break;
+    }
     case fhir::Json::value_t::number_unsigned:
     case fhir::Json::value_t::number_float:
         v.type = jbvNumeric;
-        v.val.numeric = numeric(json.dump());
+        v.val.numeric = numeric_from_text(json.dump());
         break;
     case fhir::Json::value_t::boolean:
         v.type = jbvBool;
@@ -211,19 +224,17 @@ static JsonbValue *push_json(JsonbParseState **state, const fhir::Json &json, Js
         array.val.array.nElems = 1;
         array.val.array.elems = nullptr;
         array.val.array.rawScalar = true;
-        pushJsonbValue(state, WJB_BEGIN_ARRAY, &array);
-        pushJsonbValue(state, WJB_ELEM, &v);
-        return pushJsonbValue(state, WJB_END_ARRAY, nullptr);
+        push(state, WJB_BEGIN_ARRAY, &array);
+        push(state, WJB_ELEM, &v);
+        return push(state, WJB_END_ARRAY, nullptr);
     }
-    return pushJsonbValue(state, as, &v);
+    return push(state, as, &v);
 }
 
 Datum json_to_jsonb_exact(const fhir::Json &json) {
-    return pg_call([&json] {
-        JsonbParseState *state = nullptr;
-        JsonbValue *root = push_json(&state, json, WJB_DONE);
-        return JsonbPGetDatum(JsonbValueToJsonb(root));
-    });
+    JsonbParseState *state = nullptr;
+    JsonbValue *root = push_json(&state, json, WJB_DONE);
+    return pg_call([root] { return JsonbPGetDatum(JsonbValueToJsonb(root)); });
 }
 
 std::string jsonb_to_text(Jsonb *jsonb) {

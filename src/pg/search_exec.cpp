@@ -745,10 +745,14 @@ bool plan_sorts(const PlannedStmt &stmt) {
 // when it walks an index instead (the statement is then not run).
 std::optional<std::vector<Row>> run_rows_if_sorting(const SearchStatement &st, BoundQuery q, bool with_content) {
     SPIPlanPtr plan = prepare_search_plan(q.sql, q.types);
-    SpiCursor cursor(plan, q.values.data(), nullptr, true);
-    if (!plan_sorts(cursor.planned()))
+    Portal cursor = spi_cursor_open(plan, q.values.data(), nullptr, true);
+    if (!plan_sorts(spi_cursor_plan(cursor))) {
+        spi_cursor_close(cursor);
         return std::nullopt;
-    return collect_rows(st, cursor.fetch_all(), with_content);
+    }
+    std::vector<Row> rows = collect_rows(st, spi_cursor_fetch_all(cursor), with_content);
+    spi_cursor_close(cursor);
+    return rows;
 }
 
 // The most side rows the walk of a filtered page may pass before the page gives

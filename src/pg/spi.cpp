@@ -77,8 +77,8 @@ uint64_t spi_execute(SPIPlanPtr plan, Datum *values, const char *nulls, bool rea
     });
 }
 
-SpiCursor::SpiCursor(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only) {
-    portal_ = pg_call([plan, values, nulls, read_only] {
+Portal spi_cursor_open(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only) {
+    return pg_call([plan, values, nulls, read_only] {
         Portal portal = SPI_cursor_open(nullptr, plan, values, nulls, read_only);
         if (list_length(portal->stmts) != 1 || !IsA(linitial(portal->stmts), PlannedStmt))
             elog(ERROR, "fhir_search: a cursor must hold one planned statement");
@@ -86,19 +86,9 @@ SpiCursor::SpiCursor(SPIPlanPtr plan, Datum *values, const char *nulls, bool rea
     });
 }
 
-SpiCursor::~SpiCursor() {
-    Portal portal = portal_;
-    try {
-        pg_call([portal] { SPI_cursor_close(portal); });
-    } catch (...) {
-        // closing cannot fail in practice; the transaction's end closes it otherwise
-    }
-}
+const PlannedStmt &spi_cursor_plan(Portal portal) { return *linitial_node(PlannedStmt, portal->stmts); }
 
-const PlannedStmt &SpiCursor::planned() const { return *linitial_node(PlannedStmt, portal_->stmts); }
-
-uint64_t SpiCursor::fetch_all() {
-    Portal portal = portal_;
+uint64_t spi_cursor_fetch_all(Portal portal) {
     return pg_call([portal] {
         if (SPI_tuptable)
             SPI_freetuptable(SPI_tuptable);
@@ -106,6 +96,10 @@ uint64_t SpiCursor::fetch_all() {
         SPI_cursor_fetch(portal, true, FETCH_ALL);
         return SPI_processed;
     });
+}
+
+void spi_cursor_close(Portal portal) {
+    pg_call([portal] { SPI_cursor_close(portal); });
 }
 
 uint64_t spi_exec_sql(const std::string &sql, bool read_only) {

@@ -40,22 +40,14 @@ SPIPlanPtr prepare_cached(const std::string &sql, const std::vector<Oid> &arg_ty
 uint64_t spi_execute(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long max_rows = 0);
 
 // A prepared statement opened as a cursor: planned (for these values) when
-// opened, so its plan can be looked at before any row is read. Closed when
-// destroyed (an error closes it with the transaction).
-class SpiCursor {
-  public:
-    SpiCursor(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only);
-    ~SpiCursor();
-    SpiCursor(const SpiCursor &) = delete;
-    SpiCursor &operator=(const SpiCursor &) = delete;
-    // The statement as planned.
-    const PlannedStmt &planned() const;
-    // Reads every row into SPI_tuptable (freeing the previous result); returns their number.
-    uint64_t fetch_all();
-
-  private:
-    Portal portal_;
-};
+// opened, so its plan (spi_cursor_plan) can be looked at before any row is read.
+// Close it with spi_cursor_close on the normal path; an error closes it with the
+// (sub)transaction (no destructor does: they must not call into PostgreSQL).
+Portal spi_cursor_open(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only);
+const PlannedStmt &spi_cursor_plan(Portal portal);
+// Reads every row into SPI_tuptable (freeing the previous result); returns their number.
+uint64_t spi_cursor_fetch_all(Portal portal);
+void spi_cursor_close(Portal portal);
 
 // Runs one-off SQL without parameters (DDL built from registry identifiers).
 uint64_t spi_exec_sql(const std::string &sql, bool read_only = false);
