@@ -108,8 +108,12 @@ struct SideRows {
             d_lo.push_back(d.lo);
             d_hi.push_back(d.hi);
         }
+        // multi: the resource has several values of the parameter (search_sql.h, SqlOptions)
+        std::unordered_map<int32_t, int> values_of;
         for (size_t i = first_date; i < d_rid.size(); i++)
-            d_multi.push_back(std::count(d_param.begin() + static_cast<long>(first_date), d_param.end(), d_param[i]) > 1);
+            values_of[d_param[i]]++;
+        for (size_t i = first_date; i < d_rid.size(); i++)
+            d_multi.push_back(values_of[d_param[i]] > 1);
         for (const auto &n : rows.numbers) {
             if (n.group != 0)
                 continue;
