@@ -2,6 +2,9 @@
 #include "bundle_jsonb.h"
 
 #include "cpp_wrapper.h"
+#include "jsonb_encoder.h"
+
+#include <string_view>
 
 extern "C" {
 #include "utils/numeric.h"
@@ -9,83 +12,71 @@ extern "C" {
 
 namespace fhir_pg {
 
-namespace {
-
-// The calls below run inside one pg_call: plain C data only, no C++ object is
-// created between the PostgreSQL calls that can raise an error.
-JsonbValue string_value(const std::string &s) {
-    JsonbValue v;
-    v.type = jbvString;
-    v.val.string.val = const_cast<char *>(s.data());
-    v.val.string.len = static_cast<int>(s.size());
-    return v;
-}
-
-void push_key(JsonbParseState **state, const char *key) {
-    JsonbValue k;
-    k.type = jbvString;
-    k.val.string.val = const_cast<char *>(key);
-    k.val.string.len = static_cast<int>(strlen(key));
-    pushJsonbValue(state, WJB_KEY, &k);
-}
-
-void push_string(JsonbParseState **state, const char *key, const std::string &value) {
-    push_key(state, key);
-    JsonbValue v = string_value(value);
-    pushJsonbValue(state, WJB_VALUE, &v);
-}
-
-// A binary jsonb container as a value: pushJsonbValue unpacks it once.
-void push_jsonb(JsonbParseState **state, const char *key, Datum datum) {
-    Jsonb *jb = DatumGetJsonbP(datum);
-    push_key(state, key);
-    JsonbValue v;
-    v.type = jbvBinary;
-    v.val.binary.data = &jb->root;
-    v.val.binary.len = static_cast<int>(VARSIZE(jb) - VARHDRSZ);
-    pushJsonbValue(state, WJB_VALUE, &v);
-}
-
-} // namespace
+// The encoder's copy of the format must be PostgreSQL's.
+static_assert(fhir::jsonb::kOffLenMask == JENTRY_OFFLENMASK && fhir::jsonb::kTypeMask == JENTRY_TYPEMASK &&
+              fhir::jsonb::kHasOff == JENTRY_HAS_OFF && fhir::jsonb::kIsString == JENTRY_ISSTRING &&
+              fhir::jsonb::kIsNumeric == JENTRY_ISNUMERIC && fhir::jsonb::kIsBoolFalse == JENTRY_ISBOOL_FALSE &&
+              fhir::jsonb::kIsBoolTrue == JENTRY_ISBOOL_TRUE && fhir::jsonb::kIsNull == JENTRY_ISNULL &&
+              fhir::jsonb::kIsContainer == JENTRY_ISCONTAINER && fhir::jsonb::kCountMask == JB_CMASK &&
+              fhir::jsonb::kFlagScalar == JB_FSCALAR && fhir::jsonb::kFlagObject == JB_FOBJECT &&
+              fhir::jsonb::kFlagArray == JB_FARRAY && fhir::jsonb::kOffsetStride == JB_OFFSET_STRIDE,
+              "jsonb format constants differ from PostgreSQL's");
 
 Datum build_bundle_jsonb(const BundleParts &parts) {
-    static const std::string kBundle = "Bundle", kSearchset = "searchset";
-    return pg_call([&parts] {
-        JsonbParseState *state = nullptr;
-        pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
-        push_string(&state, "resourceType", kBundle);
-        push_string(&state, "id", parts.id);
-        push_key(&state, "meta");
-        pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
-        push_string(&state, "lastUpdated", parts.last_updated);
-        pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
-        push_string(&state, "type", kSearchset);
+    using fhir::jsonb::Value;
+    // The resources' containers (detoasted where needed) and total as a numeric.
+    const size_t n = parts.entries.size();
+    std::vector<std::string_view> containers(n);
+    std::string_view total_numeric;
+    size_t size_hint = 512 + parts.id.size();
+    pg_call([&parts, &containers, &total_numeric, n] {
+        for (size_t i = 0; i < n; i++) {
+            Jsonb *jb = DatumGetJsonbP(parts.entries[i].resource);
+            containers[i] = std::string_view(reinterpret_cast<const char *>(&jb->root), VARSIZE(jb) - VARHDRSZ);
+        }
         if (parts.total) {
-            push_key(&state, "total");
-            JsonbValue n;
-            n.type = jbvNumeric;
-            n.val.numeric = DatumGetNumeric(DirectFunctionCall1(int8_numeric, Int64GetDatum(*parts.total)));
-            pushJsonbValue(&state, WJB_VALUE, &n);
+            Numeric num = DatumGetNumeric(DirectFunctionCall1(int8_numeric, Int64GetDatum(*parts.total)));
+            total_numeric = std::string_view(reinterpret_cast<const char *>(num), VARSIZE_ANY(num));
         }
-        push_jsonb(&state, "link", parts.links);
-        if (!parts.omit_entry) {
-            push_key(&state, "entry");
-            pushJsonbValue(&state, WJB_BEGIN_ARRAY, nullptr);
-            for (const BundleEntry &e : parts.entries) {
-                pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
-                if (!e.full_url.empty())
-                    push_string(&state, "fullUrl", e.full_url);
-                push_jsonb(&state, "resource", e.resource);
-                push_key(&state, "search");
-                pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
-                push_string(&state, "mode", e.mode);
-                pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
-                pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
-            }
-            pushJsonbValue(&state, WJB_END_ARRAY, nullptr);
+    });
+
+    std::vector<Value> links;
+    links.reserve(parts.links.size());
+    for (const BundleLink &l : parts.links) {
+        links.push_back(Value::object({{"relation", Value::string(l.relation)}, {"url", Value::string(l.url)}}));
+        size_hint += 64 + l.url.size();
+    }
+    std::vector<std::pair<std::string_view, Value>> bundle{
+        {"resourceType", Value::string("Bundle")},
+        {"id", Value::string(parts.id)},
+        {"meta", Value::object({{"lastUpdated", Value::string(parts.last_updated)}})},
+        {"type", Value::string("searchset")},
+        {"link", Value::array(std::move(links))},
+    };
+    if (parts.total)
+        bundle.emplace_back("total", Value::numeric(total_numeric));
+    if (!parts.omit_entry) {
+        std::vector<Value> entries;
+        entries.reserve(n);
+        for (size_t i = 0; i < n; i++) {
+            const BundleEntry &e = parts.entries[i];
+            std::vector<std::pair<std::string_view, Value>> entry;
+            if (!e.full_url.empty())
+                entry.emplace_back("fullUrl", Value::string(e.full_url));
+            entry.emplace_back("resource", Value::container(containers[i]));
+            entry.emplace_back("search", Value::object({{"mode", Value::string(e.mode)}}));
+            entries.push_back(Value::object(std::move(entry)));
+            size_hint += 96 + e.full_url.size() + containers[i].size();
         }
-        JsonbValue *root = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
-        return JsonbPGetDatum(JsonbValueToJsonb(root));
+        bundle.emplace_back("entry", Value::array(std::move(entries)));
+    }
+    const std::string bytes = fhir::jsonb::encode(Value::object(std::move(bundle)), size_hint);
+
+    return pg_call([&bytes] {
+        Jsonb *out = static_cast<Jsonb *>(palloc(VARHDRSZ + bytes.size()));
+        SET_VARSIZE(out, VARHDRSZ + bytes.size());
+        memcpy(VARDATA(out), bytes.data(), bytes.size());
+        return JsonbPGetDatum(out);
     });
 }
 

@@ -1472,11 +1472,11 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
     }
 
     // Links: self, and next/previous from the boundary rows of this page.
-    fhir::Json links = fhir::Json::array();
+    std::vector<BundleLink> links;
     std::string self_cursor;
     if (st.cursor)
         self_cursor = fhir::encode_cursor(*st.cursor);
-    links.push_back({{"relation", "self"}, {"url", link_url(st, self_cursor)}});
+    links.push_back({"self", link_url(st, self_cursor)});
     bool backward = st.cursor && st.cursor->backward;
     bool nonempty = !page.rids.empty() || page.first_row;
     bool has_next = !st.no_paging && nonempty && (backward ? true : page.more);
@@ -1484,12 +1484,12 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
     if (has_next) {
         fhir::SearchCursor c = page.last_row ? fhir::SearchCursor{false, page.last_row->rid, page.last_row->keys}
                                              : fhir::SearchCursor{false, page.rids.back(), page.keys.back()};
-        links.push_back({{"relation", "next"}, {"url", link_url(st, fhir::encode_cursor(c))}});
+        links.push_back({"next", link_url(st, fhir::encode_cursor(c))});
     }
     if (has_prev) {
         fhir::SearchCursor c = page.first_row ? fhir::SearchCursor{true, page.first_row->rid, page.first_row->keys}
                                               : fhir::SearchCursor{true, page.rids.front(), page.keys.front()};
-        links.push_back({{"relation", "previous"}, {"url", link_url(st, fhir::encode_cursor(c))}});
+        links.push_back({"previous", link_url(st, fhir::encode_cursor(c))});
     }
 
     std::vector<Datum> contents = page.contents;
@@ -1514,7 +1514,7 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
     bundle_parts.id = bundle_id;
     bundle_parts.last_updated = fhir::format_instant(now_unix_micros());
     bundle_parts.total = total;
-    bundle_parts.links = json_to_jsonb(links);
+    bundle_parts.links = std::move(links);
     for (size_t i = 0; i < page.ids.size(); i++)
         bundle_parts.entries.push_back({base + page.types[i] + "/" + page.ids[i], contents[i], "match"});
     for (const Included &inc : included)
