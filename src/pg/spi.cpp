@@ -3,10 +3,16 @@
 
 #include "cpp_wrapper.h"
 
+#include "guc.h"
+
+#include <list>
 #include <unordered_map>
 
 extern "C" {
+#include "nodes/makefuncs.h"
+#include "parser/parse_node.h"
 #include "utils/array.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 }
 
@@ -61,6 +67,185 @@ SPIPlanPtr prepare_cached(const std::string &sql, const std::vector<Oid> &arg_ty
     });
     cache.emplace(key, plan);
     return plan;
+}
+
+namespace {
+
+// The values of a statement planned with them as constants. The plan cache runs
+// parse analysis again whenever it revalidates the plan (after DDL or ANALYZE),
+// calling inline_param_setup with this struct, so it lives as long as the plan,
+// in a memory context of its own.
+struct InlinedValues {
+    int nargs;
+    Oid *types;
+    Datum *values;
+    int16 *typlens;
+    bool *byvals;
+};
+
+// Parser hook: $n becomes a Const holding the n-th value.
+Node *inline_param_ref(ParseState *pstate, ParamRef *pref) {
+    const InlinedValues *iv = static_cast<const InlinedValues *>(pstate->p_ref_hook_state);
+    int n = pref->number;
+    if (n <= 0 || n > iv->nargs)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_PARAMETER), errmsg("there is no parameter $%d", n)));
+    Const *c = makeConst(iv->types[n - 1], -1, get_typcollation(iv->types[n - 1]), iv->typlens[n - 1],
+                         iv->values[n - 1], false, iv->byvals[n - 1]);
+    c->location = pref->location;
+    return reinterpret_cast<Node *>(c);
+}
+
+void inline_param_setup(ParseState *pstate, void *arg) {
+    pstate->p_paramref_hook = inline_param_ref;
+    pstate->p_ref_hook_state = arg;
+}
+
+// A statement seen with these values: planned with them as constants once it
+// runs a second time.
+struct RememberedStatement {
+    SPIPlanPtr plan = nullptr;
+    MemoryContext values_context = nullptr;
+};
+
+// The last fhir_search.plan_cache_size statements with their values, most
+// recently used first.
+class StatementMemory {
+  public:
+    // The entry of `key`, moved to the front; nullptr when it was not there (it is
+    // then added, and the least recently used entries beyond the limit dropped).
+    RememberedStatement *touch(std::string key, size_t limit) {
+        auto it = entries_.find(key);
+        if (it != entries_.end()) {
+            order_.splice(order_.begin(), order_, it->second.first);
+            return &it->second.second;
+        }
+        order_.push_front(std::move(key));
+        entries_.emplace(order_.front(), std::make_pair(order_.begin(), RememberedStatement{}));
+        while (order_.size() > limit)
+            drop(order_.back());
+        return nullptr;
+    }
+
+  private:
+    void drop(const std::string &key) {
+        auto it = entries_.find(key);
+        RememberedStatement r = it->second.second;
+        order_.erase(it->second.first);
+        entries_.erase(it);
+        if (r.plan)
+            pg_call([r] {
+                SPI_freeplan(r.plan); // a plan still running is kept by its reference count
+                MemoryContextDelete(r.values_context);
+            });
+    }
+
+    std::list<std::string> order_;
+    std::unordered_map<std::string, std::pair<std::list<std::string>::iterator, RememberedStatement>> entries_;
+};
+
+StatementMemory &statement_memory() {
+    static StatementMemory memory;
+    return memory;
+}
+
+// The statement and the bytes of its values: equal keys mean equal values.
+std::string statement_key(const std::string &sql, const std::vector<Oid> &types, const std::vector<Datum> &values) {
+    std::string key = sql;
+    key.push_back('\0');
+    for (size_t i = 0; i < values.size() && i < types.size(); i++) {
+        Oid type = types[i];
+        Datum value = values[i];
+        const char *data = nullptr;
+        size_t len = 0;
+        Datum by_value = 0;
+        pg_call([type, value, &data, &len, &by_value] {
+            int16 typlen;
+            bool byval;
+            get_typlenbyval(type, &typlen, &byval);
+            if (byval) {
+                by_value = value;
+                data = reinterpret_cast<const char *>(&by_value);
+                len = sizeof(Datum);
+            } else if (typlen == -1) {
+                struct varlena *v = PG_DETOAST_DATUM_PACKED(value);
+                data = VARDATA_ANY(v);
+                len = VARSIZE_ANY_EXHDR(v);
+            } else if (typlen == -2) {
+                data = DatumGetCString(value);
+                len = strlen(data);
+            } else {
+                data = DatumGetPointer(value);
+                len = static_cast<size_t>(typlen);
+            }
+        });
+        const uint32_t type_and_len[2] = {type, static_cast<uint32_t>(len)};
+        key.append(reinterpret_cast<const char *>(type_and_len), sizeof type_and_len);
+        key.append(data, len);
+    }
+    return key;
+}
+
+// The statement planned with `values` as constants, kept; its values live in a
+// new memory context returned in `values_context`.
+SPIPlanPtr prepare_inlined(const std::string &sql, const std::vector<Oid> &types, const std::vector<Datum> &values,
+                           MemoryContext *values_context) {
+    const char *text = sql.c_str();
+    const int nargs = static_cast<int>(std::min(types.size(), values.size()));
+    const Oid *type_data = types.data();
+    const Datum *value_data = values.data();
+    return pg_call([text, nargs, type_data, value_data, values_context] {
+        MemoryContext context =
+            AllocSetContextCreate(TopMemoryContext, "fhir_search inlined values", ALLOCSET_SMALL_SIZES);
+        SPIPlanPtr plan = nullptr;
+        PG_TRY();
+        {
+            MemoryContext old = MemoryContextSwitchTo(context);
+            InlinedValues *iv = static_cast<InlinedValues *>(palloc(sizeof(InlinedValues)));
+            iv->nargs = nargs;
+            iv->types = static_cast<Oid *>(palloc(sizeof(Oid) * (nargs + 1)));
+            iv->values = static_cast<Datum *>(palloc(sizeof(Datum) * (nargs + 1)));
+            iv->typlens = static_cast<int16 *>(palloc(sizeof(int16) * (nargs + 1)));
+            iv->byvals = static_cast<bool *>(palloc(sizeof(bool) * (nargs + 1)));
+            for (int i = 0; i < nargs; i++) {
+                iv->types[i] = type_data[i];
+                get_typlenbyval(type_data[i], &iv->typlens[i], &iv->byvals[i]);
+                iv->values[i] = datumCopy(value_data[i], iv->byvals[i], iv->typlens[i]);
+            }
+            MemoryContextSwitchTo(old);
+            plan = SPI_prepare_params(text, inline_param_setup, iv, 0);
+            if (!plan)
+                elog(ERROR, "SPI_prepare_params failed: %s", SPI_result_code_string(SPI_result));
+            SPI_keepplan(plan);
+        }
+        PG_CATCH();
+        {
+            MemoryContextDelete(context);
+            PG_RE_THROW();
+        }
+        PG_END_TRY();
+        *values_context = context;
+        return plan;
+    });
+}
+
+} // namespace
+
+static uint64_t kept_plans_used = 0;
+
+uint64_t kept_plan_uses() { return kept_plans_used; }
+
+SPIPlanPtr prepare_search_statement(const std::string &sql, const std::vector<Oid> &arg_types,
+                                    const std::vector<Datum> &values) {
+    if (guc_plan_cache_size <= 0)
+        return prepare_cached(sql, arg_types, CURSOR_OPT_CUSTOM_PLAN);
+    RememberedStatement *seen =
+        statement_memory().touch(statement_key(sql, arg_types, values), static_cast<size_t>(guc_plan_cache_size));
+    if (!seen)
+        return prepare_cached(sql, arg_types, CURSOR_OPT_CUSTOM_PLAN);
+    if (!seen->plan)
+        seen->plan = prepare_inlined(sql, arg_types, values, &seen->values_context);
+    kept_plans_used++;
+    return seen->plan;
 }
 
 uint64_t spi_execute(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long max_rows) {

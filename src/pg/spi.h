@@ -33,6 +33,20 @@ void search_settings_pop(int nest_level);
 // anew for each execution's values); plans are kept per SQL text and options.
 SPIPlanPtr prepare_cached(const std::string &sql, const std::vector<Oid> &arg_types, int cursor_options = 0);
 
+// The plan of a search statement: planned anew for each execution's values (a
+// custom plan of prepare_cached's statement), except when the same statement with
+// the same values ran before in this backend: then the values become constants of
+// a plan made for them once and kept (like a prepared statement without
+// parameters), so a repeated search skips parsing and planning. The plan cache
+// revalidates such plans after DDL or ANALYZE as it does any other. At most
+// fhir_search.plan_cache_size statements are remembered (least recently used
+// go first; 0 turns this off). Execute the result with the same values (a plan
+// with constants ignores them).
+SPIPlanPtr prepare_search_statement(const std::string &sql, const std::vector<Oid> &arg_types,
+                                    const std::vector<Datum> &values);
+// How many times prepare_search_statement returned a kept plan (backend total).
+uint64_t kept_plan_uses();
+
 // Executes a plan (read_only=true only in STABLE functions: a read-only execution
 // does not see the writes made earlier by the same call), freeing the previous statement's result first (read results
 // before running the next statement); `nulls` uses SPI's convention (' ' not null, 'n' null), may be

@@ -362,6 +362,6 @@ COMMENT ON FUNCTION fhir.explain(text, text) IS 'how a search runs: the generate
 
 CREATE FUNCTION fhir.last_search() RETURNS jsonb
     AS 'MODULE_PATHNAME', 'fhir_last_search' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION fhir.last_search() IS 'this session''s last fhir.search(): cache HIT/MISS/BYPASS/UNAVAILABLE, what storing did, the cache entry id, and timings (parse_ms, db_ms, cache_ms, total_ms) for X-Cache / X-Process-Time style headers';
+COMMENT ON FUNCTION fhir.last_search() IS 'this session''s last fhir.search(): cache HIT/MISS/BYPASS/UNAVAILABLE, what storing did, the cache entry id, kept_plans (statements that ran with a plan kept for their values, see fhir_search.plan_cache_size), and timings (parse_ms, db_ms, cache_ms, total_ms) for X-Cache / X-Process-Time style headers';
 
 SELECT count(*) FROM fhir.create_default_indexes();
