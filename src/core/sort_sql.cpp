@@ -36,16 +36,21 @@ std::string SideSortKey::missing_rows(const std::string &select, const std::stri
 
 std::string SideSortKey::walk_window(bool falling, const std::string &from_key, const std::string &budget,
                                      bool distinct) const {
-    // The first side rows in key order (an index walk that stops at the budget),
-    // then each (rid, key) once: DISTINCT over the whole walk was planned as a
-    // hash aggregate of every side row of the parameter (563k at 1M: ~1 s).
+    // The first side rows in key order (an index walk that stops at the budget).
+    // With `distinct`, each (key, rid) once, still in key order (a Unique over the
+    // index walk, so a page stops walking as soon as it has its rows: 244 of 1,050
+    // for the first 21 heart rates by date at 1M, 2.4 -> 0.4 ms; a hash DISTINCT
+    // read the whole window first). The budget then counts pairs, not rows: the
+    // window reaches at least as far as the budget's rows, which is all that the
+    // window's end key (read from the rows, distinct=false) needs.
     const std::string key = value("sw");
-    std::string sql = "(SELECT sw.rid, " + key + " AS k FROM " + table + " sw WHERE sw.param = " +
-                      std::to_string(param) + " AND " + key + before() + missing;
+    std::string sql = std::string("(SELECT ") + (distinct ? "DISTINCT ON (k, sw.rid) " : "") + "sw.rid, " + key +
+                      " AS k FROM " + table + " sw WHERE sw.param = " + std::to_string(param) + " AND " + key +
+                      before() + missing;
     if (!from_key.empty())
         sql += " AND " + key + (falling ? " <= " : " >= ") + from_key;
-    sql += " ORDER BY k" + std::string(falling ? " DESC" : "") + " LIMIT " + budget + ")";
-    return distinct ? "(SELECT DISTINCT ww.rid, ww.k FROM " + sql + " ww)" : sql;
+    sql += " ORDER BY k" + std::string(falling ? " DESC" : "") + (distinct ? ", sw.rid" : "") + " LIMIT " + budget + ")";
+    return sql;
 }
 
 std::string SideSortKey::window_rows(const std::string &select, const std::string &more, const std::string &window,

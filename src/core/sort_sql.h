@@ -77,8 +77,9 @@ struct SideSortKey {
     // side rows from the keys at or past `from_key` (an SQL value; empty: from
     // the start). Rows of the last key may go on past the window (the caller
     // reads that key first and takes only keys before it from the window).
-    // `distinct`: each (rid, key) once (for the page); without, the side rows as
-    // walked, `budget` of them unless the zone ends first (for finding that end).
+    // `distinct`: each (rid, key) once, in key order, `budget` pairs (for the
+    // page); without, the side rows as walked, `budget` of them unless the zone
+    // ends first (for finding that end).
     std::string walk_window(bool falling, const std::string &from_key, const std::string &budget,
                             bool distinct = true) const;
     // The valued zone's rows among the pairs of `window` (walk_window), with the
