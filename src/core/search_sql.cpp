@@ -192,7 +192,9 @@ class Builder {
     //   - confirmed per candidate, cheapest first in an OR (so the planner keeps
     //     the subqueries per-candidate probes or hashed sets): a top-level target
     //     by the row's Reference("Type/id") (a relative reference, the usual
-    //     case) or, failing that (absolute URLs, a same id of another type), a
+    //     case; tested with fhir.tokens_overlap, which binary-searches the
+    //     targets' hashes: `&&` compared all of them with every token of every
+    //     candidate, 26 of 37 ms for 479 targets and 1,044 candidates) or, failing that (absolute URLs, a same id of another type), a
     //     search_reference row; a contained target (local ids repeat across
     //     containers: "#med" in each) by the row's container being one that holds
     //     a matching contained row (a hashed set), then that contained row of the
@@ -226,9 +228,9 @@ class Builder {
         }
         return row + ".tokens && ARRAY(SELECT fhir.token_hash(" + param_id + ", " +
                std::to_string(static_cast<int>(TokenForm::ReferenceId)) + ", " + t + ".id)" + top_level +
-               superset_contained + ") AND (" + row + ".tokens && ARRAY(SELECT fhir.token_hash(" + param_id + ", " +
-               std::to_string(static_cast<int>(TokenForm::Reference)) + ", " + type_slash + " || " + t + ".id)" +
-               top_level + ") OR EXISTS (SELECT 1 FROM fhir.search_reference " + x + " WHERE " + x + ".rid = " + row +
+               superset_contained + ") AND (fhir.tokens_overlap(" + row + ".tokens, ARRAY(SELECT fhir.token_hash(" +
+               param_id + ", " + std::to_string(static_cast<int>(TokenForm::Reference)) + ", " + type_slash + " || " +
+               t + ".id)" + top_level + ")) OR EXISTS (SELECT 1 FROM fhir.search_reference " + x + " WHERE " + x + ".rid = " + row +
                ".rid AND " + x + ".param = " + param_id + " AND " + x + ".target_type = " + type + " AND " + x +
                ".target_id IN (SELECT " + t + ".id" + top_level + "))" + confirm_contained + ")";
     }

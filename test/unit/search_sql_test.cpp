@@ -304,9 +304,9 @@ TEST(SearchSqlTest, Chain) {
     // The condition over row alias `row` whose "#id" references point into `container`.
     auto expected = [&](const std::string &row, const std::string &container) {
         return "(" + row + ".tokens && ARRAY(SELECT fhir.token_hash(" + subject + ", 8, fs_t2.id)" + targets +
-               " UNION ALL SELECT DISTINCT " + local_hash + contained + ") AND (" + row +
-               ".tokens && ARRAY(SELECT fhir.token_hash(" + subject + ", 7, 'Patient/' || fs_t2.id)" + targets +
-               ") OR EXISTS (SELECT 1 FROM fhir.search_reference fs_x1 WHERE fs_x1.rid = " + row +
+               " UNION ALL SELECT DISTINCT " + local_hash + contained + ") AND (fhir.tokens_overlap(" + row +
+               ".tokens, ARRAY(SELECT fhir.token_hash(" + subject + ", 7, 'Patient/' || fs_t2.id)" + targets +
+               ")) OR EXISTS (SELECT 1 FROM fhir.search_reference fs_x1 WHERE fs_x1.rid = " + row +
                ".rid AND fs_x1.param = " + subject + " AND fs_x1.target_type = 'Patient' AND fs_x1.target_id IN "
                "(SELECT fs_t2.id" + targets + ")) OR (" + container + " IN (SELECT fs_t2.container_rid" + contained +
                ") AND EXISTS (SELECT 1" + contained + " AND fs_t2.container_rid = " + container + " AND " + row +
@@ -337,9 +337,9 @@ TEST(SearchSqlTest, Chain) {
     SqlFragment plain = fhir::build_where(
         fhir::parse_search_query(registry(), "Observation", "subject:Patient.name=Eve", true), "r", 1, no_contained_patients);
     EXPECT_EQ(plain.where, "(r.tokens && ARRAY(SELECT fhir.token_hash(" + subject + ", 8, fs_t2.id)" + targets +
-                               ") AND (r.tokens && ARRAY(SELECT fhir.token_hash(" + subject +
+                               ") AND (fhir.tokens_overlap(r.tokens, ARRAY(SELECT fhir.token_hash(" + subject +
                                ", 7, 'Patient/' || fs_t2.id)" + targets +
-                               ") OR EXISTS (SELECT 1 FROM fhir.search_reference fs_x1 WHERE fs_x1.rid = r.rid AND "
+                               ")) OR EXISTS (SELECT 1 FROM fhir.search_reference fs_x1 WHERE fs_x1.rid = r.rid AND "
                                "fs_x1.param = " + subject + " AND fs_x1.target_type = 'Patient' AND fs_x1.target_id IN "
                                "(SELECT fs_t2.id" + targets + "))))");
     EXPECT_EQ(plain.params.size(), 2u);
