@@ -32,6 +32,7 @@
 #include "stored_resources.h"
 #include "values.h"
 
+#include <random>
 #include <set>
 
 namespace fhir_pg {
@@ -1349,6 +1350,29 @@ Datum bundle_from_hit(const cache::Hit &hit) {
     });
 }
 
+// A Bundle id (UUID v4). Bundle ids need to be unique, not unpredictable: no
+// function looks a Bundle or cache entry up by its id (resource ids keep
+// pg_strong_random). A generator per backend, seeded once from
+// pg_strong_random, instead of OpenSSL's RAND_bytes per search (5 % of a
+// 0.08 ms search).
+std::string new_bundle_id() {
+    static std::mt19937_64 generator = [] {
+        uint64_t seed[2] = {0, 0};
+        uint64_t *seed_data = seed;
+        pg_call([seed_data] {
+            if (!pg_strong_random(seed_data, 2 * sizeof(uint64_t)))
+                elog(ERROR, "could not seed the Bundle id generator");
+        });
+        std::seed_seq sequence{static_cast<uint32_t>(seed[0]), static_cast<uint32_t>(seed[0] >> 32),
+                               static_cast<uint32_t>(seed[1]), static_cast<uint32_t>(seed[1] >> 32)};
+        return std::mt19937_64(sequence);
+    }();
+    const uint64_t halves[2] = {generator(), generator()};
+    unsigned char bytes[16];
+    memcpy(bytes, halves, sizeof bytes);
+    return fhir::uuid_v4_from_bytes(bytes);
+}
+
 // Runs a search and returns the Bundle (jsonb, in the caller's memory context).
 Datum run_search(const std::string &type, const std::string &raw_query, const std::string &cache_control) {
     LastSearch &last = last_search();
@@ -1521,7 +1545,7 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
             inc.content = project(inc.content);
     }
     BundleParts bundle_parts;
-    const std::string bundle_id = new_resource_id(); // also the cache entry's public id
+    const std::string bundle_id = new_bundle_id(); // also the cache entry's public id
     const std::string base = base_url_prefix();
     bundle_parts.id = bundle_id;
     bundle_parts.last_updated = fhir::format_instant(now_unix_micros());
