@@ -18,7 +18,7 @@ char *guc_base_url = nullptr;
 int guc_default_count = 20;
 int guc_max_count = 1000;
 bool guc_strict_handling = false;
-int guc_plan_cache_size = 256;
+int guc_plan_cache_size = 64;
 bool loaded_at_startup = false;
 
 // Registers the settings; some only while shared_preload_libraries is loading us.
@@ -39,7 +39,7 @@ static void define_gucs() {
                             "Search statements per backend whose values are remembered for planning repeats once.",
                             "A search statement run again with the same values uses a plan made for those values "
                             "(parsed and planned once); others are planned per execution. 0 turns this off.",
-                            &guc_plan_cache_size, 256, 0, 100000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+                            &guc_plan_cache_size, 64, 0, 100000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     cache::define_gucs();
     FHIR_RESERVE_GUC_PREFIX("fhir_search");
 }
