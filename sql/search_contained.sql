@@ -46,6 +46,11 @@ SELECT pg_temp.entries(fhir.search('Medication', 'code=1049221&_contained=both')
 SELECT pg_temp.entries(fhir.search('Medication', 'status=active,inactive&_contained=true')) AS containers,
        pg_temp.entries(fhir.search('Medication', 'status=active,inactive&_contained=true&_containedType=contained')) AS contained;
 -- another resource type as container (Observation holding a Patient), string and date parameters, _id
+-- top-level only (the default) with one side-table condition: the page starts from the
+-- side rows' rids, which include contained resources' (they must not show)
+SELECT pg_temp.entries(fhir.search('Practitioner', 'name=inside')) AS top_level_practitioners,
+       pg_temp.entries(fhir.search('Patient', 'family=inside')) AS top_level_patients,
+       fhir.search('Patient', 'birthdate=1970')->'total' AS top_level_born_1970;
 SELECT pg_temp.entries(fhir.search('Patient', 'family=inside&birthdate=1970&_contained=true')) AS patient_container,
        pg_temp.entries(fhir.search('Patient', 'family=inside&_contained=both&_containedType=contained')) AS patients,
        pg_temp.entries(fhir.search('Practitioner', 'name=inside&_contained=both')) AS practitioners,

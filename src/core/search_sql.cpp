@@ -88,6 +88,9 @@ class Builder {
         : next_param_(first_param), now_(now), contained_types_(contained_types) {}
 
     std::vector<SqlParam> params;
+    // The last EXISTS built by exists(), and the same side rows as a relation of
+    // rids (SqlFragment::driver).
+    std::string last_exists, last_exists_rids;
 
     // The condition of one clause over `alias` of the searched type.
     std::string clause(const SearchClause &c, const std::string &type, const std::string &alias, RowKind kind) {
@@ -328,8 +331,11 @@ class Builder {
     // EXISTS over a side table's rows of this parameter (param id `param_id`).
     std::string exists(const char *table, const std::string &s, const std::string &row, int param_id,
                        const std::string &condition) {
-        return "EXISTS (SELECT 1 FROM fhir." + std::string(table) + " " + s + " WHERE " + s + ".rid = " + row +
-               ".rid AND " + s + ".param = " + std::to_string(param_id) + " AND " + condition + ")";
+        last_exists = "EXISTS (SELECT 1 FROM fhir." + std::string(table) + " " + s + " WHERE " + s + ".rid = " + row +
+                      ".rid AND " + s + ".param = " + std::to_string(param_id) + " AND " + condition + ")";
+        last_exists_rids = "SELECT " + s + ".rid FROM fhir." + std::string(table) + " " + s + " WHERE " + s +
+                           ".param = " + std::to_string(param_id) + " AND " + condition;
+        return last_exists;
     }
 
     // `col` starts with `prefix` as a C-collation range.
@@ -773,6 +779,7 @@ SqlFragment build_where(const SearchQuery &query, std::string_view alias, int fi
                                 }),
                  merged.end());
     std::vector<int> done;
+    int conditions = 0;
     for (const SearchClause &clause : query.clauses) {
         std::string condition;
         if (is_plain_date_clause(clause) &&
@@ -785,6 +792,7 @@ SqlFragment build_where(const SearchQuery &query, std::string_view alias, int fi
                 if (is_plain_date_clause(c) && c.param->id == clause.param->id)
                     group.push_back(&c);
             condition = builder.date_clauses(group, std::string(alias));
+            builder.last_exists.clear(); // no driver: its rid-ordered walk is the faster plan (0.31 vs 0.54 ms at 1M)
         } else {
             condition = builder.clause(clause, query.resource_type, std::string(alias),
                                        options.contained_rows ? RowKind::Contained : RowKind::TopLevel);
@@ -792,9 +800,13 @@ SqlFragment build_where(const SearchQuery &query, std::string_view alias, int fi
         if (!out.where.empty())
             out.where += " AND ";
         out.where += "(" + condition + ")";
+        conditions++;
+        out.driver = condition == builder.last_exists ? builder.last_exists_rids : std::string();
     }
     if (out.where.empty())
         out.where = "true";
+    if (conditions != 1)
+        out.driver.clear();
     out.params = std::move(builder.params);
     return out;
 }

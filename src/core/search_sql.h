@@ -95,6 +95,11 @@ struct SqlParam {
 
 struct SqlFragment {
     std::string where; // boolean expression; "true" for a query without clauses
+    // When `where` is one EXISTS over a side table's rows (a single clause such
+    // as a string prefix or a date range): the same rows as a relation of rids
+    // (`SELECT s.rid FROM fhir.<side> s WHERE ...`, with duplicates), for a page
+    // statement that starts from them (search_exec.cpp, page_query). Else empty.
+    std::string driver;
     std::vector<SqlParam> params; // params[i] is $(first_param + i)
 };
 

@@ -100,6 +100,7 @@ struct SearchStatement {
     std::optional<fhir::SearchCursor> cursor;
     std::vector<fhir::SortKeySql> sort;
     std::string where;             // over alias r, placeholders from $1
+    std::string driver;            // SqlFragment::driver of `where` (single-type searches)
     std::vector<Oid> types;
     std::vector<Datum> values;
     std::vector<std::string> shown_values; // bound values as text, for explain
@@ -489,6 +490,7 @@ void build_search_where(SearchStatement &st) {
     } else {
         fhir::SqlFragment fragment = fhir::build_where(st.query, "r", 1, with_date_rows(options, st.query));
         st.where = fragment.where;
+        st.driver = fragment.driver;
         params = fragment.params;
         // Reading rows late pays when conditions are answered by side tables (the
         // generated SQL's subqueries); conditions on the row's own columns (tokens,
@@ -587,7 +589,15 @@ BoundQuery page_query(const SearchStatement &st, const std::optional<fhir::Searc
     for (size_t i = first_computed; i < st.sort.size(); i++)
         computed += ", " + st.sort[i].expr + " AS k" + std::to_string(i);
     std::string inner;
-    if (zone == Zone::All)
+    if (zone == Zone::All && late && st.sort.empty() && !st.driver.empty())
+        // One side-table condition: start from its rows' distinct rids, which the
+        // planner can sort and join in rid order, stopping at the page's end. As
+        // an EXISTS it unique-ifies them by hashing (output unordered), probes the
+        // partition for every match and sorts them all: `Patient?family=kow` at 1M,
+        // 479 matches, 0.55 -> 0.11 ms.
+        inner = "SELECT r.rid FROM (SELECT DISTINCT dr.rid FROM (" + st.driver + ") dr) d JOIN " + st.table +
+                " r ON r.rid = d.rid";
+    else if (zone == Zone::All)
         inner = select + computed + " FROM " + st.table + " r WHERE " + st.where;
     else if (zone == Zone::Valued && limits.walk_window > 0)
         inner = st.sort[0].side->window_rows(select, computed,

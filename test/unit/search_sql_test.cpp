@@ -575,3 +575,21 @@ TEST(SearchSqlTest, PrefixSuccessor) {
     EXPECT_EQ(fhir::prefix_successor("a\xff"), "b");                   // invalid byte
     EXPECT_EQ(fhir::escape_like("a%b_c\\d"), "a\\%b\\_c\\\\d");
 }
+
+// A query whose condition is one EXISTS over a side table also offers those side
+// rows as a relation of rids (the page statement starts from them); anything else
+// offers none.
+TEST(SearchSqlTest, DriverOfASingleSideCondition) {
+    const std::string family = std::to_string(id_of("Patient", "family"));
+    SqlFragment f = sql("Patient", "family=kow");
+    EXPECT_EQ(f.where, "(EXISTS (SELECT 1 FROM fhir.search_string fs_s1 WHERE fs_s1.rid = r.rid AND fs_s1.param = " +
+                           family + " AND ((fs_s1.norm >= $1::text AND fs_s1.norm < $2::text))))");
+    EXPECT_EQ(f.driver, "SELECT fs_s1.rid FROM fhir.search_string fs_s1 WHERE fs_s1.param = " + family +
+                            " AND ((fs_s1.norm >= $1::text AND fs_s1.norm < $2::text))");
+    EXPECT_FALSE(sql("Patient", "birthdate=1935").driver.empty());
+    EXPECT_TRUE(sql("Patient", "family=kow&gender=female").driver.empty()); // two conditions
+    EXPECT_TRUE(sql("Patient", "gender=female").driver.empty());            // a token: the row's own column
+    EXPECT_TRUE(sql("Patient", "family:missing=true").driver.empty());      // NOT EXISTS
+    EXPECT_TRUE(sql("Observation", "subject:Patient.family=kow").driver.empty()); // a chain
+    EXPECT_TRUE(sql("Patient", "_count=5").driver.empty());
+}
