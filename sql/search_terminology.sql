@@ -142,3 +142,17 @@ SELECT pg_temp.churn(2000) AS errors_caught;
 SELECT (a.context_bytes - b.context_bytes) < 1024 * 1024 AS contexts_flat,
        (a.malloc_bytes - b.malloc_bytes) < 1024 * 1024 AS cpp_heap_flat
   FROM mem_before b, fhir.memory_usage() a;
+-- filters on other properties than the concept: =, in, not-in and exists over the
+-- concepts' property values (a boolean, an integer); not-in keeps codes without the property
+SELECT fhir.load(E'{"resourceType":"CodeSystem","id":"t-cs-sev","url":"http://example.org/cs/severity","status":"active","content":"complete","property":[{"code":"acute","type":"boolean"},{"code":"grade","type":"integer"}],"concept":[{"code":"mild","display":"Mild","property":[{"code":"acute","valueBoolean":false},{"code":"grade","valueInteger":1}]},{"code":"severe","display":"Severe","property":[{"code":"acute","valueBoolean":true},{"code":"grade","valueInteger":3}]},{"code":"unknown"}]}\n'
+                 '{"resourceType":"ValueSet","id":"t-vs-acute","url":"http://example.org/vs/acute","status":"active","compose":{"include":[{"system":"http://example.org/cs/severity","filter":[{"property":"acute","op":"=","value":"true"}]}]}}\n'
+                 '{"resourceType":"ValueSet","id":"t-vs-graded","url":"http://example.org/vs/graded","status":"active","compose":{"include":[{"system":"http://example.org/cs/severity","filter":[{"property":"grade","op":"exists","value":"true"}]}]}}\n'
+                 '{"resourceType":"ValueSet","id":"t-vs-grade","url":"http://example.org/vs/not-grade-1-2","status":"active","compose":{"include":[{"system":"http://example.org/cs/severity","filter":[{"property":"grade","op":"not-in","value":"1,2"}]}]}}\n'
+                 '{"resourceType":"ValueSet","id":"t-vs-display","url":"http://example.org/vs/display-mild","status":"active","compose":{"include":[{"system":"http://example.org/cs/severity","filter":[{"property":"display","op":"in","value":"Mild,Moderate"}]}]}}\n'
+                 '{"resourceType":"Condition","id":"t-c9","subject":{"reference":"Patient/t-p1"},"severity":{"coding":[{"system":"http://example.org/cs/severity","code":"severe"}]}}\n'
+                 '{"resourceType":"Condition","id":"t-c10","subject":{"reference":"Patient/t-p2"},"severity":{"coding":[{"system":"http://example.org/cs/severity","code":"mild"}]}}\n'
+                 '{"resourceType":"Condition","id":"t-c11","subject":{"reference":"Patient/t-p3"},"severity":{"coding":[{"system":"http://example.org/cs/severity","code":"unknown"}]}}\n') AS loaded;
+SELECT pg_temp.ids('Condition', 'severity:in=http://example.org/vs/acute') AS acute,
+       pg_temp.ids('Condition', 'severity:in=http://example.org/vs/graded') AS graded,
+       pg_temp.ids('Condition', 'severity:in=http://example.org/vs/not-grade-1-2') AS not_grade_1_2,
+       pg_temp.ids('Condition', 'severity:in=http://example.org/vs/display-mild') AS display_mild;

@@ -111,6 +111,10 @@ struct Terminology::CodeSystemIndex {
     std::vector<std::vector<size_t>> children;
     std::vector<std::vector<size_t>> parents;
     std::vector<bool> inactive;
+    // Each concept's property values as text (valueCode, valueString, valueCoding's
+    // code, valueBoolean as true/false, numbers and dates as written), by property
+    // code; "display" holds the concept's display. For property filters.
+    std::vector<std::vector<std::pair<std::string, std::string>>> properties;
 
     size_t find(const std::string &code) const {
         auto it = position.find(code);
@@ -124,6 +128,7 @@ struct Terminology::CodeSystemIndex {
             children.emplace_back();
             parents.emplace_back();
             inactive.push_back(false);
+            properties.emplace_back();
         }
         return it->second;
     }
@@ -381,7 +386,9 @@ std::vector<Coding> Terminology::include_codes(const Json &include, const std::s
     return std::move(*codes);
 }
 
-// The code positions one filter selects (sorted); only hierarchy filters on the concept.
+// The code positions one filter selects (sorted): hierarchy filters on the concept,
+// value filters on other properties. No regex: a pattern from a stored ValueSet
+// would run inside the backend without interrupt checks.
 std::vector<size_t> Terminology::filter_codes(const CodeSystemIndex &cs, const Json &filter, const std::string &label) {
     const std::string *property = filter.is_object() ? string_member(filter, "property") : nullptr;
     const std::string *op = filter.is_object() ? string_member(filter, "op") : nullptr;
@@ -431,13 +438,77 @@ std::vector<size_t> Terminology::filter_codes(const CodeSystemIndex &cs, const J
             return out;
         }
     }
+    // The comma-separated codes of an in / not-in value.
+    auto listed = [&]() {
+        std::set<std::string> out;
+        size_t start = 0;
+        while (start <= value->size()) {
+            size_t comma = value->find(',', start);
+            if (comma == std::string::npos)
+                comma = value->size();
+            out.insert(value->substr(start, comma - start));
+            start = comma + 1;
+        }
+        return out;
+    };
+    if ((*property == "concept" || *property == "code") && *op == "not-in") {
+        std::set<std::string> excluded = listed();
+        for (const std::string &code : excluded)
+            defined(code);
+        std::vector<size_t> out;
+        for (size_t p = 0; p < cs.codes.size(); p++)
+            if (!excluded.count(cs.codes[p]))
+                out.push_back(p);
+        return out;
+    }
+    if (*property != "concept" && *property != "code" &&
+        (*op == "=" || *op == "in" || *op == "not-in" || *op == "exists")) {
+        // Any other property (or the concept's display): the codes whose values of it
+        // match. not-in keeps the codes without the property; exists takes true or false.
+        if (*op == "exists" && *value != "true" && *value != "false")
+            throw Error(ErrorKind::InvalidSearch,
+                        "value set " + q(label) + ": filter " + shown + ": exists takes true or false");
+        const std::set<std::string> values = *op == "in" || *op == "not-in" ? listed() : std::set<std::string>{*value};
+        std::vector<size_t> out;
+        for (size_t p = 0; p < cs.codes.size(); p++) {
+            bool has = false, hit = false;
+            for (const auto &[name, text] : cs.properties[p]) {
+                if (name != *property)
+                    continue;
+                has = true;
+                hit = hit || values.count(text) > 0;
+            }
+            const bool keep = *op == "exists" ? has == (*value == "true") : *op == "not-in" ? !hit : hit;
+            if (keep)
+                out.push_back(p);
+        }
+        return out;
+    }
     throw Error(ErrorKind::UnsupportedFeature,
                 "value set " + q(label) + ": filter " + shown +
                     " is not supported (supported: property concept with is-a, descendent-of, is-not-a, "
-                    "generalizes, = or in)");
+                    "generalizes, =, in or not-in; any other property or display with =, in, not-in or exists)");
 }
 
 namespace {
+
+// A concept property's value as text, for property filters: codes, strings and
+// a Coding's code as they are, booleans as true/false, numbers and dates as
+// written (a filter's value is a string). Nothing for other value types.
+std::optional<std::string> property_value_text(const Json &property) {
+    for (const char *key : {"valueCode", "valueString", "valueDateTime"})
+        if (const std::string *v = string_member(property, key))
+            return *v;
+    if (const Json *coding = json_member(property, "valueCoding"); coding && coding->is_object())
+        if (const std::string *code = string_member(*coding, "code"))
+            return *code;
+    if (const Json *b = json_member(property, "valueBoolean"); b && b->is_boolean())
+        return b->get<bool>() ? "true" : "false";
+    for (const char *key : {"valueInteger", "valueDecimal"})
+        if (const Json *n = json_member(property, key); n && n->is_number())
+            return n->dump();
+    return std::nullopt;
+}
 
 std::unique_ptr<Terminology::CodeSystemIndex> index_code_system(const Json &resource, const std::string &url,
                                                                 const std::string &label) {
@@ -477,11 +548,15 @@ std::unique_ptr<Terminology::CodeSystemIndex> index_code_system(const Json &reso
             if (at != kNone && parent != kNone)
                 cs->link(parent, at);
             if (at != kNone) {
+                if (const std::string *display = string_member(concept, "display"))
+                    cs->properties[at].emplace_back("display", *display);
                 if (const Json *properties = array_member(concept, "property")) {
                     for (const Json &property : *properties) {
                         const std::string *name = property.is_object() ? string_member(property, "code") : nullptr;
                         if (!name)
                             continue;
+                        if (std::optional<std::string> text = property_value_text(property))
+                            cs->properties[at].emplace_back(*name, std::move(*text));
                         const std::string *value_code = string_member(property, "valueCode");
                         if (value_code && parent_codes.count(*name))
                             edges.push_back({at, *value_code, true});

@@ -250,7 +250,7 @@ TEST(TerminologyTest, Errors) {
     store.add(value_set("http://x/regex", std::string(R"({"include":[{"system":")") + kSys +
                                               R"(","filter":[{"property":"concept","op":"regex","value":"d.*"}]}]})"));
     store.add(value_set("http://x/other-property", std::string(R"({"include":[{"system":")") + kSys +
-                                                       R"(","filter":[{"property":"status","op":"=","value":"x"}]}]})"));
+                                                       R"(","filter":[{"property":"status","op":"is-a","value":"x"}]}]})"));
     store.add(value_set("http://x/undefined", std::string(R"({"include":[{"system":")") + kSys +
                                                   R"(","filter":[{"property":"concept","op":"is-a","value":"unicorn"}]}]})"));
     store.add(value_set("http://x/fragment-vs", R"({"include":[{"system":"http://x/fragment"}]})"));
@@ -446,4 +446,62 @@ TEST(SearchResolveTest, Sql) {
     }
     unresolved = fhir::parse_search_query(registry(), "Patient", "_list=a", true);
     EXPECT_THROW(fhir::build_where(unresolved), fhir::Error);
+}
+
+// Filters on properties other than the concept: =, in, not-in and exists compare
+// the property's values as text (codes, strings, Coding codes, booleans, numbers);
+// "display" is the concept's display; concept not-in is every other code.
+TEST(TerminologyTest, PropertyFilters) {
+    MemoryStore store;
+    store.add(R"({"resourceType":"CodeSystem","url":"http://x/cs/colors","content":"complete",
+      "property":[{"code":"group","type":"string"},{"code":"warm","type":"boolean"},{"code":"rank","type":"integer"},
+                  {"code":"kind","type":"Coding"}],
+      "concept":[
+        {"code":"red","display":"Red","property":[{"code":"group","valueString":"primary"},{"code":"warm","valueBoolean":true},
+                                                  {"code":"rank","valueInteger":1}]},
+        {"code":"blue","display":"Blue","property":[{"code":"group","valueString":"primary"},{"code":"warm","valueBoolean":false},
+                                                    {"code":"kind","valueCoding":{"system":"http://x","code":"cool"}}]},
+        {"code":"orange","display":"Orange","property":[{"code":"group","valueString":"secondary"},{"code":"warm","valueBoolean":true}]},
+        {"code":"grey"}]})");
+    auto filter = [&](const std::string &url, const std::string &property, const std::string &op, const std::string &value) {
+        store.add(value_set(url, R"({"include":[{"system":"http://x/cs/colors","filter":[{"property":")" + property +
+                                     R"(","op":")" + op + R"(","value":")" + value + R"("}]}]})"));
+    };
+    filter("http://x/primary", "group", "=", "primary");
+    filter("http://x/warm", "warm", "=", "true");
+    filter("http://x/groups", "group", "in", "secondary,tertiary");
+    filter("http://x/not-primary", "group", "not-in", "primary");
+    filter("http://x/ranked", "rank", "exists", "true");
+    filter("http://x/unranked", "rank", "exists", "false");
+    filter("http://x/rank1", "rank", "=", "1");
+    filter("http://x/cool", "kind", "=", "cool");
+    filter("http://x/display", "display", "=", "Blue");
+    filter("http://x/not-red", "concept", "not-in", "red,grey");
+    filter("http://x/regex", "group", "regex", "prim.*");
+    filter("http://x/exists-bad", "rank", "exists", "yes");
+    filter("http://x/not-in-undefined", "concept", "not-in", "red,violet");
+    auto colors = [](std::vector<std::string> codes) {
+        std::vector<Coding> out;
+        for (const std::string &c : codes)
+            out.push_back({"http://x/cs/colors", c});
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    Terminology t(store);
+    EXPECT_EQ(t.expand("http://x/primary"), colors({"red", "blue"}));
+    EXPECT_EQ(t.expand("http://x/warm"), colors({"red", "orange"}));
+    EXPECT_EQ(t.expand("http://x/groups"), colors({"orange"}));
+    EXPECT_EQ(t.expand("http://x/not-primary"), colors({"orange", "grey"}));
+    EXPECT_EQ(t.expand("http://x/ranked"), colors({"red"}));
+    EXPECT_EQ(t.expand("http://x/unranked"), colors({"blue", "orange", "grey"}));
+    EXPECT_EQ(t.expand("http://x/rank1"), colors({"red"}));
+    EXPECT_EQ(t.expand("http://x/cool"), colors({"blue"}));
+    EXPECT_EQ(t.expand("http://x/display"), colors({"blue"}));
+    EXPECT_EQ(t.expand("http://x/not-red"), colors({"blue", "orange"}));
+    std::string message;
+    EXPECT_EQ(expand_error(store, "http://x/regex", &message), ErrorKind::UnsupportedFeature);
+    EXPECT_NE(message.find("'group regex prim.*' is not supported"), std::string::npos) << message;
+    EXPECT_EQ(expand_error(store, "http://x/exists-bad", &message), ErrorKind::InvalidSearch);
+    EXPECT_EQ(expand_error(store, "http://x/not-in-undefined", &message), ErrorKind::InvalidSearch);
+    EXPECT_NE(message.find("violet"), std::string::npos) << message;
 }
