@@ -6,6 +6,7 @@
 #include "pg_json.h"
 
 #include "cpp_wrapper.h"
+#include "jsonb_encoder.h"
 
 #include <cstdlib>
 #include <vector>
@@ -158,83 +159,61 @@ static Numeric numeric_from_text(const std::string &text) {
     });
 }
 
-// One pushJsonbValue call; the C++ recursion below stays outside pg_call, so an
-// error there unwinds it as an exception (cpp_wrapper.h).
-static JsonbValue *push(JsonbParseState **state, JsonbIteratorToken token, JsonbValue *value) {
-    return pg_call([state, token, value] { return pushJsonbValue(state, token, value); });
+// The numeric varlena of a number as jsonb stores it (palloc'd in the current context).
+static std::string_view numeric_bytes(Numeric num) {
+    return std::string_view(reinterpret_cast<const char *>(num), VARSIZE_ANY(num));
 }
 
-// Pushes `json` as one value (WJB_VALUE in an object, WJB_ELEM in an array, or
-// WJB_DONE for the root); binary values are decimal texts from scalar_to_json.
-// Returns what the last pushJsonbValue returned: for the root, the whole value.
-static JsonbValue *push_json(JsonbParseState **state, const fhir::Json &json, JsonbIteratorToken as) {
-    JsonbValue v;
+// `json` as an encoder value; strings and keys refer to `json`'s own storage,
+// numbers to numerics made here (binary values are decimal texts from scalar_to_json).
+static fhir::jsonb::Value encoder_value(const fhir::Json &json) {
+    using fhir::jsonb::Value;
     switch (json.type()) {
-    case fhir::Json::value_t::object:
-        push(state, WJB_BEGIN_OBJECT, nullptr);
-        for (const auto &[key, member] : json.items()) {
-            JsonbValue k;
-            k.type = jbvString;
-            k.val.string.val = const_cast<char *>(key.data());
-            k.val.string.len = static_cast<int>(key.size());
-            push(state, WJB_KEY, &k);
-            push_json(state, member, WJB_VALUE);
-        }
-        return push(state, WJB_END_OBJECT, nullptr);
-    case fhir::Json::value_t::array:
-        push(state, WJB_BEGIN_ARRAY, nullptr);
-        for (const fhir::Json &element : json)
-            push_json(state, element, WJB_ELEM);
-        return push(state, WJB_END_ARRAY, nullptr);
-    case fhir::Json::value_t::string: {
-        const std::string &text = json.get_ref<const std::string &>();
-        v.type = jbvString;
-        v.val.string.val = const_cast<char *>(text.data());
-        v.val.string.len = static_cast<int>(text.size());
-        break;
+    case fhir::Json::value_t::object: {
+        std::vector<std::pair<std::string_view, Value>> members;
+        members.reserve(json.size());
+        for (const auto &[key, member] : json.items())
+            members.emplace_back(key, encoder_value(member));
+        return Value::object(std::move(members));
     }
+    case fhir::Json::value_t::array: {
+        std::vector<Value> elements;
+        elements.reserve(json.size());
+        for (const fhir::Json &element : json)
+            elements.push_back(encoder_value(element));
+        return Value::array(std::move(elements));
+    }
+    case fhir::Json::value_t::string:
+        return Value::string(json.get_ref<const std::string &>());
     case fhir::Json::value_t::binary: {
         const auto &bytes = json.get_binary();
-        v.type = jbvNumeric;
-        v.val.numeric = numeric_from_text(std::string(bytes.begin(), bytes.end()));
-        break;
+        return Value::numeric(numeric_bytes(numeric_from_text(std::string(bytes.begin(), bytes.end()))));
     }
     case fhir::Json::value_t::number_integer: {
         const int64_t n = json.get<int64_t>();
-        v.type = jbvNumeric;
-        v.val.numeric = pg_call([n] { return FHIR_INT64_TO_NUMERIC(n); });
-        break;
+        return Value::numeric(numeric_bytes(pg_call([n] { return FHIR_INT64_TO_NUMERIC(n); })));
     }
     case fhir::Json::value_t::number_unsigned:
     case fhir::Json::value_t::number_float:
-        v.type = jbvNumeric;
-        v.val.numeric = numeric_from_text(json.dump());
-        break;
+        return Value::numeric(numeric_bytes(numeric_from_text(json.dump())));
     case fhir::Json::value_t::boolean:
-        v.type = jbvBool;
-        v.val.boolean = json.get<bool>();
-        break;
+        return Value::boolean(json.get<bool>());
     default:
-        v.type = jbvNull;
-        break;
+        return Value::null();
     }
-    if (as == WJB_DONE) { // a scalar root is a one-element raw-scalar array in jsonb
-        JsonbValue array;
-        array.type = jbvArray;
-        array.val.array.nElems = 1;
-        array.val.array.elems = nullptr;
-        array.val.array.rawScalar = true;
-        push(state, WJB_BEGIN_ARRAY, &array);
-        push(state, WJB_ELEM, &v);
-        return push(state, WJB_END_ARRAY, nullptr);
-    }
-    return push(state, as, &v);
 }
 
+// Encoded directly (src/core/jsonb_encoder.h): pushJsonbValue built a tree of
+// values and sorted every object's keys again, and its transient memory grew
+// and shrank the backend's heap for every projected page.
 Datum json_to_jsonb_exact(const fhir::Json &json) {
-    JsonbParseState *state = nullptr;
-    JsonbValue *root = push_json(&state, json, WJB_DONE);
-    return pg_call([root] { return JsonbPGetDatum(JsonbValueToJsonb(root)); });
+    const std::string bytes = fhir::jsonb::encode(encoder_value(json));
+    return pg_call([&bytes] {
+        Jsonb *out = static_cast<Jsonb *>(palloc(VARHDRSZ + bytes.size()));
+        SET_VARSIZE(out, VARHDRSZ + bytes.size());
+        memcpy(VARDATA(out), bytes.data(), bytes.size());
+        return JsonbPGetDatum(out);
+    });
 }
 
 std::string jsonb_to_text(Jsonb *jsonb) {

@@ -27,8 +27,8 @@ fhir::Json jsonb_members_to_json(Jsonb *jsonb, const std::function<bool(std::str
 // Converts a core document into a jsonb Datum (palloc'd in the current context).
 Datum json_to_jsonb(const fhir::Json &json);
 
-// The same built with pushJsonbValue, turning the binary values of
-// jsonb_to_json(..., true) back into the numbers they were.
+// The same encoded directly as binary jsonb (src/core/jsonb_encoder.h), turning
+// the binary values of jsonb_to_json(..., true) back into the numbers they were.
 Datum json_to_jsonb_exact(const fhir::Json &json);
 
 // Parses JSON text with PostgreSQL's own parser into a jsonb Datum.
