@@ -3,6 +3,7 @@
 
 #include "cpp_wrapper.h"
 #include "jsonb_encoder.h"
+#include "pg_json.h"
 
 #include <string_view>
 
@@ -70,14 +71,7 @@ Datum build_bundle_jsonb(const BundleParts &parts) {
         }
         bundle.emplace_back("entry", Value::array(std::move(entries)));
     }
-    const std::string bytes = fhir::jsonb::encode(Value::object(std::move(bundle)), size_hint);
-
-    return pg_call([&bytes] {
-        Jsonb *out = static_cast<Jsonb *>(palloc(VARHDRSZ + bytes.size()));
-        SET_VARSIZE(out, VARHDRSZ + bytes.size());
-        memcpy(VARDATA(out), bytes.data(), bytes.size());
-        return JsonbPGetDatum(out);
-    });
+    return encoded_jsonb(fhir::jsonb::encode(Value::object(std::move(bundle)), size_hint));
 }
 
 } // namespace fhir_pg

@@ -206,8 +206,9 @@ static fhir::jsonb::Value encoder_value(const fhir::Json &json) {
 // Encoded directly (src/core/jsonb_encoder.h): pushJsonbValue built a tree of
 // values and sorted every object's keys again, and its transient memory grew
 // and shrank the backend's heap for every projected page.
-Datum json_to_jsonb_exact(const fhir::Json &json) {
-    const std::string bytes = fhir::jsonb::encode(encoder_value(json));
+Datum json_to_jsonb_exact(const fhir::Json &json) { return encoded_jsonb(fhir::jsonb::encode(encoder_value(json))); }
+
+Datum encoded_jsonb(const std::string &bytes) {
     return pg_call([&bytes] {
         Jsonb *out = static_cast<Jsonb *>(palloc(VARHDRSZ + bytes.size()));
         SET_VARSIZE(out, VARHDRSZ + bytes.size());

@@ -31,6 +31,10 @@ Datum json_to_jsonb(const fhir::Json &json);
 // the binary values of jsonb_to_json(..., true) back into the numbers they were.
 Datum json_to_jsonb_exact(const fhir::Json &json);
 
+// A jsonb Datum (palloc'd in the current context) holding the root container
+// bytes made by fhir::jsonb::encode.
+Datum encoded_jsonb(const std::string &bytes);
+
 // Parses JSON text with PostgreSQL's own parser into a jsonb Datum.
 Datum text_to_jsonb(const std::string &text);
 
