@@ -404,6 +404,19 @@ std::vector<size_t> Terminology::filter_codes(const CodeSystemIndex &cs, const J
                                                       " is not defined in code system " + q(cs.label));
         return at;
     };
+    // The comma-separated codes of an in / not-in value.
+    auto listed = [&]() {
+        std::set<std::string> out;
+        size_t start = 0;
+        while (start <= value->size()) {
+            size_t comma = value->find(',', start);
+            if (comma == std::string::npos)
+                comma = value->size();
+            out.insert(value->substr(start, comma - start));
+            start = comma + 1;
+        }
+        return out;
+    };
     if (*property == "concept" || *property == "code") {
         if (*op == "is-a")
             return cs.closure(defined(*value), true);
@@ -425,32 +438,12 @@ std::vector<size_t> Terminology::filter_codes(const CodeSystemIndex &cs, const J
             return {defined(*value)};
         if (*op == "in") {
             std::vector<size_t> out;
-            size_t start = 0;
-            while (start <= value->size()) {
-                size_t comma = value->find(',', start);
-                if (comma == std::string::npos)
-                    comma = value->size();
-                out.push_back(defined(value->substr(start, comma - start)));
-                start = comma + 1;
-            }
+            for (const std::string &code : listed())
+                out.push_back(defined(code));
             std::sort(out.begin(), out.end());
-            out.erase(std::unique(out.begin(), out.end()), out.end());
             return out;
         }
     }
-    // The comma-separated codes of an in / not-in value.
-    auto listed = [&]() {
-        std::set<std::string> out;
-        size_t start = 0;
-        while (start <= value->size()) {
-            size_t comma = value->find(',', start);
-            if (comma == std::string::npos)
-                comma = value->size();
-            out.insert(value->substr(start, comma - start));
-            start = comma + 1;
-        }
-        return out;
-    };
     if ((*property == "concept" || *property == "code") && *op == "not-in") {
         std::set<std::string> excluded = listed();
         for (const std::string &code : excluded)
