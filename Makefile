@@ -15,7 +15,11 @@ CORE_SRCS    = $(sort $(wildcard src/core/*.cpp src/core/generated/*.cpp))
 PG_SRCS      = $(sort $(wildcard src/pg/*.cpp))
 OBJS         = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
+# The current version's install script is built from src/sql; every earlier
+# version's install script is kept frozen in src/sql/versions with the upgrade
+# scripts (fhir_search--A--B.sql) that lead from it to the current version.
 DATA_built   = $(EXTENSION)--$(EXTVERSION).sql
+DATA         = $(sort $(wildcard src/sql/versions/*.sql src/sql/versions/*.control))
 EXTRA_CLEAN  = $(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress: sql/*.sql against expected/*.out, in a throwaway instance that
@@ -49,7 +53,7 @@ include $(PGXS)
 -include $(OBJS:.o=.d)
 EXTRA_CLEAN += $(OBJS:.o=.d)
 
-$(EXTENSION)--$(EXTVERSION).sql: src/sql/$(EXTENSION).sql src/sql/cache.sql
+$(EXTENSION)--$(EXTVERSION).sql: src/sql/$(EXTENSION).sql src/sql/cache.sql src/sql/backup.sql src/sql/privileges.sql
 	cat $^ > $@
 
 # Regenerate sources derived from the official FHIR R4 definitions.

@@ -24,10 +24,9 @@ SELECT fhir.load('{}', 0);
 SELECT fhir.read('Patient', 'bad1') IS NULL AS bad1_absent, fhir.read('Patient', 'bad3') IS NULL AS bad3_absent;
 -- load_file needs the right to read server files
 CREATE ROLE fhir_loader_test;
-GRANT USAGE ON SCHEMA fhir TO fhir_loader_test;
+GRANT fhir_writer TO fhir_loader_test;
 SET ROLE fhir_loader_test;
 SELECT fhir.load_file('/etc/hostname');
 RESET ROLE;
-REVOKE USAGE ON SCHEMA fhir FROM fhir_loader_test;
 DROP ROLE fhir_loader_test;
 SELECT fhir.load_file('/nonexistent/file.ndjson');

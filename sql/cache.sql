@@ -38,13 +38,10 @@ ROLLBACK;
 SELECT jsonb_array_length(fhir.search('Patient', 'gender=male')->'entry') AS after_rollback, fhir.last_search()->>'cache' AS cache;
 -- another role never gets this role's entries
 CREATE ROLE cache_reader;
-GRANT USAGE ON SCHEMA fhir TO cache_reader;
-GRANT SELECT ON ALL TABLES IN SCHEMA fhir TO cache_reader;
+GRANT fhir_reader TO cache_reader;
 SET ROLE cache_reader;
 SELECT fhir.search('Patient', 'gender=male') IS NOT NULL AS s, fhir.last_search()->>'cache' AS other_role;
 RESET ROLE;
-REVOKE ALL ON ALL TABLES IN SCHEMA fhir FROM cache_reader;
-REVOKE USAGE ON SCHEMA fhir FROM cache_reader;
 DROP ROLE cache_reader;
 -- statistics
 SELECT entries > 0 AS has_entries, bytes > 0 AS has_bytes, hits >= 3 AS hits, misses >= 3 AS misses,
@@ -114,13 +111,10 @@ ROLLBACK;
 -- another role cannot page this role's set (the key includes the role)
 SELECT link AS p4 FROM pg_temp.walk('active=true&_count=2', 'next', 1) \gset
 CREATE ROLE set_reader;
-GRANT USAGE ON SCHEMA fhir TO set_reader;
-GRANT SELECT ON ALL TABLES IN SCHEMA fhir TO set_reader;
+GRANT fhir_reader TO set_reader;
 SET ROLE set_reader;
 SELECT ids, cache, source FROM pg_temp.walk(:'p4', 'next', 1);
 RESET ROLE;
-REVOKE ALL ON ALL TABLES IN SCHEMA fhir FROM set_reader;
-REVOKE USAGE ON SCHEMA fhir FROM set_reader;
 DROP ROLE set_reader;
 -- no-cache on a page request computes the page from its keyset; the Bundle is the same
 SELECT fhir.search('Practitioner', :'p4') - 'id' - 'meta' AS page_from_set \gset

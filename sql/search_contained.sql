@@ -232,8 +232,7 @@ SELECT pg_temp.entries(b) AS page_1, pg_temp.entries(fhir.search('Medication', p
   FROM fhir.search('Medication', 'code=sort-x&_contained=true&_sort=-_tag&_count=2') b;
 -- a container hidden by row-level security hides its contained resources
 CREATE ROLE regress_contained_reader;
-GRANT USAGE ON SCHEMA fhir TO regress_contained_reader;
-GRANT SELECT ON ALL TABLES IN SCHEMA fhir TO regress_contained_reader;
+GRANT fhir_reader TO regress_contained_reader;
 ALTER TABLE fhir.resource_observation ENABLE ROW LEVEL SECURITY;
 CREATE POLICY regress_no_obsc1 ON fhir.resource_observation USING (id <> 'obsc1');
 SET ROLE regress_contained_reader;
@@ -243,8 +242,6 @@ RESET ROLE;
 SELECT pg_temp.entries(fhir.search('Patient', 'family=inside&_contained=true&_containedType=contained')) AS visible_to_owner;
 DROP POLICY regress_no_obsc1 ON fhir.resource_observation;
 ALTER TABLE fhir.resource_observation DISABLE ROW LEVEL SECURITY;
-REVOKE ALL ON ALL TABLES IN SCHEMA fhir FROM regress_contained_reader;
-REVOKE ALL ON SCHEMA fhir FROM regress_contained_reader;
 DROP ROLE regress_contained_reader;
 -- errors
 \set VERBOSITY terse

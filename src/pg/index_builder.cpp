@@ -153,10 +153,10 @@ FHIR_FUNCTION(fhir_drop_index) {
     return return_text_rows(fcinfo, dropped);
 }
 
-// Creates the default set of indexes (also run at CREATE EXTENSION).
-FHIR_FUNCTION(fhir_create_default_indexes) {
-    fhir_pg::spi_connect();
-    const fhir::Registry &registry = fhir_pg::current_registry();
+namespace {
+
+// The index specs of the default set (string and date parameters most searched).
+std::vector<fhir::IndexSpec> default_index_specs(const fhir::Registry &registry) {
     std::vector<const fhir::SearchParamDef *> params;
     for (const std::string &key : fhir::default_indexed_params()) {
         size_t slash = key.find('/');
@@ -164,15 +164,36 @@ FHIR_FUNCTION(fhir_create_default_indexes) {
         if (p)
             params.push_back(p);
     }
+    std::vector<fhir::IndexSpec> specs;
+    for (const auto &s : specs_for(params))
+        if (!s.sort_only) // made on demand by fhir.create_index
+            specs.push_back(s);
+    return specs;
+}
+
+} // namespace
+
+// Creates the default set of indexes (also run at CREATE EXTENSION).
+FHIR_FUNCTION(fhir_create_default_indexes) {
+    fhir_pg::spi_connect();
     std::vector<std::string> created;
-    for (const auto &s : specs_for(params)) {
-        if (s.sort_only)
-            continue; // made on demand by fhir.create_index
+    for (const auto &s : default_index_specs(fhir_pg::current_registry())) {
         fhir_pg::spi_exec_sql(s.create_sql(false));
         created.push_back(s.name);
     }
     fhir_pg::spi_finish();
     return return_text_rows(fcinfo, created);
+}
+
+// The names of the default set's indexes, without creating them (upgrade scripts
+// tell the install script's indexes from a DBA's by them).
+FHIR_FUNCTION(fhir_default_index_names) {
+    fhir_pg::spi_connect();
+    std::vector<std::string> names;
+    for (const auto &s : default_index_specs(fhir_pg::current_registry()))
+        names.push_back(s.name);
+    fhir_pg::spi_finish();
+    return return_text_rows(fcinfo, names);
 }
 
 // Enables or disables a parameter; a disabled parameter is not extracted at write

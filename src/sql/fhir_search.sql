@@ -20,6 +20,12 @@
 
 \echo Use "CREATE EXTENSION fhir_search" to load this file. \quit
 
+-- The schema belongs to the extension (the control file names pg_catalog as the
+-- extension's schema, as Citus does), so DROP EXTENSION removes it with everything
+-- in it, and CREATE EXTENSION refuses to mix its objects into an existing schema fhir.
+CREATE SCHEMA fhir;
+COMMENT ON SCHEMA fhir IS 'HL7 FHIR R4 storage and search (extension fhir_search): resources, history, search side tables and the fhir.* functions; grant the roles fhir_reader, fhir_writer or fhir_admin rather than privileges on its objects';
+
 CREATE SEQUENCE fhir.resource_rid_seq CACHE 64;
 COMMENT ON SEQUENCE fhir.resource_rid_seq IS 'surrogate keys (rid) of stored resources; the search side tables refer to resources by rid';
 
@@ -363,5 +369,9 @@ COMMENT ON FUNCTION fhir.explain(text, text) IS 'how a search runs: the generate
 CREATE FUNCTION fhir.last_search() RETURNS jsonb
     AS 'MODULE_PATHNAME', 'fhir_last_search' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION fhir.last_search() IS 'this session''s last fhir.search(): cache HIT/MISS/BYPASS/UNAVAILABLE, what storing did, the cache entry id, kept_plans (statements that ran with a plan kept for their values, see fhir_search.plan_cache_size), and timings (parse_ms, db_ms, cache_ms, total_ms) for X-Cache / X-Process-Time style headers';
+
+CREATE FUNCTION fhir._default_index_names() RETURNS SETOF text
+    AS 'MODULE_PATHNAME', 'fhir_default_index_names' LANGUAGE C STABLE;
+COMMENT ON FUNCTION fhir._default_index_names() IS 'names of the indexes fhir.create_default_indexes() makes, without making them';
 
 SELECT count(*) FROM fhir.create_default_indexes();

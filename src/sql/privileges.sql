@@ -1,0 +1,80 @@
+-- ---------------------------------------------------------------------------
+-- Roles (docs/operations.md "Roles"): cluster-wide, created here when absent
+-- and left in place by DROP EXTENSION (other databases may use them).
+--   fhir_reader  search, read, vread, history, explain, the registry views
+--   fhir_writer  fhir_reader + create, update, delete, transaction, load
+--   fhir_admin   fhir_writer + index builders, search parameter changes,
+--                re-index, cache reset
+-- Functions run as the caller (row-level security applies to searches and
+-- writes) except the four that build indexes or re-extract every resource,
+-- which must own the tables: SECURITY DEFINER with a fixed search_path.
+-- ---------------------------------------------------------------------------
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'fhir_reader') THEN
+        CREATE ROLE fhir_reader NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'fhir_writer') THEN
+        CREATE ROLE fhir_writer NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'fhir_admin') THEN
+        CREATE ROLE fhir_admin NOLOGIN;
+    END IF;
+    IF NOT pg_catalog.pg_has_role('fhir_writer', 'fhir_reader', 'MEMBER') THEN
+        GRANT fhir_reader TO fhir_writer;
+    END IF;
+    IF NOT pg_catalog.pg_has_role('fhir_admin', 'fhir_writer', 'MEMBER') THEN
+        GRANT fhir_writer TO fhir_admin;
+    END IF;
+END
+$$;
+COMMENT ON ROLE fhir_reader IS 'fhir_search: search, read, vread, history and explain FHIR resources';
+COMMENT ON ROLE fhir_writer IS 'fhir_search: fhir_reader plus create, update, delete, transaction and bulk load';
+COMMENT ON ROLE fhir_admin IS 'fhir_search: fhir_writer plus index builders, search parameter changes, re-index and cache reset';
+
+REVOKE ALL ON SCHEMA fhir FROM PUBLIC;
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA fhir FROM PUBLIC;
+GRANT USAGE ON SCHEMA fhir TO fhir_reader;
+
+-- fhir_reader
+GRANT SELECT ON ALL TABLES IN SCHEMA fhir TO fhir_reader;
+GRANT EXECUTE ON FUNCTION
+    fhir.resource_types(), fhir.partition_name(text),
+    fhir.read(text, text), fhir.vread(text, text, integer), fhir.history(text, text),
+    fhir.search(text, text, text), fhir.explain(text, text), fhir.last_search(),
+    fhir.token_hash(integer, integer, text), fhir.tokens_overlap(bigint[], bigint[]),
+    fhir.token_sort_key(jsonb, integer, boolean), fhir.memory_usage(),
+    fhir._search_params(), fhir.cache_stats()
+    TO fhir_reader;
+
+-- fhir_writer: rows of every table but the registry overrides
+DO $$
+DECLARE
+    c regclass;
+BEGIN
+    FOR c IN SELECT oid FROM pg_catalog.pg_class
+              WHERE relnamespace = 'fhir'::regnamespace AND relkind IN ('r', 'p')
+                AND relname <> 'search_param_override' ORDER BY relname LOOP
+        EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %s TO fhir_writer', c);
+    END LOOP;
+END
+$$;
+GRANT USAGE ON SEQUENCE fhir.resource_rid_seq TO fhir_writer;
+GRANT EXECUTE ON FUNCTION
+    fhir.create(jsonb), fhir.update(jsonb, integer), fhir.delete(text, text),
+    fhir.transaction(jsonb), fhir.load(text, integer), fhir.load_file(text, integer),
+    fhir.cache_invalidate(text)
+    TO fhir_writer;
+
+-- fhir_admin
+GRANT INSERT, UPDATE, DELETE ON fhir.search_param_override TO fhir_admin;
+GRANT USAGE ON SEQUENCE fhir.custom_param_id_seq TO fhir_admin;
+GRANT EXECUTE ON FUNCTION
+    fhir.create_index(text, text), fhir.index_ddl(text, text, boolean), fhir.drop_index(text, text),
+    fhir.create_default_indexes(), fhir._default_index_names(), fhir.set_search_param_enabled(text, text, boolean),
+    fhir.add_search_param(jsonb), fhir.reindex(text), fhir.cache_reset()
+    TO fhir_admin;
+ALTER FUNCTION fhir.create_index(text, text) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION fhir.drop_index(text, text) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION fhir.create_default_indexes() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION fhir.reindex(text) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;

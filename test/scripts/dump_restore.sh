@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Backup and restore: FHIR data survives pg_dump (plain and custom format) restored
+# with psql and with pg_restore (parallel), into fresh databases.
+#   sudo test/scripts/dump_restore.sh        (env: PATIENTS=40 NO_BUILD=0 KEEP=0)
+#
+# A throwaway cluster (port 5497, /tmp/fhir_search_dump) gets generated data through
+# fhir.load_file and transaction Bundles, a custom search parameter, a disabled one, an
+# index made by fhir.create_index and a DBA's own index, updates and deletes (history).
+# Each restored database must answer test/scripts/sql/fingerprint.sql (searches with
+# ids, totals, includes and second pages; row counts of every table; overrides; recorded
+# indexes) exactly as the original, and writes must go on there without id, rid or
+# version collisions.
+set -u
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+WORK=/tmp/fhir_search_dump
+PORT=5497
+PATIENTS="${PATIENTS:-40}"
+source scripts/lib/cluster.sh
+
+PASS=0
+FAIL=0
+ok()   { PASS=$((PASS + 1)); echo "ok   - $1"; }
+fail() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; }
+check() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: got '$2', expected '$3'"; fi; }
+
+if [ "${NO_BUILD:-0}" != 1 ]; then build_and_install || exit 1; fi
+cluster_stop
+rm -rf "$WORK"
+cluster_init <<CONF
+fhir_search.base_url = 'http://localhost/fhir'
+CONF
+[ "${KEEP:-0}" = 1 ] || trap cluster_stop EXIT
+cluster_start || { cat "$WORK/server.log"; exit 1; }
+on() { local db=$1; shift; as_pg psql -X -q -At -h "$WORK" -p "$PORT" -d "$db" -v ON_ERROR_STOP=1 "$@"; }
+
+python3 tools/gen_sample.py --patients "$PATIENTS" --seed 11 --out "$WORK/sample.ndjson"
+python3 tools/gen_sample.py --patients 2 --seed 12 --format bundles --out "$WORK/bundles"
+own_by_postgres -R "$WORK"
+
+on postgres -c "CREATE EXTENSION fhir_search" >/dev/null &&
+on postgres -v work="$WORK" -v bundles=true -f test/scripts/sql/load_sample.sql >/dev/null \
+  || { fail "loading the original database"; exit 1; }
+ok "original database loaded: $(on postgres -c "SELECT count(*) FROM fhir.resource") resources, $(on postgres -c "SELECT count(*) FROM fhir.resource_history") history rows"
+
+on postgres -f test/scripts/sql/fingerprint.sql > "$WORK/original.txt" 2>&1
+grep -q "^rows resource_patient" "$WORK/original.txt" && ! grep -q ERROR "$WORK/original.txt" \
+  && ok "fingerprint of the original ($(wc -l < "$WORK/original.txt") lines)" || fail "fingerprint of the original: $(head -5 "$WORK/original.txt")"
+
+as_pg pg_dump -h "$WORK" -p "$PORT" -d postgres -f "$WORK/plain.sql" && ok "pg_dump plain" || fail "pg_dump plain"
+as_pg pg_dump -h "$WORK" -p "$PORT" -d postgres -Fc -f "$WORK/custom.dump" && ok "pg_dump custom format" || fail "pg_dump custom format"
+grep -q "^COPY fhir.resource_patient " "$WORK/plain.sql" && ok "the plain dump holds resource rows" || fail "no resource rows in the plain dump"
+
+on postgres -c "CREATE DATABASE restored_plain" -c "CREATE DATABASE restored_custom"
+on restored_plain -f "$WORK/plain.sql" >"$WORK/restore_plain.log" 2>&1 && ok "restore of the plain dump with psql" \
+  || fail "restore of the plain dump: $(grep -m3 ERROR "$WORK/restore_plain.log")"
+as_pg pg_restore -h "$WORK" -p "$PORT" -d restored_custom -j 2 "$WORK/custom.dump" >"$WORK/restore_custom.log" 2>&1 \
+  && ok "restore of the custom dump with pg_restore -j 2" || fail "pg_restore: $(grep -m3 -i error "$WORK/restore_custom.log")"
+
+for db in restored_plain restored_custom; do
+  on "$db" -c "ANALYZE" >/dev/null
+  on "$db" -f test/scripts/sql/fingerprint.sql > "$WORK/$db.txt" 2>&1
+  if diff -u "$WORK/original.txt" "$WORK/$db.txt" > "$WORK/$db.diff"; then
+    ok "$db answers every search, count and registry query as the original"
+  else
+    fail "$db differs from the original:"; head -40 "$WORK/$db.diff"
+  fi
+  check "$db: the DBA's index is back" "$(on "$db" -c "SELECT to_regclass('fhir.dba_observation_status') IS NOT NULL")" t
+  check "$db: fhir.create_index's index is back" \
+        "$(on "$db" -c "SELECT bool_and(present) FROM fhir.search_indexes WHERE resource_type = 'Observation' AND code = 'value-quantity'")" t
+  # writes go on: new rids above every restored one, versions after the restored history
+  max_rid=$(on "$db" -c "SELECT greatest((SELECT max(rid) FROM fhir.resource), (SELECT max(rid) FROM fhir.contained_resource))")
+  new_id=$(on "$db" -c "SELECT fhir.create('{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Restored\"}]}')->>'id'")
+  check "$db: a created resource gets a rid above the restored ones" \
+        "$(on "$db" -c "SELECT rid > $max_rid FROM fhir.resource WHERE rtype = 'Patient' AND id = '$new_id'")" t
+  p=$(on "$db" -c "SELECT id FROM fhir.resource WHERE rtype = 'Patient' ORDER BY id LIMIT 1")
+  v=$(on "$db" -c "SELECT version_id FROM fhir.resource WHERE rtype = 'Patient' AND id = '$p'")
+  check "$db: an update continues the version history" \
+        "$(on "$db" -c "SELECT fhir.update(jsonb_set(fhir.read('Patient', '$p'), '{active}', 'true'))->'meta'->>'versionId'")" "$((v + 1))"
+  check "$db: the history holds every version" "$(on "$db" -c "SELECT fhir.history('Patient', '$p')->>'total'")" "$((v + 1))"
+  d=$(on "$db" -c "SELECT id FROM fhir.resource_history WHERE rtype = 'Observation' AND deleted ORDER BY id LIMIT 1")
+  check "$db: re-creating a deleted resource continues its versions" \
+        "$(on "$db" -c "SELECT fhir.update('{\"resourceType\":\"Observation\",\"id\":\"$d\",\"status\":\"final\",\"code\":{\"text\":\"x\"}}')->'meta'->>'versionId'")" 3
+  check "$db: a search finds the new write" \
+        "$(on "$db" -c "SELECT fhir.search('Patient', 'family=restored&_summary=count')->>'total'")" 1
+  on "$db" -c "SELECT fhir.add_search_param('{\"resourceType\":\"SearchParameter\",\"code\":\"alias\",\"type\":\"string\",\"base\":[\"Patient\"],\"expression\":\"Patient.name.family\"}')" >/dev/null
+  check "$db: a new custom parameter gets a fresh id" \
+        "$(on "$db" -c "SELECT count(DISTINCT id) = count(*) AND min(id) >= 100000 FROM fhir.search_param_override WHERE definition IS NOT NULL")" t
+done
+
+echo "dump_restore: $PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
