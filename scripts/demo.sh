@@ -2,11 +2,13 @@
 # One command from a fresh Debian/Ubuntu machine to a running demo:
 # installs packages, builds and installs fhir_search, starts a throwaway
 # PostgreSQL cluster with the library preloaded, loads generated sample data and
-# runs example calls with their timings.
-#   sudo scripts/demo.sh            run the demo, then stop the cluster
-#   sudo scripts/demo.sh --keep     leave the cluster running to explore it
-#   sudo scripts/demo.sh --stop     stop a cluster left running by --keep
-# Options (environment): PATIENTS=200 (sample size), PORT=5499.
+# runs example calls with their timings. Run it as root or as a user with sudo (it
+# calls sudo itself where it needs root or the postgres user).
+#   scripts/demo.sh            run the demo, then stop the cluster
+#   scripts/demo.sh --keep     leave the cluster running to explore it
+#   scripts/demo.sh --stop     stop a cluster left running by --keep
+# Options (environment): PATIENTS=200 (sample size), PORT=5499, DEMO_DIR, YES=1 (replace a
+# kept cluster without asking).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -20,11 +22,23 @@ if [ "${1:-}" = "--stop" ]; then
   exit 0
 fi
 KEEP=0; [ "${1:-}" = "--keep" ] && KEEP=1
+# Trust authentication on the cluster's own socket: any local user with psql connects.
+CONNECT="psql -h $WORK -p $PORT -U postgres -d postgres"
 
 echo "== 1. packages, build, install"
 build_and_install
 
 echo "== 2. throwaway cluster in $WORK (port $PORT)"
+if [ -f "$WORK/data/postmaster.pid" ]; then
+  echo "   A demo cluster kept with --keep is running in $WORK; the demo replaces it and its data is lost."
+  if [ -t 0 ] && [ "${YES:-0}" != 1 ]; then
+    read -r -p "   Replace it? [y/N] " answer
+    case "$answer" in [yY]*) ;; *) echo "   Left it running. Connect with: $CONNECT"; exit 0 ;; esac
+  fi
+  echo "   stopping and removing the kept cluster"
+elif [ -d "$WORK" ]; then
+  echo "   removing the previous demo directory $WORK"
+fi
 cluster_stop
 rm -rf "$WORK"
 cluster_init <<CONF
@@ -77,9 +91,9 @@ SQL
 echo
 if [ "$KEEP" = 1 ]; then
   echo "The demo cluster is running. Connect with:"
-  echo "  sudo -u postgres psql -h $WORK -p $PORT -d postgres"
-  echo "Stop it with: sudo scripts/demo.sh --stop"
+  echo "  $CONNECT"
+  echo "Stop it with: scripts/demo.sh --stop"
 else
-  echo "Done; the demo cluster is stopped. Run 'sudo scripts/demo.sh --keep' to keep it running and connect with"
-  echo "  sudo -u postgres psql -h $WORK -p $PORT -d postgres"
+  echo "Done; the demo cluster is stopped. Run 'scripts/demo.sh --keep' to keep it running and connect with"
+  echo "  $CONNECT"
 fi

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test suite of fhir_search: C++ unit tests (GoogleTest via ctest),
 # pg_regress against a throwaway instance, and the script tests. Installs the
-# packages it needs first. Run as root or with sudo on Debian/Ubuntu:
-#   sudo scripts/test-all.sh
+# packages it needs first. Run as root or as a user with sudo on Debian/Ubuntu (it calls
+# sudo itself where it needs root or the postgres user):
+#   scripts/test-all.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)

@@ -22,11 +22,19 @@ log() { echo "[$(date -u +%H:%M:%S)] $*"; }
 # Gives files or directories to the postgres user (the server reads and writes them).
 own_by_postgres() { chown postgres "$@" 2>/dev/null || sudo chown postgres "$@"; }
 
-# Installs the packages, builds and installs the extension.
+# Installs the packages, builds (printing a line per compiled file: a full build takes
+# about two minutes on two cores) and installs the extension.
 build_and_install() {
-  bash scripts/install-deps.sh
-  make -s -j"$(nproc)" >/dev/null
-  as_root make -s install >/dev/null
+  bash scripts/install-deps.sh || return 1
+  local total
+  total=$(ls src/core/*.cpp src/core/generated/*.cpp src/pg/*.cpp | wc -l)
+  log "building fhir_search (up to $total C++ files)"
+  make -j"$(nproc)" 2>&1 | awk -v total="$total" '
+    / -c .*\.cpp$/ { n++; f = $NF; printf "  [%3d/%d] %s\n", n, total, f; fflush(); next }
+    /(error|warning): |\*\*\*/ { print; fflush() }'
+  [ "${PIPESTATUS[0]}" -eq 0 ] || { log "build failed"; return 1; }
+  as_root make -s install >/dev/null || return 1
+  log "installed into $(pg_config --pkglibdir 2>/dev/null || echo the PostgreSQL library directory)"
 }
 
 # Stops the cluster in $WORK if it runs; never fails.
