@@ -107,6 +107,35 @@ SELECT count(*) FROM fhir.resource;
 SELECT count(*) FROM fhir.search_parameters;
 RESET ROLE;
 
+-- DDL on fhir tables after installation is recorded for pg_dump (which skips indexes and
+-- row-level security of an extension's tables); dropping it forgets it
+RESET ROLE;
+CREATE INDEX regress_dba_idx ON fhir.resource_patient ((content->>'gender'));
+CREATE POLICY regress_policy ON fhir.resource_patient FOR SELECT TO regress_reader USING (content->>'gender' = 'female');
+ALTER TABLE fhir.resource_patient ENABLE ROW LEVEL SECURITY;
+SELECT kind, rel, name, definition FROM fhir.user_ddl WHERE kind <> 'index' OR name LIKE 'regress%' ORDER BY 1, 2, 3;
+SET ROLE regress_reader;
+SELECT fhir.search('Patient', 'family=rolle&_summary=count')->>'total' AS reader_under_policy;
+RESET ROLE;
+ALTER POLICY regress_policy ON fhir.resource_patient USING (content->>'gender' = 'male');
+SELECT definition FROM fhir.user_ddl WHERE kind = 'policy';
+DROP INDEX fhir.regress_dba_idx;
+DROP POLICY regress_policy ON fhir.resource_patient;
+ALTER TABLE fhir.resource_patient DISABLE ROW LEVEL SECURITY;
+SELECT count(*) AS recorded_after_drop FROM fhir.user_ddl WHERE kind <> 'index' OR name LIKE 'regress%';
+-- nobody can write the record; other DDL, by anyone, is untouched by the event triggers
+SET ROLE regress_admin;
+INSERT INTO fhir.user_ddl VALUES ('index', 'resource_patient', 'x', 'CREATE INDEX x ON fhir.resource_patient (id)');
+RESET ROLE;
+SET ROLE regress_nobody;
+CREATE TEMP TABLE regress_own (x int);
+CREATE INDEX ON regress_own (x);
+ALTER TABLE regress_own ADD COLUMN y int;
+DROP INDEX regress_own_x_idx;
+DROP TABLE regress_own;
+RESET ROLE;
+INSERT INTO fhir.user_ddl VALUES ('index', 'resource_patient', 'x', 'DROP TABLE fhir.resource_patient');
+
 -- clean up
 DO $$ BEGIN
   PERFORM fhir.delete(rtype, id) FROM fhir.resource

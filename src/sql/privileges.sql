@@ -47,14 +47,15 @@ GRANT EXECUTE ON FUNCTION
     fhir._search_params(), fhir.cache_stats()
     TO fhir_reader;
 
--- fhir_writer: rows of every table but the registry overrides
+-- fhir_writer: rows of every table but the registry overrides and the recorded DDL
+-- (fhir.user_ddl runs what it holds: only its owner writes it)
 DO $$
 DECLARE
     c regclass;
 BEGIN
     FOR c IN SELECT oid FROM pg_catalog.pg_class
               WHERE relnamespace = 'fhir'::regnamespace AND relkind IN ('r', 'p')
-                AND relname <> 'search_param_override' ORDER BY relname LOOP
+                AND relname NOT IN ('search_param_override', 'user_ddl') ORDER BY relname LOOP
         EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %s TO fhir_writer', c);
     END LOOP;
 END

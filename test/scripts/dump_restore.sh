@@ -43,6 +43,14 @@ on postgres -v work="$WORK" -v bundles=true -f test/scripts/sql/load_sample.sql 
   || { fail "loading the original database"; exit 1; }
 ok "original database loaded: $(on postgres -c "SELECT count(*) FROM fhir.resource") resources, $(on postgres -c "SELECT count(*) FROM fhir.resource_history") history rows"
 
+# an application role under the sample's row-level security policy
+on postgres -c "SET client_min_messages = warning; DROP ROLE IF EXISTS dump_test_app; CREATE ROLE dump_test_app; GRANT fhir_reader TO dump_test_app" >/dev/null
+rls_count="SET ROLE dump_test_app; SELECT fhir.search('Condition', '_summary=count', 'no-cache')->>'total'"
+rls_original=$(on postgres -c "$rls_count")
+all_conditions=$(on postgres -c "SELECT count(*) FROM fhir.resource_condition")
+[ "$rls_original" -lt "$all_conditions" ] && ok "row-level security hides conditions ($rls_original of $all_conditions seen)" \
+  || fail "row-level security: $rls_original of $all_conditions"
+
 on postgres -f test/scripts/sql/fingerprint.sql > "$WORK/original.txt" 2>&1
 grep -q "^rows resource_patient" "$WORK/original.txt" && ! grep -q ERROR "$WORK/original.txt" \
   && ok "fingerprint of the original ($(wc -l < "$WORK/original.txt") lines)" || fail "fingerprint of the original: $(head -5 "$WORK/original.txt")"
@@ -65,6 +73,7 @@ for db in restored_plain restored_custom; do
   else
     fail "$db differs from the original:"; head -40 "$WORK/$db.diff"
   fi
+  check "$db: row-level security still applies to searches" "$(on "$db" -c "$rls_count")" "$rls_original"
   check "$db: the DBA's index is back" "$(on "$db" -c "SELECT to_regclass('fhir.dba_observation_status') IS NOT NULL")" t
   check "$db: fhir.create_index's index is back" \
         "$(on "$db" -c "SELECT bool_and(present) FROM fhir.search_indexes WHERE resource_type = 'Observation' AND code = 'value-quantity'")" t
@@ -88,5 +97,6 @@ for db in restored_plain restored_custom; do
         "$(on "$db" -c "SELECT count(DISTINCT id) = count(*) AND min(id) >= 100000 FROM fhir.search_param_override WHERE definition IS NOT NULL")" t
 done
 
+on postgres -c "DROP DATABASE restored_plain" -c "DROP DATABASE restored_custom" -c "DROP ROLE dump_test_app" >/dev/null
 echo "dump_restore: $PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

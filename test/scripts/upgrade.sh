@@ -52,16 +52,16 @@ on updated -c "ALTER EXTENSION fhir_search UPDATE" 2>"$WORK/update.log" && ok "A
   || fail "ALTER EXTENSION UPDATE: $(cat "$WORK/update.log")"
 check "updated to $CURRENT" "$(on updated -c "SELECT extversion FROM pg_extension WHERE extname = 'fhir_search'")" "$CURRENT"
 on updated -f test/scripts/sql/fingerprint.sql > "$WORK/after_update.txt" 2>&1
-# user_index is new in 0.2.0: before the update there is nothing to list
-grep -v '^user_index ' "$WORK/after_update.txt" | grep -v '^rows user_index ' > "$WORK/after_update_0.txt"
-grep -v '^rows user_index ' "$WORK/before_update.txt" > "$WORK/before_update_0.txt"
+# user_ddl is new in 0.2.0: before the update there is nothing to list
+grep -v '^user_ddl ' "$WORK/after_update.txt" | grep -v '^rows user_ddl ' > "$WORK/after_update_0.txt"
+grep -v '^rows user_ddl ' "$WORK/before_update.txt" > "$WORK/before_update_0.txt"
 same "the update changes no search result, row or override" "$WORK/before_update_0.txt" "$WORK/after_update_0.txt"
 
 # 3. a fresh install of the current version with the same data
 on fresh -c "CREATE EXTENSION fhir_search" >/dev/null
 on fresh -v work="$WORK" -v bundles=false -f test/scripts/sql/load_sample.sql >/dev/null || fail "fresh: loading"
 on fresh -f test/scripts/sql/fingerprint.sql > "$WORK/fresh.txt" 2>&1
-same "updated and fresh installs answer alike (searches, rows, overrides, recorded indexes)" "$WORK/fresh.txt" "$WORK/after_update.txt"
+same "updated and fresh installs answer alike (searches, rows, overrides, recorded DDL)" "$WORK/fresh.txt" "$WORK/after_update.txt"
 on fresh -f test/scripts/sql/schema_snapshot.sql > "$WORK/fresh_schema.txt" 2>&1
 on updated -f test/scripts/sql/schema_snapshot.sql > "$WORK/updated_schema.txt" 2>&1
 same "updated and fresh installs have the same schema ($(wc -l < "$WORK/fresh_schema.txt") catalog facts)" \

@@ -45,68 +45,136 @@ CREATE FUNCTION fhir._default_index_names() RETURNS SETOF text
 COMMENT ON FUNCTION fhir._default_index_names() IS 'names of the indexes fhir.create_default_indexes() makes, without making them';
 
 -- ---------------------------------------------------------------------------
--- Indexes made after installation (fhir.create_index, fhir.index_ddl run with
--- \gexec, a DBA's own CREATE INDEX on a fhir table) belong to no extension script,
--- and pg_dump writes no index of an extension's table: a restore would lose them.
--- An event trigger records their definitions in fhir.user_index, which pg_dump
--- dumps, and restoring its rows builds the indexes again (CREATE INDEX IF NOT
--- EXISTS, by the trigger on the table). Indexes the install script makes are
--- made again by CREATE EXTENSION and are not recorded.
+-- What a DBA adds to the extension's tables after installation is skipped by
+-- pg_dump: it writes no index of an extension's table and no row-level security
+-- (neither the policies nor ENABLE/FORCE ROW LEVEL SECURITY), so a restore would
+-- lose indexes made by fhir.create_index and, worse, open tables that policies
+-- had closed. Event triggers record that DDL, as the catalog describes it, in
+-- fhir.user_ddl, which pg_dump dumps; restoring its rows runs it again (the row
+-- trigger). What the install script makes is made again by CREATE EXTENSION and
+-- is not recorded. docs/operations.md, "Backup and restore".
 -- ---------------------------------------------------------------------------
-CREATE TABLE fhir.user_index (
-    name       text PRIMARY KEY,
-    definition text NOT NULL CHECK (definition ~ '^CREATE (UNIQUE )?INDEX \S+ ON (ONLY )?fhir\.')
+CREATE TABLE fhir.user_ddl (
+    kind       text NOT NULL CHECK (kind IN ('index', 'policy', 'row security', 'force row security')),
+    rel        text NOT NULL,
+    name       text NOT NULL,
+    definition text NOT NULL CHECK (definition ~ '^(CREATE (UNIQUE )?INDEX \S+ ON (ONLY )?fhir\.|CREATE POLICY \S+ ON fhir\.|ALTER TABLE fhir\.\S+ (ENABLE|FORCE) ROW LEVEL SECURITY$)'),
+    PRIMARY KEY (kind, rel, name)
 );
-COMMENT ON TABLE fhir.user_index IS 'indexes on fhir tables made after CREATE EXTENSION (fhir.create_index, a DBA''s CREATE INDEX), as pg_get_indexdef text: recorded by an event trigger, dumped by pg_dump, and built again when a restore inserts the rows; written only by the extension''s owner';
+COMMENT ON TABLE fhir.user_ddl IS 'DDL on fhir tables made after CREATE EXTENSION that pg_dump would skip: indexes (fhir.create_index, a DBA''s CREATE INDEX), row-level security policies and ENABLE/FORCE ROW LEVEL SECURITY; recorded by event triggers from the catalog, dumped by pg_dump, run again when a restore inserts the rows; written only by the extension''s owner';
+COMMENT ON COLUMN fhir.user_ddl.rel IS 'the fhir table (relname) the DDL is on';
+COMMENT ON COLUMN fhir.user_ddl.name IS 'the index or policy name (empty for row security)';
 
--- Records indexes made on fhir tables outside the install script (ddl_command_end).
-CREATE FUNCTION fhir._user_index_created() RETURNS event_trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    INSERT INTO fhir.user_index AS u (name, definition)
-    SELECT i.relname, pg_get_indexdef(i.oid)
-      FROM pg_event_trigger_ddl_commands() c
-      JOIN pg_class i ON i.oid = c.objid
-      JOIN pg_index x ON x.indexrelid = i.oid
-      JOIN pg_class t ON t.oid = x.indrelid
-     WHERE c.classid = 'pg_class'::regclass AND NOT c.in_extension
-       AND t.relnamespace = 'fhir'::regnamespace
-       AND NOT i.relispartition                 -- a partitioned index's parts come with it
-    ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition
-     WHERE u.definition IS DISTINCT FROM EXCLUDED.definition;
-END
+-- The row-level security state of the fhir tables as DDL (policies, ENABLE, FORCE).
+CREATE FUNCTION fhir._row_security_ddl(OUT kind text, OUT rel text, OUT name text, OUT definition text)
+    RETURNS SETOF record LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT 'policy', p.tablename::text, p.policyname::text,
+           format('CREATE POLICY %I ON fhir.%I AS %s FOR %s TO %s', p.policyname, p.tablename, p.permissive, p.cmd,
+                  (SELECT string_agg(CASE WHEN r = 'public' THEN 'PUBLIC' ELSE quote_ident(r) END, ', ')
+                     FROM unnest(p.roles) r))
+           || coalesce(' USING (' || p.qual || ')', '') || coalesce(' WITH CHECK (' || p.with_check || ')', '')
+      FROM pg_policies p WHERE p.schemaname = 'fhir'
+    UNION ALL
+    SELECT 'row security', c.relname::text, '', format('ALTER TABLE fhir.%I ENABLE ROW LEVEL SECURITY', c.relname)
+      FROM pg_class c WHERE c.relnamespace = 'fhir'::regnamespace AND c.relrowsecurity
+    UNION ALL
+    SELECT 'force row security', c.relname::text, '', format('ALTER TABLE fhir.%I FORCE ROW LEVEL SECURITY', c.relname)
+      FROM pg_class c WHERE c.relnamespace = 'fhir'::regnamespace AND c.relforcerowsecurity
 $$;
-COMMENT ON FUNCTION fhir._user_index_created() IS 'event trigger: records indexes made on fhir tables after CREATE EXTENSION in fhir.user_index';
+COMMENT ON FUNCTION fhir._row_security_ddl() IS 'the row-level security of the fhir tables (policies, ENABLE and FORCE ROW LEVEL SECURITY) as the DDL that makes it';
 
--- Forgets dropped indexes (sql_drop).
-CREATE FUNCTION fhir._user_index_dropped() RETURNS event_trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    DELETE FROM fhir.user_index u USING pg_event_trigger_dropped_objects() d
-     WHERE d.object_type = 'index' AND d.schema_name = 'fhir' AND u.name = d.object_name;
-END
-$$;
-COMMENT ON FUNCTION fhir._user_index_dropped() IS 'event trigger: forgets dropped indexes recorded in fhir.user_index';
-
--- Builds a recorded index when a restore (or a DBA) inserts its row.
-CREATE FUNCTION fhir._user_index_restore() RETURNS trigger
+-- Brings the row-security rows of fhir.user_ddl to the catalog's state.
+CREATE FUNCTION fhir._user_ddl_sync_row_security() RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    -- the event trigger recording a new index inserts its row too: it exists then
-    IF to_regclass(format('fhir.%I', NEW.name)) IS NULL THEN
-        -- no ONLY: the index of a partitioned table is built on its partitions too
-        EXECUTE regexp_replace(NEW.definition, '^CREATE (UNIQUE )?INDEX (\S+) ON (ONLY )?', 'CREATE \1INDEX \2 ON ');
+    DELETE FROM fhir.user_ddl u
+     WHERE u.kind <> 'index'
+       AND NOT EXISTS (SELECT FROM fhir._row_security_ddl() d
+                        WHERE (d.kind, d.rel, d.name, d.definition) = (u.kind, u.rel, u.name, u.definition));
+    INSERT INTO fhir.user_ddl (kind, rel, name, definition)
+    SELECT d.kind, d.rel, d.name, d.definition FROM fhir._row_security_ddl() d
+        ON CONFLICT DO NOTHING;
+END
+$$;
+COMMENT ON FUNCTION fhir._user_ddl_sync_row_security() IS 'makes the policy and row security rows of fhir.user_ddl match the catalog';
+
+-- ddl_command_end: records indexes made on fhir tables outside the install script,
+-- and the row security of the fhir tables after CREATE/ALTER POLICY and ALTER TABLE.
+CREATE FUNCTION fhir._user_ddl_created() RETURNS event_trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF tg_tag = 'CREATE INDEX' THEN
+        INSERT INTO fhir.user_ddl AS u (kind, rel, name, definition)
+        SELECT 'index', t.relname, i.relname, pg_get_indexdef(i.oid)
+          FROM pg_event_trigger_ddl_commands() c
+          JOIN pg_class i ON i.oid = c.objid
+          JOIN pg_index x ON x.indexrelid = i.oid
+          JOIN pg_class t ON t.oid = x.indrelid
+         WHERE c.classid = 'pg_class'::regclass AND NOT c.in_extension
+           AND t.relnamespace = 'fhir'::regnamespace
+           AND NOT i.relispartition             -- a partitioned index's parts come with it
+        ON CONFLICT (kind, rel, name) DO UPDATE SET definition = EXCLUDED.definition
+         WHERE u.definition IS DISTINCT FROM EXCLUDED.definition;
+    ELSIF tg_tag IN ('CREATE POLICY', 'ALTER POLICY')   -- a policy has no schema of its own
+       OR EXISTS (SELECT FROM pg_event_trigger_ddl_commands() c
+                   WHERE NOT c.in_extension AND c.schema_name = 'fhir') THEN
+        PERFORM fhir._user_ddl_sync_row_security();
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION fhir._user_ddl_created() IS 'event trigger: records indexes and row-level security made on fhir tables after CREATE EXTENSION in fhir.user_ddl';
+
+-- sql_drop: forgets dropped indexes and policies.
+CREATE FUNCTION fhir._user_ddl_dropped() RETURNS event_trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    DELETE FROM fhir.user_ddl u USING pg_event_trigger_dropped_objects() d
+     WHERE d.object_type = 'index' AND d.schema_name = 'fhir' AND u.kind = 'index' AND u.name = d.object_name;
+    IF tg_tag = 'DROP POLICY' THEN
+        PERFORM fhir._user_ddl_sync_row_security();
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION fhir._user_ddl_dropped() IS 'event trigger: forgets dropped indexes and policies recorded in fhir.user_ddl';
+
+-- Runs a recorded statement when a restore (or a DBA) inserts its row, unless the
+-- database has it already (the event triggers insert rows for what exists). A
+-- statement that fails (a policy naming a role this cluster lacks) is reported and
+-- skipped: the other rows still restore, and a table whose ENABLE ROW LEVEL SECURITY
+-- restored without its policies shows no rows (closed, not open).
+CREATE FUNCTION fhir._user_ddl_restore() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    present boolean;
+BEGIN
+    present := CASE NEW.kind
+        WHEN 'index' THEN to_regclass(format('fhir.%I', NEW.name)) IS NOT NULL
+        WHEN 'policy' THEN EXISTS (SELECT FROM pg_policies p
+                                    WHERE p.schemaname = 'fhir' AND p.tablename = NEW.rel AND p.policyname = NEW.name)
+        WHEN 'row security' THEN EXISTS (SELECT FROM pg_class c WHERE c.relnamespace = 'fhir'::regnamespace
+                                           AND c.relname = NEW.rel AND c.relrowsecurity)
+        ELSE EXISTS (SELECT FROM pg_class c WHERE c.relnamespace = 'fhir'::regnamespace
+                       AND c.relname = NEW.rel AND c.relforcerowsecurity)
+    END;
+    IF NOT present THEN
+        BEGIN
+            -- no ONLY: the index of the partitioned fhir.resource is built on its partitions too
+            EXECUTE regexp_replace(NEW.definition, '^CREATE (UNIQUE )?INDEX (\S+) ON ONLY ', 'CREATE \1INDEX \2 ON ');
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'fhir_search: could not restore % "%" on fhir.%: %', NEW.kind, NEW.name, NEW.rel, SQLERRM
+                USING HINT = 'The row stays in fhir.user_ddl; fix the cause and run its definition by hand.';
+        END;
     END IF;
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION fhir._user_index_restore() IS 'trigger: builds the index a row of fhir.user_index describes (restores from pg_dump)';
+COMMENT ON FUNCTION fhir._user_ddl_restore() IS 'trigger: runs the DDL a new row of fhir.user_ddl records (restores from pg_dump) unless it exists already';
 
--- Indexes an 0.1.0 install gained after CREATE EXTENSION (the DBA's, fhir.create_index's)
--- are recorded now, so that the next pg_dump keeps them: every index on a fhir table but
--- those of constraints, those the 0.1.0 script made and the default set.
-INSERT INTO fhir.user_index (name, definition)
-SELECT i.relname, pg_catalog.pg_get_indexdef(i.oid)
+-- What an 0.1.0 install gained after CREATE EXTENSION is recorded now, so that the next
+-- pg_dump keeps it: every index on a fhir table but those of constraints, those the
+-- 0.1.0 script made and the default set; and the row-level security of the fhir tables.
+INSERT INTO fhir.user_ddl (kind, rel, name, definition)
+SELECT 'index', t.relname, i.relname, pg_catalog.pg_get_indexdef(i.oid)
   FROM pg_catalog.pg_index x
   JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
   JOIN pg_catalog.pg_class t ON t.oid = x.indrelid
@@ -121,14 +189,17 @@ SELECT i.relname, pg_catalog.pg_get_indexdef(i.oid)
        'contained_resource_container_idx', 'contained_resource_rtype_idx',
        'contained_resource_container_type_idx', 'contained_resource_tokens_idx')
    AND NOT (t.relispartition AND i.relname IN (t.relname || '_rid_idx', t.relname || '_tokens_idx',
-                                               t.relname || '_last_updated_idx'));
+                                               t.relname || '_last_updated_idx'))
+UNION ALL
+SELECT kind, rel, name, definition FROM fhir._row_security_ddl();
 
-CREATE TRIGGER user_index_restore AFTER INSERT ON fhir.user_index
-    FOR EACH ROW EXECUTE FUNCTION fhir._user_index_restore();
-CREATE EVENT TRIGGER fhir_search_index_created ON ddl_command_end WHEN TAG IN ('CREATE INDEX')
-    EXECUTE FUNCTION fhir._user_index_created();
-CREATE EVENT TRIGGER fhir_search_index_dropped ON sql_drop WHEN TAG IN ('DROP INDEX')
-    EXECUTE FUNCTION fhir._user_index_dropped();
+CREATE TRIGGER user_ddl_restore AFTER INSERT ON fhir.user_ddl
+    FOR EACH ROW EXECUTE FUNCTION fhir._user_ddl_restore();
+CREATE EVENT TRIGGER fhir_search_ddl_created ON ddl_command_end
+    WHEN TAG IN ('CREATE INDEX', 'CREATE POLICY', 'ALTER POLICY', 'ALTER TABLE')
+    EXECUTE FUNCTION fhir._user_ddl_created();
+CREATE EVENT TRIGGER fhir_search_ddl_dropped ON sql_drop WHEN TAG IN ('DROP INDEX', 'DROP POLICY')
+    EXECUTE FUNCTION fhir._user_ddl_dropped();
 
 -- ---------------------------------------------------------------------------
 -- Backups: pg_dump writes the rows of every table of the extension and the
@@ -198,14 +269,15 @@ GRANT EXECUTE ON FUNCTION
     fhir._search_params(), fhir.cache_stats()
     TO fhir_reader;
 
--- fhir_writer: rows of every table but the registry overrides
+-- fhir_writer: rows of every table but the registry overrides and the recorded DDL
+-- (fhir.user_ddl runs what it holds: only its owner writes it)
 DO $$
 DECLARE
     c regclass;
 BEGIN
     FOR c IN SELECT oid FROM pg_catalog.pg_class
               WHERE relnamespace = 'fhir'::regnamespace AND relkind IN ('r', 'p')
-                AND relname <> 'search_param_override' ORDER BY relname LOOP
+                AND relname NOT IN ('search_param_override', 'user_ddl') ORDER BY relname LOOP
         EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %s TO fhir_writer', c);
     END LOOP;
 END

@@ -1,7 +1,7 @@
 -- What a database's FHIR data answers, as text to compare across databases (dump/restore,
 -- upgrade): for each search its total, its entries in order (type/id/version:mode) and
 -- its second page; the rows of every table of the extension; the custom parameters and
--- the indexes recorded for pg_dump. Searches bypass the result cache.
+-- the DDL recorded for pg_dump. Searches bypass the result cache.
 \pset tuples_only on
 \pset format unaligned
 CREATE FUNCTION pg_temp.entries(b jsonb) RETURNS text LANGUAGE sql AS $$
@@ -44,8 +44,8 @@ SELECT 'rows ' || c.relname || ' ' ||
   FROM pg_class c WHERE c.relnamespace = 'fhir'::regnamespace AND c.relkind = 'r' ORDER BY c.relname;
 SELECT 'override ' || resource_type || ' ' || code || ' ' || enabled || ' ' || coalesce(definition->>'expression', '')
   FROM fhir.search_param_override ORDER BY id;
-SELECT to_regclass('fhir.user_index') IS NOT NULL AS has_user_index \gset
-\if :has_user_index
-SELECT 'user_index ' || name || ' present=' || (to_regclass(format('fhir.%I', name)) IS NOT NULL)
-  FROM fhir.user_index ORDER BY name;
+SELECT to_regclass('fhir.user_ddl') IS NOT NULL AS has_user_ddl \gset
+\if :has_user_ddl
+SELECT 'user_ddl ' || kind || ' ' || rel || ' ' || name || ': ' || definition
+  FROM fhir.user_ddl ORDER BY kind, rel, name;
 \endif

@@ -2,7 +2,7 @@
 -- directory holding sample.ndjson and bundles/; bundles, true to load the transaction
 -- Bundles too, whose server-assigned ids differ from one database to the next): NDJSON
 -- through fhir.load_file, a custom search parameter, a disabled one, an index made by
--- fhir.create_index, a DBA's own index, updates and deletes (history).
+-- fhir.create_index, a DBA's own index, a row-level security policy, updates and deletes (history).
 SET client_min_messages = warning;
 SELECT fhir.load_file(:'work' || '/sample.ndjson');
 \if :bundles
@@ -16,6 +16,9 @@ SELECT fhir.reindex('Patient');
 SELECT fhir.set_search_param_enabled('Patient', 'language', false);
 SELECT fhir.create_index('Observation', 'value-quantity');
 CREATE INDEX dba_observation_status ON fhir.resource_observation ((content->>'status'));
+-- row-level security: roles other than superusers see some Conditions only
+ALTER TABLE fhir.resource_condition ENABLE ROW LEVEL SECURITY;
+CREATE POLICY sample_conditions ON fhir.resource_condition USING (id LIKE 'cond-00000%');
 SELECT fhir.update(jsonb_set(content, '{active}', 'false')) FROM fhir.resource
  WHERE rtype = 'Patient' AND id IN (SELECT id FROM fhir.resource WHERE rtype = 'Patient' ORDER BY id LIMIT 5);
 SELECT fhir.delete('Observation', id)
