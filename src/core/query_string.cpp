@@ -16,13 +16,14 @@ static int hex_value(char c) {
     return -1;
 }
 
-std::string percent_decode(std::string_view text) {
+// Decodes %XX escapes, and '+' as a space when plus_is_space.
+static std::string decode(std::string_view text, bool plus_is_space) {
     std::string out;
     out.reserve(text.size());
     for (size_t i = 0; i < text.size(); i++) {
         char c = text[i];
         if (c != '%') {
-            out.push_back(c);
+            out.push_back(plus_is_space && c == '+' ? ' ' : c);
             continue;
         }
         int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
@@ -35,6 +36,24 @@ std::string percent_decode(std::string_view text) {
         i += 2;
     }
     return out;
+}
+
+std::string percent_decode(std::string_view text) { return decode(text, false); }
+
+std::string form_decode(std::string_view text) { return decode(text, true); }
+
+std::string_view query_of_url(std::string_view text) {
+    size_t question = text.find('?');
+    if (question == std::string_view::npos) {
+        bool url = text.rfind("http://", 0) == 0 || text.rfind("https://", 0) == 0 || text.rfind("/", 0) == 0;
+        return url ? std::string_view() : text;
+    }
+    std::string_view before = text.substr(0, question);
+    if (before.find('=') != std::string_view::npos || before.find('&') != std::string_view::npos)
+        return text;
+    std::string_view query = text.substr(question + 1);
+    size_t hash = query.find('#'); // a fragment is not part of the query
+    return hash == std::string_view::npos ? query : query.substr(0, hash);
 }
 
 std::string percent_encode(std::string_view text) {
@@ -56,8 +75,7 @@ std::string percent_encode(std::string_view text) {
 
 std::vector<QueryPair> split_query_string(std::string_view query) {
     std::vector<QueryPair> pairs;
-    if (!query.empty() && query.front() == '?')
-        query.remove_prefix(1);
+    query = query_of_url(query);
     size_t start = 0;
     while (start <= query.size()) {
         size_t amp = query.find('&', start);
@@ -67,8 +85,8 @@ std::vector<QueryPair> split_query_string(std::string_view query) {
         if (!piece.empty()) {
             size_t eq = piece.find('=');
             QueryPair pair;
-            pair.name = percent_decode(piece.substr(0, eq));
-            pair.value = eq == std::string_view::npos ? std::string() : percent_decode(piece.substr(eq + 1));
+            pair.name = form_decode(piece.substr(0, eq));
+            pair.value = eq == std::string_view::npos ? std::string() : form_decode(piece.substr(eq + 1));
             pairs.push_back(std::move(pair));
         }
         start = amp + 1;
@@ -104,10 +122,14 @@ namespace fhir {
 
 std::string normalize_query(std::string_view query) {
     std::vector<std::string> pieces;
+    std::string sort_piece; // every _sort, in the order given: its keys' order is the result's order
     for (const QueryPair &pair : split_query_string(query)) {
         std::vector<std::string> values = split_or_values(pair.value);
-        std::sort(values.begin(), values.end());
-        values.erase(std::unique(values.begin(), values.end()), values.end());
+        const bool ordered = pair.name == "_sort";
+        if (!ordered) {
+            std::sort(values.begin(), values.end());
+            values.erase(std::unique(values.begin(), values.end()), values.end());
+        }
         std::string joined;
         for (const std::string &v : values) {
             if (!joined.empty())
@@ -120,8 +142,14 @@ std::string normalize_query(std::string_view query) {
                     joined += c;
             }
         }
-        pieces.push_back(percent_encode(pair.name) + "=" + percent_encode(joined));
+        std::string piece = percent_encode(pair.name) + "=" + percent_encode(joined);
+        if (ordered)
+            sort_piece += (sort_piece.empty() ? "" : "&") + piece;
+        else
+            pieces.push_back(std::move(piece));
     }
+    if (!sort_piece.empty())
+        pieces.push_back(std::move(sort_piece));
     std::sort(pieces.begin(), pieces.end());
     pieces.erase(std::unique(pieces.begin(), pieces.end()), pieces.end());
     std::string out;

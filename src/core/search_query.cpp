@@ -322,6 +322,10 @@ SearchValue parse_value(const SearchParamDef &param, SearchModifier modifier, co
         std::string rest = raw;
         value.prefix = take_prefix(rest);
         if (param.type == ParamType::Date) {
+            // An unescaped '+' of a time-zone offset arrives as a space (query_string.h).
+            if (rest.size() > 16 && rest[rest.size() - 6] == ' ' && rest[rest.size() - 3] == ':' &&
+                rest.find('T') != std::string::npos)
+                rest[rest.size() - 6] = '+';
             auto range = parse_date_range(rest);
             if (!range)
                 throw bad_value("date", raw, param);

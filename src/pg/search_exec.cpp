@@ -148,7 +148,7 @@ std::string strip_param(const std::string &raw, const std::string &name, std::ve
             amp = raw.size();
         std::string piece = raw.substr(start, amp - start);
         if (piece.rfind(prefix, 0) == 0) {
-            for (const std::string &v : fhir::split_or_values(fhir::percent_decode(piece.substr(prefix.size()))))
+            for (const std::string &v : fhir::split_or_values(fhir::form_decode(piece.substr(prefix.size()))))
                 values->push_back(v);
         } else if (!piece.empty()) {
             kept += (kept.empty() ? "" : "&") + piece;
@@ -1664,11 +1664,15 @@ static std::string optional_text_arg(FunctionCallInfo fcinfo, int n) {
 FHIR_FUNCTION(fhir_search) {
     if (!PG_ARGISNULL(0) && optional_text_arg(fcinfo, 0).empty())
         throw fhir::Error(fhir::ErrorKind::UnknownResourceType, "resource type must not be empty (use NULL for a system-level search)");
-    return fhir_pg::run_search(optional_text_arg(fcinfo, 0), optional_text_arg(fcinfo, 1), optional_text_arg(fcinfo, 2));
+    // The query as clients send it ("?code=x", a whole next link): links and the cache
+    // key are then built from the query string alone.
+    const std::string query(fhir::query_of_url(optional_text_arg(fcinfo, 1)));
+    return fhir_pg::run_search(optional_text_arg(fcinfo, 0), query, optional_text_arg(fcinfo, 2));
 }
 
 FHIR_FUNCTION(fhir_explain) {
-    return fhir_pg::run_explain(optional_text_arg(fcinfo, 0), optional_text_arg(fcinfo, 1));
+    const std::string query(fhir::query_of_url(optional_text_arg(fcinfo, 1)));
+    return fhir_pg::run_explain(optional_text_arg(fcinfo, 0), query);
 }
 
 FHIR_FUNCTION(fhir_last_search) { return fhir_pg::last_search_info(); }

@@ -109,11 +109,42 @@ TEST(QueryString, SplitsAndDecodes) {
     ASSERT_EQ(pairs.size(), 3u);
     EXPECT_EQ(pairs[0].name, "code");
     EXPECT_EQ(pairs[0].value, "http://loinc.org|8867-4");
-    EXPECT_EQ(pairs[1].value, "ge2020-01-01T00:00:00+05:00");
+    EXPECT_EQ(pairs[1].value, "ge2020-01-01T00:00:00 05:00"); // '+' is a space; date values read it back
     EXPECT_EQ(pairs[2].name, "flag");
     EXPECT_EQ(pairs[2].value, "");
     EXPECT_THROW(fhir::split_query_string("a=%zz"), fhir::Error);
     EXPECT_THROW(fhir::split_query_string("a=%4"), fhir::Error);
+}
+
+// Form encoding as Python's urlencode and JavaScript's URLSearchParams write it.
+TEST(QueryString, PlusIsASpace) {
+    auto pairs = fhir::split_query_string("family=van+der+Berg&given=a%2Bb&x+y=1");
+    ASSERT_EQ(pairs.size(), 3u);
+    EXPECT_EQ(pairs[0].value, "van der Berg");
+    EXPECT_EQ(pairs[1].value, "a+b");
+    EXPECT_EQ(pairs[2].name, "x y");
+    EXPECT_EQ(fhir::normalize_query("family=van+der"), fhir::normalize_query("family=van%20der"));
+    EXPECT_NE(fhir::normalize_query("family=van+der"), fhir::normalize_query("family=van%2Bder"));
+    EXPECT_EQ(fhir::percent_decode("a+b"), "a+b"); // plain percent-decoding keeps it
+}
+
+// What clients pass where a query string belongs: the query, "?query", or a whole URL.
+TEST(QueryString, QueryOfUrl) {
+    EXPECT_EQ(fhir::query_of_url("code=x&date=2020"), "code=x&date=2020");
+    EXPECT_EQ(fhir::query_of_url("?code=x"), "code=x");
+    EXPECT_EQ(fhir::query_of_url("http://localhost/fhir/Observation?code=x&_count=2"), "code=x&_count=2");
+    EXPECT_EQ(fhir::query_of_url("https://h.example/base/Observation?code=x#frag"), "code=x");
+    EXPECT_EQ(fhir::query_of_url("/fhir/Observation?code=x"), "code=x");
+    EXPECT_EQ(fhir::query_of_url("Observation?code=x"), "code=x");
+    EXPECT_EQ(fhir::query_of_url("http://localhost/fhir/Observation"), "");
+    EXPECT_EQ(fhir::query_of_url(""), "");
+    EXPECT_EQ(fhir::query_of_url("url=http://x.org/vs?version=2"), "url=http://x.org/vs?version=2");
+    EXPECT_EQ(fhir::query_of_url("a=1&b=c?d"), "a=1&b=c?d");
+    auto pairs = fhir::split_query_string("http://localhost/fhir/Patient?family=smith");
+    ASSERT_EQ(pairs.size(), 1u);
+    EXPECT_EQ(pairs[0].name, "family");
+    EXPECT_EQ(fhir::normalize_query("?family=smith"), fhir::normalize_query("family=smith"));
+    EXPECT_EQ(fhir::normalize_query("Patient?family=smith"), fhir::normalize_query("family=smith"));
 }
 
 TEST(QueryString, OrValuesAndEncoding) {
@@ -132,6 +163,10 @@ TEST(QueryString, NormalizesForCacheKeys) {
     EXPECT_NE(fhir::normalize_query("name=a&name=b"), fhir::normalize_query("name=a,b"));
     EXPECT_NE(fhir::normalize_query("name=a\\,b"), fhir::normalize_query("name=a,b"));
     EXPECT_NE(fhir::normalize_query("a=1"), fhir::normalize_query("a=2"));
+    // _sort keys order the result: never reordered or merged
+    EXPECT_NE(fhir::normalize_query("_sort=family,birthdate"), fhir::normalize_query("_sort=birthdate,family"));
+    EXPECT_NE(fhir::normalize_query("_sort=family&_sort=birthdate"), fhir::normalize_query("_sort=birthdate&_sort=family"));
+    EXPECT_EQ(fhir::normalize_query("_sort=family,-date&name=a"), fhir::normalize_query("name=a&_sort=family,-date"));
 }
 
 #include "cache_control.h"

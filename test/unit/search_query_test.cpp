@@ -185,9 +185,14 @@ TEST(SearchQueryTest, Dates) {
     for (const char *p : {"eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"})
         EXPECT_EQ(fhir::search_prefix_name(strict("Patient", std::string("birthdate=") + p + "2000").clauses[0].values[0].prefix),
                   std::string(p));
-    // Time zone offsets survive ('+' is not a space).
+    // Time zone offsets survive: escaped, or unescaped ('+' decodes to a space).
     q = strict("Patient", "birthdate=2020-01-01T00:00:00+01:00");
     EXPECT_EQ(q.clauses[0].values[0].date.lo, (1577836800LL - 3600) * 1000000);
+    q = strict("Patient", "birthdate=ge2020-01-01T00:00:00%2B01:00");
+    EXPECT_EQ(q.clauses[0].values[0].date.lo, (1577836800LL - 3600) * 1000000);
+    q = strict("Patient", "birthdate=2020-01-01T00:00-02:00");
+    EXPECT_EQ(q.clauses[0].values[0].date.lo, (1577836800LL + 7200) * 1000000);
+    EXPECT_EQ(error_of("Patient", "birthdate=2020-01-01+01:00"), ErrorKind::InvalidSearch);
     std::string message;
     EXPECT_EQ(error_of("Patient", "birthdate=2020-13-01", true, &message), ErrorKind::InvalidSearch);
     EXPECT_EQ(message, "invalid date '2020-13-01' for parameter 'birthdate'");

@@ -40,6 +40,9 @@ BEGIN
 END
 $$;
 
+-- 0.2.0 reads query strings as clients send them (a leading ?, a whole URL, + as a space)
+COMMENT ON FUNCTION fhir.search(text, text, text) IS 'FHIR search (type NULL: system-level): query is the URL query string as sent (percent-encoded, + for spaces; a leading ? or a whole search URL, such as a next link, is accepted); returns a searchset Bundle with one page of matches and self/next/previous links whose query strings return the other pages (_count, _sort, _total, _summary, _elements, _include/_revinclude, _contained/_containedType); cache_control takes the HTTP Cache-Control header (no-cache, no-store, max-results=N)';
+
 CREATE FUNCTION fhir._default_index_names() RETURNS SETOF text
     AS 'MODULE_PATHNAME', 'fhir_default_index_names' LANGUAGE C STABLE;
 COMMENT ON FUNCTION fhir._default_index_names() IS 'names of the indexes fhir.create_default_indexes() makes, without making them';
