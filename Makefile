@@ -39,7 +39,8 @@ ISOLATION_OPTS = --inputdir=test/isolation --outputdir=$(REGRESS_OUTDIR)/isolati
 
 PG_CONFIG   ?= pg_config
 PG_CPPFLAGS  = -Isrc/core -Isrc/pg
-PG_CXXFLAGS  = -MMD -MP -std=c++17 -Wall -Wextra -Wno-register -Wno-unused-parameter -Wno-missing-field-initializers
+# -Wshadow=compatible-local: PostgreSQL 16+ adds it to CFLAGS; set here so a 15 build warns alike.
+PG_CXXFLAGS  = -MMD -MP -std=c++17 -Wall -Wextra -Wshadow=compatible-local -Wno-register -Wno-unused-parameter -Wno-missing-field-initializers
 SHLIB_LINK   = -lstdc++
 
 # PGXS would compile LLVM bitcode for every .cpp with flags that ignore PG_CXXFLAGS

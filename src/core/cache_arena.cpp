@@ -544,12 +544,12 @@ InsertResult CacheArena::insert(const EntryInput &input, std::string *id) {
     // paging-only ones. Without this a search repeated with no-cache piled up
     // versions in one hash chain, and every lookup and removal walked them all
     // (31% of a repeated search's CPU in remove() and entry(), perf).
-    for (uint32_t link = e.next; link != kNone;) {
-        EntryHeader &older = entry(link - 1);
+    for (uint32_t older_link = e.next; older_link != kNone;) {
+        EntryHeader &older = entry(older_link - 1);
         const uint32_t next = older.next;
         if ((e.reusable || !older.reusable) && matches_key(older, e.hash, input.key))
-            remove(link - 1);
-        link = next;
+            remove(older_link - 1);
+        older_link = next;
     }
     if (id)
         *id = format_entry_id(h.id_nonce, e.seq);

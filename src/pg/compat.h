@@ -1,6 +1,7 @@
 // compat.h: every PostgreSQL-version difference the extension depends on, in one place.
 //
-// The extension targets PostgreSQL 15; versions 13-17 should only need shims here.
+// Supported and tested: PostgreSQL 15-18 (docs/postgresql-versions.md); 16-18 needed no
+// shim. The 13/14 branches below are untested.
 // Include through pg_includes.h, never directly before postgres.h.
 #pragma once
 

@@ -1582,8 +1582,8 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
         std::string payload = bundle_id;
         payload.append(reinterpret_cast<const char *>(bundle_jsonb), VARSIZE(bundle_jsonb));
         std::string entry_id;
-        cache::StoreOutcome outcome = cache::store(key, *stamp, payload, static_cast<int64_t>(page.rids.size()), &entry_id);
-        last.store = cache::store_outcome_name(outcome);
+        cache::StoreOutcome stored = cache::store(key, *stamp, payload, static_cast<int64_t>(page.rids.size()), &entry_id);
+        last.store = cache::store_outcome_name(stored);
         last.entry_id = bundle_id;
         last.cache_ms = ms_between(t_assembled, now_unix_micros());
     }
