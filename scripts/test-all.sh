@@ -51,6 +51,7 @@ suite "sample generator" bash test/scripts/test_gen_sample.sh
 # backups and upgrades against the build the pg_regress suite installed
 suite "backup and restore (pg_dump, pg_restore)" env NO_BUILD=1 bash test/scripts/dump_restore.sh
 suite "upgrade from 0.1.0 and uninstall" env NO_BUILD=1 bash test/scripts/upgrade.sh
+suite "Debian package (build, install, remove)" env NO_BUILD=1 bash test/scripts/deb_package.sh
 # result cache under concurrent writes (the isolation specs run inside "pg_regress")
 suite "cache stress (60 s)" env DURATION="${CACHE_STRESS_SECONDS:-60}" bash test/scripts/cache_stress.sh
 
