@@ -1,3 +1,5 @@
+-- (fhir_search--0.1.0--0.2.0.sql holds a frozen copy of this file as of 0.2.0: a change
+-- here is a new version with its own upgrade script, never an edit of that copy.)
 -- ---------------------------------------------------------------------------
 -- What a DBA adds to the extension's tables after installation is skipped by
 -- pg_dump: it writes no index of an extension's table and no row-level security

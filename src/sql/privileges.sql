@@ -1,3 +1,5 @@
+-- (fhir_search--0.1.0--0.2.0.sql holds a frozen copy of this file as of 0.2.0: a change
+-- here is a new version with its own upgrade script, never an edit of that copy.)
 -- ---------------------------------------------------------------------------
 -- Roles (docs/operations.md "Roles"): cluster-wide, created here when absent
 -- and left in place by DROP EXTENSION (other databases may use them).
