@@ -18,9 +18,14 @@ OBJS         = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 # The current version's install script is built from src/sql; every earlier
 # version's install script is kept frozen in src/sql/versions with the upgrade
 # scripts (fhir_search--A--B.sql) that lead from it to the current version.
-DATA_built   = $(EXTENSION)--$(EXTVERSION).sql
+# While a version is in development its upgrade script from the previous one is built
+# from pieces in src/sql/upgrade/<A>--<B>/ (one per feature, applied in name order);
+# releasing it freezes the built script into src/sql/versions.
+UPGRADE_DIRS = $(notdir $(wildcard src/sql/upgrade/*--*))
+UPGRADE_BUILT = $(foreach d,$(UPGRADE_DIRS),$(EXTENSION)--$(d).sql)
+DATA_built   = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_BUILT)
 DATA         = $(sort $(wildcard src/sql/versions/*.sql src/sql/versions/*.control))
-EXTRA_CLEAN  = $(EXTENSION)--$(EXTVERSION).sql
+EXTRA_CLEAN  = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_BUILT)
 
 # pg_regress: sql/*.sql against expected/*.out, in a throwaway instance that
 # preloads the library (test/regress.conf). The order lives in test/schedule.
@@ -47,6 +52,7 @@ SHLIB_LINK   = -lstdc++
 # (no C++17); JIT inlining of our code is not worth that, so we opt out.
 override with_llvm = no
 
+.SECONDEXPANSION:
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
@@ -54,7 +60,15 @@ include $(PGXS)
 -include $(OBJS:.o=.d)
 EXTRA_CLEAN += $(OBJS:.o=.d)
 
-$(EXTENSION)--$(EXTVERSION).sql: src/sql/$(EXTENSION).sql src/sql/cache.sql src/sql/backup.sql src/sql/privileges.sql
+# The install script: storage and core functions, the cache, backups, the API
+# functions added since 0.2.0 (src/sql/api/*.sql, in name order, each with its own
+# GRANTs), then the roles and the blanket REVOKE from PUBLIC.
+INSTALL_PIECES = src/sql/$(EXTENSION).sql src/sql/cache.sql src/sql/backup.sql \
+                 $(sort $(wildcard src/sql/api/*.sql)) src/sql/privileges.sql
+$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PIECES)
+	cat $^ > $@
+
+$(EXTENSION)--%.sql: $$(sort $$(wildcard src/sql/upgrade/%/*.sql))
 	cat $^ > $@
 
 # Regenerate sources derived from the official FHIR R4 definitions.

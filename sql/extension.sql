@@ -1,4 +1,4 @@
--- The extension as a DBA meets it (0.2.0): the schema belongs to it, pg_dump writes
+-- The extension as a DBA meets it (0.2.0 on): the schema belongs to it, pg_dump writes
 -- every table and sequence, and three roles carry every privilege.
 SELECT extversion, extnamespace::regnamespace AS extension_schema
   FROM pg_extension WHERE extname = 'fhir_search';

@@ -141,7 +141,7 @@ psql_t -c "SELECT fhir.update('{\"resourceType\":\"Patient\",\"id\":\"deb1\",\"n
 check "fhir.search finds it" \
       "$(psql_t -c "SELECT b->>'total', b->'entry'->0->'resource'->>'id' FROM fhir.search('Patient', 'family=paketmann') b")" "1|deb1"
 check "a search for another name finds nothing" "$(psql_t -c "SELECT fhir.search('Patient', 'family=other')->>'total'")" 0
-# the package ships the frozen 0.1.0 install script and the upgrade script to 0.2.0
+# the package ships the frozen 0.1.0 install script and the upgrade scripts from it
 psql_t -c "CREATE DATABASE upgraded" >/dev/null
 on_up() { as_pg psql -X -q -At -h "$WORK" -p "$PORT" -d upgraded -v ON_ERROR_STOP=1 "$@"; }
 on_up -c "CREATE EXTENSION fhir_search VERSION '0.1.0'" -c "ALTER EXTENSION fhir_search UPDATE" >/dev/null 2>"$WORK/upgrade.err" \

@@ -13,8 +13,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
-WORK=/tmp/fhir_search_dump
-PORT=5497
+WORK="${WORK:-/tmp/fhir_search_dump}"
+PORT="${PORT:-5497}"
 PATIENTS="${PATIENTS:-40}"
 source scripts/lib/cluster.sh
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Upgrades and uninstall: an install of the oldest kept version (0.1.0) holding data,
+# (and of every later kept version: src/sql/versions/fhir_search--<v>.sql),
 # served by the current library, updated in place with ALTER EXTENSION ... UPDATE, must
 # answer and write exactly like a fresh install of the current version holding the same
 # data, with the same schema (compared from the catalog); DROP EXTENSION ... CASCADE
@@ -7,8 +8,8 @@
 #   sudo test/scripts/upgrade.sh        (env: PATIENTS=30 NO_BUILD=0 KEEP=0)
 set -u
 cd "$(dirname "$0")/../.."
-WORK=/tmp/fhir_search_upgrade
-PORT=5498
+WORK="${WORK:-/tmp/fhir_search_upgrade}"
+PORT="${PORT:-5498}"
 PATIENTS="${PATIENTS:-30}"
 OLDEST=0.1.0
 source scripts/lib/cluster.sh
@@ -66,6 +67,23 @@ on fresh -f test/scripts/sql/schema_snapshot.sql > "$WORK/fresh_schema.txt" 2>&1
 on updated -f test/scripts/sql/schema_snapshot.sql > "$WORK/updated_schema.txt" 2>&1
 same "updated and fresh installs have the same schema ($(wc -l < "$WORK/fresh_schema.txt") catalog facts)" \
      "$WORK/fresh_schema.txt" "$WORK/updated_schema.txt"
+
+# 3b. every later kept version, holding the same data, updates to the same state
+for v in $(ls src/sql/versions/ | sed -n 's/^fhir_search--\([0-9.]*\)\.sql$/\1/p' | sort -V); do
+  [ "$v" = "$OLDEST" ] && continue
+  db="from_${v//./_}"
+  on postgres -c "CREATE DATABASE $db"
+  on "$db" -c "CREATE EXTENSION fhir_search VERSION '$v'" >/dev/null
+  on "$db" -v work="$WORK" -v bundles=false -f test/scripts/sql/load_sample.sql >/dev/null || fail "$v: loading"
+  on "$db" -c "ALTER EXTENSION fhir_search UPDATE" 2>"$WORK/update_$v.log" && ok "$v: ALTER EXTENSION fhir_search UPDATE" \
+    || fail "$v: ALTER EXTENSION UPDATE: $(cat "$WORK/update_$v.log")"
+  check "$v: updated to $CURRENT" "$(on "$db" -c "SELECT extversion FROM pg_extension WHERE extname = 'fhir_search'")" "$CURRENT"
+  on "$db" -f test/scripts/sql/fingerprint.sql > "$WORK/from_$v.txt" 2>&1
+  same "$v: updated and fresh installs answer alike" "$WORK/fresh.txt" "$WORK/from_$v.txt"
+  on "$db" -f test/scripts/sql/schema_snapshot.sql > "$WORK/from_${v}_schema.txt" 2>&1
+  same "$v: updated and fresh installs have the same schema" "$WORK/fresh_schema.txt" "$WORK/from_${v}_schema.txt"
+  on postgres -c "DROP DATABASE $db"
+done
 
 # 4. writes after the update, the same on both
 writes="SELECT fhir.update('{\"resourceType\":\"Patient\",\"id\":\"upg-1\",\"name\":[{\"family\":\"Upgrade\"}]}')->'meta'->>'versionId';
