@@ -10,7 +10,6 @@
 #include "error.h"
 #include "registry_cache.h"
 #include "resource.h"
-#include "search_exec.h"
 #include "search_query.h"
 #include "search_resolve.h"
 #include "spi.h"

@@ -40,10 +40,6 @@ namespace fhir_pg {
 using fhir::Error;
 using fhir::ErrorKind;
 
-int64_t now_unix_micros() {
-    return timestamptz_to_unix_micros(pg_call([] { return GetCurrentTimestamp(); }));
-}
-
 std::string new_resource_id() {
     unsigned char bytes[16];
     unsigned char *buf = bytes;

@@ -42,9 +42,6 @@ bool delete_resource(const std::string &type, const std::string &id);
 // A new random FHIR id (UUID v4 from PostgreSQL's strong random source).
 std::string new_resource_id();
 
-// Microseconds since 1970 now, at microsecond precision.
-int64_t now_unix_micros();
-
 // One resource of a bulk batch: parsed, with its original JSON text.
 struct PendingWrite {
     std::string type;

@@ -426,4 +426,57 @@ int64_t timestamptz_to_unix_micros(TimestampTz ts) {
     return ts + kPgEpochOffsetMicros;
 }
 
+int64_t now_unix_micros() {
+    return timestamptz_to_unix_micros(pg_call([] { return GetCurrentTimestamp(); }));
+}
+
+void bind_sql_params(const std::vector<fhir::SqlParam> &params, std::vector<Oid> *types, std::vector<Datum> *values) {
+    for (const fhir::SqlParam &p : params) {
+        switch (p.kind) {
+        case fhir::SqlParam::Text:
+            types->push_back(TEXTOID);
+            values->push_back(text_datum(p.text));
+            break;
+        case fhir::SqlParam::TextArray:
+            types->push_back(TEXTARRAYOID);
+            values->push_back(text_array(p.texts));
+            break;
+        case fhir::SqlParam::Int8Array:
+            types->push_back(INT8ARRAYOID);
+            values->push_back(int8_array(p.ints));
+            break;
+        case fhir::SqlParam::Int4Array: {
+            std::vector<int32_t> ints(p.ints.begin(), p.ints.end());
+            types->push_back(INT4ARRAYOID);
+            values->push_back(int4_array(ints));
+            break;
+        }
+        case fhir::SqlParam::TimestampTz:
+            types->push_back(TIMESTAMPTZOID);
+            values->push_back(TimestampTzGetDatum(unix_micros_to_timestamptz(p.micros)));
+            break;
+        case fhir::SqlParam::Numeric: {
+            const char *text = p.text.c_str();
+            types->push_back(NUMERICOID);
+            values->push_back(pg_call([text] {
+                return DirectFunctionCall3(numeric_in, CStringGetDatum(text), ObjectIdGetDatum(InvalidOid),
+                                           Int32GetDatum(-1));
+            }));
+            break;
+        }
+        case fhir::SqlParam::Bool:
+            types->push_back(BOOLOID);
+            values->push_back(BoolGetDatum(p.flag));
+            break;
+        }
+    }
+}
+
+std::string optional_text_arg(FunctionCallInfo fcinfo, int n) {
+    if (PG_ARGISNULL(n))
+        return std::string();
+    text *t = pg_call([fcinfo, n] { return PG_GETARG_TEXT_PP(n); });
+    return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
+
 } // namespace fhir_pg

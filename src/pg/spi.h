@@ -9,6 +9,8 @@
 
 #include "pg_includes.h"
 
+#include "search_sql.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -87,5 +89,13 @@ Datum bool_array(const std::vector<uint8_t> &values); // elements 0/1
 // Microseconds since 1970 (core convention) <-> PostgreSQL TimestampTz.
 TimestampTz unix_micros_to_timestamptz(int64_t micros);
 int64_t timestamptz_to_unix_micros(TimestampTz ts);
+// Microseconds since 1970 now, at microsecond precision.
+int64_t now_unix_micros();
+
+// Converts core parameter values (search_sql.h) into SPI argument types and Datums.
+void bind_sql_params(const std::vector<fhir::SqlParam> &params, std::vector<Oid> *types, std::vector<Datum> *values);
+
+// A text argument of a SQL function; "" when NULL.
+std::string optional_text_arg(FunctionCallInfo fcinfo, int n);
 
 } // namespace fhir_pg
