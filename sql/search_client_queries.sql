@@ -58,5 +58,16 @@ SELECT pg_temp.ids(fhir.search('Patient', 'family=van&_sort=family,birthdate&_co
        fhir.last_search()->>'cache' AS cache;
 -- explain takes the same forms
 SELECT e->>'query' AS explained FROM fhir.explain('Patient', 'http://localhost/fhir/Patient?family=van+der') e;
+-- a backslash escapes only a backslash, comma, $ and |: anything else is an error when strict...
+SET fhir_search.strict_handling = on;
+SELECT fhir.search('Patient', 'family=van\der');
+SELECT fhir.search('Patient', 'family=van%5C');
+-- ...while the escapes FHIR defines search as before (no Patient is named "van,der")
+SELECT fhir.search('Patient', 'family=van\,der')->>'total' AS escaped_comma;
+RESET fhir_search.strict_handling;
+-- ...and, when lenient, the parameter is ignored and the Bundle's OperationOutcome says why
+SELECT e->'resource'->'issue'->0->>'diagnostics' AS lenient_outcome
+  FROM jsonb_array_elements(fhir.search('Patient', 'family=van\der&_count=1')->'entry') e
+ WHERE e->'search'->>'mode' = 'outcome';
 RESET fhir_search.base_url;
 SELECT count(fhir.delete(rtype, id)) >= 0 AS cleared FROM fhir.resource WHERE id LIKE 'cq%';

@@ -468,10 +468,31 @@ void resolve_components(const Registry &registry, SearchClause &clause) {
         throw Error(ErrorKind::UnsupportedFeature, "composite parameter " + q(param.code) + " has no components");
 }
 
+// The offset of the first backslash in `value` that escapes nothing FHIR
+// defines (R4 search.html#escaping: "\\", "\,", "\$", "\|"), or npos.
+size_t invalid_escape(std::string_view value) {
+    for (size_t i = 0; i < value.size(); i++) {
+        if (value[i] != '\\')
+            continue;
+        if (i + 1 >= value.size() || (value[i + 1] != '\\' && value[i + 1] != ',' && value[i + 1] != '$' &&
+                                      value[i + 1] != '|'))
+            return i;
+        i++;
+    }
+    return std::string_view::npos;
+}
+
 // The non-empty OR-ed pieces of a value; none (recorded in `ignored`) for an empty value.
+// A value with an invalid escape is refused (strict) or skipped with a warning
+// (lenient): searching it as written or without the backslash would both guess.
 std::vector<std::string> value_pieces(const QueryPair &pair, std::vector<IgnoredParam> &ignored) {
     if (pair.value.find('\0') != std::string::npos)
         throw Error(ErrorKind::InvalidSearch, "value of search parameter " + q(pair.name) + " contains a nul byte");
+    if (size_t at = invalid_escape(pair.value); at != std::string_view::npos)
+        throw Skip({ErrorKind::InvalidSearch,
+                    "value " + q(pair.value) + " of search parameter " + q(pair.name) + " has an invalid escape at " +
+                        "character " + std::to_string(at + 1) +
+                        ": a backslash escapes only '\\', ',', '$' or '|' (write \\\\ for a backslash)"});
     std::vector<std::string> pieces = split_or_values(pair.value);
     pieces.erase(std::remove(pieces.begin(), pieces.end(), std::string()), pieces.end());
     if (pieces.empty())

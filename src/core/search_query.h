@@ -29,6 +29,10 @@
 // InvalidSearch. Composite values are split on '$'; a range component's part
 // is parsed as a value of that component's own parameter (prefix included).
 //   - A parameter whose value is empty ("name=") is ignored (reason recorded).
+//   - A value with a backslash that escapes nothing FHIR defines (a lone "\",
+//     "\x") is InvalidSearch when strict; when lenient the parameter is listed
+//     in `ignored` (the Bundle's OperationOutcome says so) and the search runs
+//     without it.
 // Token :in/:not-in (a ValueSet), token :above/:below (system|code) and `_list`
 // (a List id) are parsed here but need stored resources to mean anything: the
 // caller fills SearchValue::codings / ::ids with search_resolve.h before

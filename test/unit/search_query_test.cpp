@@ -82,6 +82,25 @@ TEST(SearchQueryTest, OrAndEscapes) {
     ASSERT_EQ(q.clauses[0].values.size(), 2u); // %2C is a real comma once decoded
 }
 
+// A backslash that escapes nothing FHIR defines: an error when strict (for every
+// parameter type), the parameter ignored with its reason when lenient.
+TEST(SearchQueryTest, InvalidEscapes) {
+    std::string message;
+    EXPECT_EQ(error_of("Patient", "name=van\\", true, &message), ErrorKind::InvalidSearch);
+    EXPECT_NE(message.find("invalid escape at character 4"), std::string::npos) << message;
+    EXPECT_EQ(error_of("Patient", "name=a\\b"), ErrorKind::InvalidSearch);
+    EXPECT_EQ(error_of("Observation", "code=http://loinc.org|8867\\-4"), ErrorKind::InvalidSearch);
+    EXPECT_EQ(error_of("Observation", "subject=Patient/\\x"), ErrorKind::InvalidSearch);
+    SearchQuery q = lenient("Patient", "name=a\\b&gender=male");
+    ASSERT_EQ(q.ignored.size(), 1u);
+    EXPECT_EQ(q.ignored[0].name, "name");
+    ASSERT_EQ(q.clauses.size(), 1u);
+    EXPECT_EQ(q.clauses[0].param->code, "gender");
+    // Every defined escape stays valid, also at the end of a value.
+    EXPECT_EQ(strict("Patient", "name=a\\\\").clauses[0].values[0].text, "a\\");
+    EXPECT_EQ(strict("Patient", "name=a\\,b\\$\\|").clauses[0].values.size(), 1u);
+}
+
 // String modifiers exact and contains; others are rejected naming the modifier.
 TEST(SearchQueryTest, StringModifiers) {
     EXPECT_EQ(strict("Patient", "name:exact=Eve").clauses[0].modifier, SearchModifier::Exact);
