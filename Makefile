@@ -61,8 +61,8 @@ include $(PGXS)
 EXTRA_CLEAN += $(OBJS:.o=.d)
 
 # The install script: storage and core functions, the cache, backups, the API
-# functions added since 0.2.0 (src/sql/api/*.sql, in name order, each with its own
-# GRANTs), then the roles and the blanket REVOKE from PUBLIC.
+# functions added since 0.2.0 (src/sql/api/*.sql, in name order), then the roles,
+# every GRANT and the blanket REVOKE from PUBLIC (src/sql/privileges.sql).
 INSTALL_PIECES = src/sql/$(EXTENSION).sql src/sql/cache.sql src/sql/backup.sql \
                  $(sort $(wildcard src/sql/api/*.sql)) src/sql/privileges.sql
 $(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PIECES)

@@ -24,13 +24,39 @@ enum class ErrorKind {
     Internal,            // a bug of ours                         -> XX000
 };
 
+// The OperationOutcome issue type (R4 value set issue-type) of each kind: the
+// code of the OperationOutcome an error carries when no more precise one is given.
+inline const char *issue_type(ErrorKind kind) noexcept {
+    switch (kind) {
+    case ErrorKind::InvalidJson:
+        return "structure";
+    case ErrorKind::InvalidResource:
+    case ErrorKind::InvalidSearch:
+        return "invalid";
+    case ErrorKind::UnknownResourceType:
+    case ErrorKind::UnknownParameter:
+    case ErrorKind::UnsupportedFeature:
+        return "not-supported";
+    case ErrorKind::NotFound:
+        return "not-found";
+    case ErrorKind::VersionConflict:
+        return "conflict";
+    case ErrorKind::PreconditionFailed:
+        return "multiple-matches";
+    case ErrorKind::Internal:
+        break;
+    }
+    return "exception";
+}
+
 class Error : public std::runtime_error {
   public:
     Error(ErrorKind kind, std::string message, std::string detail = {})
         : std::runtime_error(std::move(message)), kind_(kind), detail_(std::move(detail)) {}
 
     ErrorKind kind() const noexcept { return kind_; }
-    // Optional DETAIL text; for FHIR clients the glue puts an OperationOutcome here.
+    // Optional DETAIL text: an OperationOutcome (JSON text) for FHIR clients. When
+    // empty, the glue puts one built from the message and issue_type(kind) in DETAIL.
     const std::string &detail() const noexcept { return detail_; }
 
   private:

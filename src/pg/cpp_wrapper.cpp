@@ -4,6 +4,8 @@
 // block (capture) or after all C++ objects of the failing call are gone (raise).
 #include "cpp_wrapper.h"
 
+#include "resource.h"
+
 namespace fhir_pg {
 
 // Custom SQLSTATEs (class FH) mirror the HTTP status a FHIR server would send.
@@ -55,7 +57,17 @@ void capture_current_exception(PendingError *out) noexcept {
     } catch (const fhir::Error &e) {
         out->sqlstate = sqlstate_for(e.kind());
         out->message = copy_text(e.what());
-        out->detail = e.detail().empty() ? nullptr : copy_text(e.detail().c_str());
+        // Every error of ours carries an OperationOutcome in DETAIL (what an HTTP
+        // layer sends as the body): the thrower's, or one made from the message.
+        if (!e.detail().empty()) {
+            out->detail = copy_text(e.detail().c_str());
+        } else {
+            try {
+                out->detail = copy_text(fhir::operation_outcome("error", fhir::issue_type(e.kind()), e.what()).c_str());
+            } catch (...) {
+                out->detail = nullptr; // out of memory: the message alone
+            }
+        }
     } catch (const std::bad_alloc &) {
         out->sqlstate = ERRCODE_OUT_OF_MEMORY;
         out->message = nullptr; // a fixed message is used when raising

@@ -13,6 +13,7 @@
 #include "result_cache.h"
 #include "result_set.h"
 #include "search_includes.h"
+#include "search_exec.h"
 #include "search_pages.h"
 #include "search_plan.h"
 #include "search_resolve.h"
@@ -148,7 +149,8 @@ std::string new_bundle_id() {
     return fhir::uuid_v4_from_bytes(bytes);
 }
 
-// Runs a search and returns the Bundle (jsonb, in the caller's memory context).
+} // namespace
+
 Datum run_search(const std::string &type, const std::string &raw_query, const std::string &cache_control) {
     LastSearch &last = last_search();
     last = LastSearch();
@@ -357,6 +359,19 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
     spi_finish();
     return result;
 }
+
+SearchReport last_search_report() {
+    const LastSearch &last = last_search();
+    SearchReport report;
+    report.cache = last.cache;
+    report.entry_id = last.entry_id;
+    report.parse_ms = last.parse_ms;
+    report.db_ms = last.assembly_ms;
+    report.cache_ms = last.cache_ms;
+    return report;
+}
+
+namespace {
 
 // fhir.last_search(): the cache status and timings of this backend's last search.
 Datum last_search_info() {

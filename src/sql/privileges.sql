@@ -46,8 +46,11 @@ GRANT EXECUTE ON FUNCTION
     fhir.search(text, text, text), fhir.explain(text, text), fhir.last_search(),
     fhir.token_hash(integer, integer, text), fhir.tokens_overlap(bigint[], bigint[]),
     fhir.token_sort_key(jsonb, integer, boolean), fhir.memory_usage(),
-    fhir._search_params(), fhir.cache_stats()
+    fhir._search_params(), fhir.cache_stats(),
+    fhir.request(text, text, text, jsonb), fhir.search_response(text, text, text),
+    fhir.read_response(text, text, integer), fhir._capabilities(), fhir.capability_statement()
     TO fhir_reader;
+GRANT USAGE ON TYPE fhir.response TO fhir_reader;
 
 -- fhir_writer: rows of every table but the registry overrides and the recorded DDL
 -- (fhir.user_ddl runs what it holds: only its owner writes it)
