@@ -283,6 +283,16 @@ uint64_t spi_cursor_fetch_all(Portal portal) {
     });
 }
 
+uint64_t spi_cursor_fetch(Portal portal, long count) {
+    return pg_call([portal, count] {
+        if (SPI_tuptable)
+            SPI_freetuptable(SPI_tuptable);
+        SPI_tuptable = NULL;
+        SPI_cursor_fetch(portal, true, count);
+        return SPI_processed;
+    });
+}
+
 void spi_cursor_close(Portal portal) {
     pg_call([portal] { SPI_cursor_close(portal); });
 }

@@ -63,6 +63,8 @@ Portal spi_cursor_open(SPIPlanPtr plan, Datum *values, const char *nulls, bool r
 const PlannedStmt &spi_cursor_plan(Portal portal);
 // Reads every row into SPI_tuptable (freeing the previous result); returns their number.
 uint64_t spi_cursor_fetch_all(Portal portal);
+// Reads up to `count` more rows into SPI_tuptable (freeing the previous result).
+uint64_t spi_cursor_fetch(Portal portal, long count);
 void spi_cursor_close(Portal portal);
 
 // Runs one-off SQL without parameters (DDL built from registry identifiers).

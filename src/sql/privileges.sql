@@ -48,7 +48,8 @@ GRANT EXECUTE ON FUNCTION
     fhir.token_sort_key(jsonb, integer, boolean), fhir.memory_usage(),
     fhir._search_params(), fhir.cache_stats(),
     fhir.request(text, text, text, jsonb), fhir.search_response(text, text, text),
-    fhir.read_response(text, text, integer), fhir._capabilities(), fhir.capability_statement()
+    fhir.read_response(text, text, integer), fhir._capabilities(), fhir.capability_statement(),
+    fhir.search_rows(text, text)
     TO fhir_reader;
 GRANT USAGE ON TYPE fhir.response TO fhir_reader;
 
