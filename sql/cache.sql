@@ -23,6 +23,12 @@ SELECT jsonb_array_length(b->'entry') AS entries, jsonb_path_query_array(b, '$.l
   FROM fhir.search('Patient', 'gender=female&_count=2', 'no-store') b;
 SELECT jsonb_array_length(b->'entry') AS entries, jsonb_path_query_array(b, '$.link[*].relation') AS links
   FROM fhir.search('Patient', '_count=5', 'no-cache, no-store, max-results=4') b;
+-- max-results truncating says so: the total and a warning in an outcome entry
+SELECT b->'total' AS total, jsonb_path_query_array(b, '$.entry[*].search.mode') AS modes,
+       jsonb_path_query_first(b, '$.entry[*] ? (@.search.mode == "outcome").resource.issue[0]') AS issue
+  FROM fhir.search('Patient', '_count=5', 'no-store, max-results=4') b;
+SELECT b->'total' AS total, jsonb_array_length(b->'entry') AS entries
+  FROM fhir.search('Patient', '_count=2', 'max-results=100') b;
 -- a committed write to Patient makes cached Patient searches stale; an Observation write does not
 SELECT fhir.search('Patient', 'gender=male') IS NOT NULL AS s, fhir.last_search()->>'cache' AS first;
 SELECT fhir.search('Patient', 'gender=male') IS NOT NULL AS s, fhir.last_search()->>'cache' AS second;

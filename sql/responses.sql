@@ -3,7 +3,7 @@
 SELECT count(fhir.delete(rtype, id)) >= 0 AS cleared FROM fhir.resource WHERE rtype IN ('Patient', 'Observation');
 -- r(): the response without its volatile parts (ids, times), as text.
 CREATE FUNCTION pg_temp.r(x fhir.response) RETURNS text LANGUAGE sql AS $$
-  SELECT concat_ws(' | ', x.status,
+  SELECT regexp_replace(concat_ws(' | ', x.status,
     CASE WHEN x.body IS NULL THEN 'no body'
          WHEN x.body->>'resourceType' = 'OperationOutcome'
            THEN 'OO ' || (x.body->'issue'->0->>'code') || ': ' || (x.body->'issue'->0->>'diagnostics')
@@ -12,10 +12,10 @@ CREATE FUNCTION pg_temp.r(x fhir.response) RETURNS text LANGUAGE sql AS $$
                 coalesce(jsonb_array_length(x.body->'entry'), 0)
          ELSE (x.body->>'resourceType') || '/' || coalesce(x.body->>'id', '?') || ' v' ||
               coalesce(x.body->'meta'->>'versionId', '?') END,
-    'location=' || regexp_replace(x.location, '[0-9a-f]{8}-[0-9a-f-]{27}', '<uuid>'),
+    'location=' || x.location,
     'etag=' || x.etag,
     CASE WHEN x.last_modified IS NOT NULL THEN 'last-modified' END,
-    'cache=' || x.cache)
+    'cache=' || x.cache), '[0-9a-f]{8}-[0-9a-f-]{27}', '<uuid>', 'g')
 $$;
 SET fhir_search.base_url = 'http://example.org/fhir';
 

@@ -69,5 +69,18 @@ RESET fhir_search.strict_handling;
 SELECT e->'resource'->'issue'->0->>'diagnostics' AS lenient_outcome
   FROM jsonb_array_elements(fhir.search('Patient', 'family=van\der&_count=1')->'entry') e
  WHERE e->'search'->>'mode' = 'outcome';
+-- _elements names that are no element of the type: an error when strict, a warning when lenient
+SET fhir_search.strict_handling = on;
+SELECT fhir.search('Patient', 'family=van+der&_elements=name,nmae');
+SELECT fhir.search(NULL, '_type=Patient,Observation&_elements=nmae');
+-- choice elements by their base name or a type; several types: an element of any of them
+SELECT jsonb_array_length(fhir.search('Observation', '_elements=value,effectiveDateTime')->'entry') >= 0 AS choice_ok,
+       jsonb_array_length(fhir.search(NULL, '_type=Patient,Observation&_elements=gender,status')->'entry') >= 0 AS any_type_ok;
+RESET fhir_search.strict_handling;
+SELECT e->'resource'->'issue'->0->>'diagnostics' AS lenient_outcome,
+       (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(b->'entry'->0->'resource') k) AS kept
+  FROM fhir.search('Patient', 'family=van+der&_elements=name,nmae&_count=1') b,
+       jsonb_array_elements(b->'entry') e
+ WHERE e->'search'->>'mode' = 'outcome';
 RESET fhir_search.base_url;
 SELECT count(fhir.delete(rtype, id)) >= 0 AS cleared FROM fhir.resource WHERE id LIKE 'cq%';

@@ -194,11 +194,15 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
     spi_connect();
     const int settings = search_settings_push();
     SearchStatement st = plan_search(type, raw_query);
-    if (cc.no_store || cc.max_results) {
-        // All results at once, no paging (capped by max-results and fhir_search.max_count).
-        st.count = std::min(cc.max_results.value_or(guc_max_count), guc_max_count);
+    if (cc.max_results) {
+        // max-results=N: the matches at once, no paging, up to N, _count and
+        // fhir_search.max_count; a truncation is reported (total and a warning).
+        int cap = std::min(*cc.max_results, guc_max_count);
+        st.count = st.query.count ? std::min(*st.query.count, cap) : cap;
         st.no_paging = true;
     }
+    // no-store alone only keeps the result out of the cache: pages and links as
+    // usual (keyset cursors need no stored state).
     int64_t t_parsed = now_unix_micros();
     last.parse_ms = ms_between(t_start, t_parsed);
     std::optional<cache::SearchStamp> stamp;
@@ -283,6 +287,15 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
         else if (first_page && !page.more)
             total = static_cast<int64_t>(page.rids.size()); // known for free
     }
+    std::string truncated; // max-results cut the matches: said in total and the outcome
+    if (st.no_paging && page.more) {
+        if (!total || st.total != TotalMode::Accurate)
+            total = count_matches(st, TotalMode::Accurate);
+        truncated = "the result holds the first " + std::to_string(page.rids.size()) + " of " +
+                    std::to_string(total.value_or(0)) + " matches (Cache-Control max-results=" +
+                    std::to_string(*cc.max_results) + ", _count and fhir_search.max_count=" +
+                    std::to_string(guc_max_count) + " cap it; without max-results the search pages)";
+    }
 
     // Links: self, and next/previous from the boundary rows of this page.
     std::vector<BundleLink> links;
@@ -333,6 +346,11 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
     for (const Included &inc : included)
         bundle_parts.entries.push_back({base + inc.path(), inc.content, "include"});
     fhir::Json outcome = ignored_outcome(st.query);
+    if (!truncated.empty()) {
+        if (outcome.is_null())
+            outcome = {{"resourceType", "OperationOutcome"}, {"issue", fhir::Json::array()}};
+        outcome["issue"].push_back({{"severity", "warning"}, {"code", "too-costly"}, {"diagnostics", truncated}});
+    }
     if (!outcome.is_null())
         bundle_parts.entries.push_back({"", json_to_jsonb(outcome), "outcome"});
     bundle_parts.omit_entry = st.summary_count && outcome.is_null();

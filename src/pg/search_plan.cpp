@@ -6,6 +6,8 @@
 // single-valued date parameters, stored ValueSets and Lists) and binds the values.
 #include "search_plan.h"
 
+#include "elements.h"
+
 #include "cpp_wrapper.h"
 #include "guc.h"
 #include "query_string.h"
@@ -302,8 +304,22 @@ SearchStatement plan_search(const std::string &type, const std::string &raw_quer
             st.summary = fhir::parse_summary(r.value);
             st.summary_count = st.summary == fhir::SummaryMode::Count;
         } else if (r.name == "_elements") {
-            std::vector<std::string> more = fhir::parse_elements(r.value);
-            st.elements.insert(st.elements.end(), more.begin(), more.end());
+            // Names that are no element of the searched type(s) are unknown
+            // parameters are: an error when strict, ignored with a warning when not.
+            for (std::string &element : fhir::parse_elements(r.value)) {
+                bool known = false;
+                for (const std::string &t : type.empty() ? st.system_types : std::vector<std::string>{type})
+                    known = known || fhir::is_resource_element(t, element);
+                if (known) {
+                    st.elements.push_back(std::move(element));
+                    continue;
+                }
+                const std::string reason = "\"" + element + "\" is not an element of " +
+                                           (type.empty() ? std::string("the searched types") : type);
+                if (guc_strict_handling)
+                    throw Error(ErrorKind::UnknownParameter, "unknown _elements name: " + reason);
+                st.query.ignored.push_back({"_elements", element, reason});
+            }
         } else if (type.empty() && (r.name.rfind("_include", 0) == 0 || r.name.rfind("_revinclude", 0) == 0)) {
             throw Error(ErrorKind::UnsupportedFeature, "_include/_revinclude in a system-level search are not supported yet");
         }
