@@ -4,8 +4,15 @@ set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 PG_MAJOR="${PG_MAJOR:-15}"
+# pgbouncer, python3-psycopg and Node (with npm, for node-postgres) are for the
+# real-client tests (test/scripts/clients.sh).
 packages=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-contrib nlohmann-json3-dev libgtest-dev
-          cmake g++ make python3 ca-certificates)
+          cmake g++ make python3 ca-certificates pgbouncer python3-psycopg)
+# Node: Debian's nodejs and npm, unless a node with npm is installed already (NodeSource's
+# nodejs package carries npm and conflicts with Debian's).
+if ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -16,3 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # Debian's postgresql package starts a system cluster; we never use it.
+# pgbouncer's package starts a system pgbouncer on port 6432; the tests start their own.
+if systemctl is-active --quiet pgbouncer 2>/dev/null; then
+  $SUDO systemctl stop pgbouncer >/dev/null 2>&1 || true
+fi
