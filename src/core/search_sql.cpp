@@ -481,12 +481,23 @@ class Builder {
     // that hi <= x implies are added for an index range on lo.
     std::string date_condition(const SearchValue &v, const RangeOps &ops,
                                const std::function<std::string(const std::string &)> &lo_le = nullptr) {
-        std::string slo, shi;
+        // Stored bounds are whole microseconds; a value bound between two (more
+        // than six fraction digits: DateRange::lo_inexact) is compared exactly by
+        // rounding it up for lo >= x and lo < x, down for hi > x and hi <= x.
+        std::string slo, shi, slo_up, shi_down;
         auto lo = [&]() { return slo.empty() ? (slo = add_time(v.date.lo)) : slo; };
         auto hi = [&]() { return shi.empty() ? (shi = add_time(v.date.hi)) : shi; };
+        auto lo_up = [&]() {
+            return !v.date.lo_inexact ? lo() : slo_up.empty() ? (slo_up = add_time(saturating_add(v.date.lo, 1))) : slo_up;
+        };
+        auto hi_up = [&]() { return hi(); }; // hi is the microsecond at or above the exact end
+        auto hi_down = [&]() {
+            return !v.date.hi_inexact ? hi() : shi_down.empty() ? (shi_down = add_time(saturating_add(v.date.hi, -1))) : shi_down;
+        };
+        auto lo_down = [&]() { return lo(); }; // lo is the microsecond at or below the exact start
         auto eq = [&]() {
-            std::string a = ops.lo_ge(lo());
-            std::string b = ops.hi_le(hi());
+            std::string a = ops.lo_ge(lo_up());
+            std::string b = ops.hi_le(hi_down());
             return a + " AND " + b;
         };
         auto implied = [&](const std::string &x) { return lo_le ? " AND " + lo_le(x) : std::string(); };
@@ -496,19 +507,19 @@ class Builder {
             return e + implied(hi());
         }
         case SearchPrefix::Ne: return "NOT (" + eq() + ")";
-        case SearchPrefix::Gt: return ops.hi_gt(hi());
-        case SearchPrefix::Lt: return ops.lo_lt(lo());
+        case SearchPrefix::Gt: return ops.hi_gt(hi_down());
+        case SearchPrefix::Lt: return ops.lo_lt(lo_up());
         case SearchPrefix::Ge: {
             std::string e = eq();
-            return ops.hi_gt(hi()) + " OR (" + e + ")";
+            return ops.hi_gt(hi_down()) + " OR (" + e + ")";
         }
         case SearchPrefix::Le: {
             std::string e = eq();
-            return "(" + ops.lo_lt(lo()) + " OR (" + e + "))" + implied(hi());
+            return "(" + ops.lo_lt(lo_up()) + " OR (" + e + "))" + implied(hi());
         }
-        case SearchPrefix::Sa: return ops.lo_ge(hi());
+        case SearchPrefix::Sa: return ops.lo_ge(hi_up());
         case SearchPrefix::Eb: {
-            std::string b = ops.hi_le(lo());
+            std::string b = ops.hi_le(lo_down());
             return b + implied(lo());
         }
         case SearchPrefix::Ap: {
@@ -551,7 +562,7 @@ class Builder {
                      [&](const std::string &x) { return col + " < " + x; }};
         // ge/le simplify to one bound, which an index on the column can use.
         if (v.prefix == SearchPrefix::Ge)
-            return col + " >= " + add_time(v.date.lo);
+            return col + " >= " + add_time(saturating_add(v.date.lo, v.date.lo_inexact ? 1 : 0));
         if (v.prefix == SearchPrefix::Le)
             return col + " < " + add_time(v.date.hi);
         return date_condition(v, ops);

@@ -489,14 +489,19 @@ std::optional<DateRange> parse_date_range(std::string_view text) {
             r.precision = DatePrecision::Second;
             width = kMicrosPerSecond;
             if (read_char(text, pos, '.')) {
-                // Digits past the sixth are truncated: the true instant still lies
-                // inside the resulting one-microsecond range.
+                // Six digits make whole microseconds; the digits past them (up to 12
+                // more are read, the rest cannot matter) make `sub` units of
+                // 1/sub_scale microsecond, kept as the lo_above/hi_above flags.
                 size_t digits = 0;
                 int64_t unit = kMicrosPerSecond;
+                int64_t sub = 0, sub_scale = 1;
                 while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
                     if (digits < 6) {
                         unit /= 10;
                         fraction += (text[pos] - '0') * unit;
+                    } else if (digits < 18) {
+                        sub = sub * 10 + (text[pos] - '0');
+                        sub_scale *= 10;
                     }
                     ++digits, ++pos;
                 }
@@ -504,6 +509,12 @@ std::optional<DateRange> parse_date_range(std::string_view text) {
                     return std::nullopt;
                 width = unit;
                 r.precision = digits <= 3 ? DatePrecision::Millisecond : DatePrecision::Microsecond;
+                if (sub_scale > 1) {
+                    // exact range [fraction + sub/scale, fraction + (sub+1)/scale) microseconds,
+                    // inside [fraction, fraction + 1)
+                    r.lo_inexact = sub != 0;
+                    r.hi_inexact = sub + 1 < sub_scale;
+                }
             }
         }
         if (read_char(text, pos, 'Z')) {

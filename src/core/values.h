@@ -34,6 +34,12 @@ struct DateRange {
     int64_t lo = kMinTime; // inclusive
     int64_t hi = kMaxTime; // exclusive
     DatePrecision precision = DatePrecision::Day;
+    // A value with more than six fraction digits ("...15.5000001") has exact bounds
+    // between two microseconds: [lo, hi) is then the whole-microsecond range around
+    // it, and these flags say the exact bound lies inside it (lo_inexact: above lo;
+    // hi_inexact: below hi), so a search compares at the precision the client sent.
+    bool lo_inexact = false;
+    bool hi_inexact = false;
 };
 
 // Parses YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDThh:mm(:ss(.fff...))?(Z|+hh:mm|-hh:mm)?

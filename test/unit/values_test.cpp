@@ -282,9 +282,11 @@ TEST(DateRange, FractionalSeconds) {
         {"2020-01-01T10:00:00.1234Z", 123400, 100, DatePrecision::Microsecond},
         {"2020-01-01T10:00:00.12345Z", 123450, 10, DatePrecision::Microsecond},
         {"2020-01-01T10:00:00.123456Z", 123456, 1, DatePrecision::Microsecond},
+        // past six digits: the whole microsecond around the exact range (flags below)
         {"2020-01-01T10:00:00.1234567Z", 123456, 1, DatePrecision::Microsecond},
         {"2020-01-01T10:00:00.12345678Z", 123456, 1, DatePrecision::Microsecond},
         {"2020-01-01T10:00:00.999999999Z", 999999, 1, DatePrecision::Microsecond},
+        {"2020-01-01T10:00:00.1234560Z", 123456, 1, DatePrecision::Microsecond},
         {"2020-01-01T10:00:00.000Z", 0, 1000, DatePrecision::Millisecond},
         {"2020-01-01T10:00:00.0", 0, 100000, DatePrecision::Millisecond},
     };
@@ -295,6 +297,15 @@ TEST(DateRange, FractionalSeconds) {
         EXPECT_EQ(r.precision, c.precision) << c.text;
     }
     EXPECT_EQ(date("2020-01-01T10:00:00.5+02:00").lo, base - 2 * kHour + 500000);
+    // exact bounds between microseconds: [.1234567, .1234568) lies inside [.123456, .123457)
+    EXPECT_TRUE(date("2020-01-01T10:00:00.1234567Z").lo_inexact);
+    EXPECT_TRUE(date("2020-01-01T10:00:00.1234567Z").hi_inexact);
+    EXPECT_FALSE(date("2020-01-01T10:00:00.1234560Z").lo_inexact); // starts on a microsecond
+    EXPECT_TRUE(date("2020-01-01T10:00:00.1234560Z").hi_inexact);
+    EXPECT_TRUE(date("2020-01-01T10:00:00.999999999Z").lo_inexact);
+    EXPECT_FALSE(date("2020-01-01T10:00:00.999999999Z").hi_inexact); // ends on the next second
+    EXPECT_FALSE(date("2020-01-01T10:00:00.123456Z").lo_inexact);
+    EXPECT_FALSE(date("2020-01-01T10:00:00.123456Z").hi_inexact);
     EXPECT_FALSE(parse_date_range("2020-01-01T10:00:00.Z"));
     EXPECT_FALSE(parse_date_range("2020-01-01T10:00:00."));
     EXPECT_FALSE(parse_date_range("2020-01-01T10:00.5Z")); // fraction needs seconds
