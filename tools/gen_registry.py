@@ -168,6 +168,8 @@ def build_entries(search_params, types):
     """Expands every SearchParameter into one entry per concrete base type."""
     entries = {}
     problems = []
+    by_url = {e["resource"]["url"]: e["resource"] for e in search_params["entry"]
+              if e["resource"].get("resourceType") == "SearchParameter"}
     for entry in search_params["entry"]:
         sp = entry["resource"]
         if sp.get("resourceType") != "SearchParameter":
@@ -201,9 +203,32 @@ def build_entries(search_params, types):
                     "targets": sorted(sp.get("target", [])),
                     "modifiers": list(sp.get("modifier", [])),
                     "comparators": list(sp.get("comparator", [])),
-                    "components": [(c["definition"], c.get("expression", "")) for c in sp.get("component", [])],
+                    "components": composite_components(sp, by_url),
                 }
     return entries, problems
+
+
+def composite_components(sp, by_url):
+    """A composite's (definition, relative expression) pairs. R4 4.0.1 has one
+    composite whose component expressions are swapped against their definitions:
+    DocumentReference-relationship lists relatesto (a reference: relatesTo.target)
+    with the expression "code" and relation (a token: relatesTo.code) with "target",
+    so "relationship=DocumentReference/x$appends" (R4's documented form) matched
+    nothing. When every component's own definition is the composite's expression
+    plus a child path, and those paths are the given expressions in another order,
+    the definitions' paths are used (R4B and R5 carry exactly that fix)."""
+    given = [(c["definition"], c.get("expression", "")) for c in sp.get("component", [])]
+    derived = []
+    for definition, _ in given:
+        own = by_url.get(definition, {}).get("expression", "")
+        match = None
+        for alternative in sp.get("expression", "").split(" | "):
+            if own.startswith(alternative + "."):
+                match = own[len(alternative) + 1:]
+        derived.append(match)
+    if None in derived or derived == [e for _, e in given] or sorted(derived) != sorted(e for _, e in given):
+        return given
+    return [(definition, path) for (definition, _), path in zip(given, derived)]
 
 
 class ListTable:

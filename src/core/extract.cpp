@@ -636,7 +636,8 @@ bool is_hashable(ParamType type) {
 
 // The values a token-like component contributes to a composite, each with the
 // token form a search value of that shape has: "code" (Code), "system|code"
-// (SystemCode); references as written and as "Type/id".
+// (SystemCode), "system|" (System: any code of the system, R4's token form);
+// references as written and as "Type/id".
 using ComponentValues = std::vector<std::pair<TokenForm, std::string>>;
 void component_values(ParamType type, const Node &node, ComponentValues &out) {
     out.clear();
@@ -644,8 +645,10 @@ void component_values(ParamType type, const Node &node, ComponentValues &out) {
         if (!value || value->empty())
             return;
         out.emplace_back(TokenForm::Code, *value);
-        if (system && !system->empty())
+        if (system && !system->empty()) {
             out.emplace_back(TokenForm::SystemCode, *system + "|" + *value);
+            out.emplace_back(TokenForm::System, *system + "|");
+        }
     };
     const Json &value = *node.value;
     if (with_primitive_text(value, [&](const std::string &text) { code(nullptr, &text); }))

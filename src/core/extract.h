@@ -17,11 +17,11 @@
 // Composite parameters. When every component is a token (or reference/uri), each
 // combination of component values is one hash in `tokens`:
 // token_hash(id, TokenForm::SystemCode, "<v1>$<v2>"), where a token component's
-// values are "code" and "system|code" (so `a$b`, `s|a$b`, `a$s|b`, `s|a$s|b` all
-// match). When a component is a quantity, date, number or string, a hash cannot
+// values are "code", "system|code" and "system|" (so `a$b`, `s|a$b`, `a$s|b`,
+// `s|a$s|b` and `s|$b` all match). When a component is a quantity, date, number or string, a hash cannot
 // express the range match. Then the composite's token component becomes
-// `composite_keys` rows (hashes of forms Code and SystemCode under the composite's
-// id) and its other components become ordinary quantities/dates/numbers/strings
+// `composite_keys` rows (hashes of forms Code, SystemCode and System under the
+// composite's id) and its other components become ordinary quantities/dates/numbers/strings
 // rows under the composite's id; `group` numbers the composite node (from 1, per
 // parameter and resource) and `component` is the component's position in the
 // definition, so a search joins key and value rows on (param_id, group) and picks

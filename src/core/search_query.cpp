@@ -436,10 +436,9 @@ SearchValue parse_composite(const SearchClause &clause, const std::string &raw) 
             part = parse_value(component, SearchModifier::None, std::string(), parts[i]);
         } else if (component.type == ParamType::Token) {
             part.token = parse_token(parts[i], component);
-            if (part.token.has_bar && part.token.code.empty())
-                throw Error(ErrorKind::UnsupportedFeature, "composite component " + q(parts[i]) + " of " +
-                                                               q(clause.param->code) +
-                                                               " matches by system alone, which is not supported");
+            if (part.token.has_bar && part.token.code.empty() && part.token.system.empty())
+                throw Error(ErrorKind::InvalidSearch, "composite component " + q(parts[i]) + " of " +
+                                                          q(clause.param->code) + " has neither a system nor a code");
         } else {
             part.text = unescape(parts[i]);
         }

@@ -64,6 +64,7 @@ int64_t token_value_hash(int param_id, const TokenValue &token, const std::strin
 }
 
 // The string a composite component value contributes to the combined hash (see extract.h).
+// ("system|code", "system|" for any code of the system, or "code").
 std::string composite_part(const SearchParamDef &component, const SearchValue &value) {
     if (component.type == ParamType::Token)
         return value.token.has_bar && !value.token.system.empty() ? value.token.system + "|" + value.token.code
@@ -72,11 +73,12 @@ std::string composite_part(const SearchParamDef &component, const SearchValue &v
 }
 
 // The hash a token-like component value has among a range composite's key rows
-// (extract.cpp: forms Code and SystemCode under the composite's id).
+// (extract.cpp: forms Code, SystemCode and System under the composite's id).
 int64_t composite_component_hash(int composite_id, const SearchParamDef &component, const SearchValue &value) {
     const bool with_system = component.type == ParamType::Token && value.token.has_bar && !value.token.system.empty();
-    return token_hash(composite_id, with_system ? TokenForm::SystemCode : TokenForm::Code,
-                      composite_part(component, value));
+    const TokenForm form = !with_system ? TokenForm::Code : value.token.code.empty() ? TokenForm::System
+                                                                                      : TokenForm::SystemCode;
+    return token_hash(composite_id, form, composite_part(component, value));
 }
 
 // What rows a row alias holds (see "chains and _has" in Builder).

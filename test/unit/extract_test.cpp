@@ -385,7 +385,7 @@ TEST(Extract, CompositeComponentCodeValueQuantityGroupsRows) {
         if (std::count(hashes.begin(), hashes.end(),
                        fhir::token_hash(id, TokenForm::SystemCode, "http://loinc.org|8480-6")))
             systolic_group = group;
-        EXPECT_EQ(hashes.size(), 2u); // Code and SystemCode
+        EXPECT_EQ(hashes.size(), 3u); // Code, SystemCode and System
     }
     ASSERT_NE(systolic_group, 0);
     EXPECT_EQ(values[systolic_group], "120");
@@ -417,7 +417,7 @@ TEST(Extract, CompositeCodeValueQuantityOnTheObservation) {
             EXPECT_EQ(row.range.hi, "6.35");
         }
     }
-    EXPECT_EQ(keys, 2);
+    EXPECT_EQ(keys, 3); // Code, SystemCode, System
     EXPECT_EQ(quantities, 1);
     // value-quantity (plain) too.
     EXPECT_TRUE(has_token(rows, "Observation", "value-quantity", TokenForm::Present, ""));
@@ -431,6 +431,11 @@ TEST(Extract, CompositeTokenTokenIsHashed) {
     for (const char *combination :
          {"883-9$112144000", "http://loinc.org|883-9$112144000", "883-9$http://snomed.info/sct|112144000",
           "http://loinc.org|883-9$http://snomed.info/sct|112144000"})
+        EXPECT_TRUE(has_token(rows, "Observation", "code-value-concept", TokenForm::SystemCode, combination))
+            << combination;
+    // "system|" (any code of the system) combines too
+    for (const char *combination : {"http://loinc.org|$112144000", "883-9$http://snomed.info/sct|",
+                                    "http://loinc.org|$http://snomed.info/sct|"})
         EXPECT_TRUE(has_token(rows, "Observation", "code-value-concept", TokenForm::SystemCode, combination))
             << combination;
     EXPECT_FALSE(has_token(rows, "Observation", "code-value-concept", TokenForm::SystemCode, "112144000$883-9"));
@@ -479,7 +484,7 @@ TEST(Extract, CompositeWithResourceRelativeComponent) {
     int keys = 0;
     for (const auto &row : rows.composite_keys)
         keys += row.param_id == id;
-    EXPECT_EQ(keys, 4); // two variants x (Code, SystemCode)
+    EXPECT_EQ(keys, 6); // two variants x (Code, SystemCode, System)
     std::map<std::pair<int, int>, std::string> numbers;
     for (const auto &row : rows.numbers) {
         if (row.param_id == id)
@@ -738,7 +743,7 @@ TEST(Extract, CompositePairsKeepEachComponentsCodeWithItsOwnValue) {
     IndexRows rows = extract(kBloodPressure);
     const int id = param("Observation", "component-code-value-quantity");
     auto pairs = number_pairs(rows, id);
-    ASSERT_EQ(pairs.size(), 4u); // 2 components x (Code, SystemCode)
+    ASSERT_EQ(pairs.size(), 6u); // 2 components x (Code, SystemCode, System)
     const int64_t systolic = fhir::token_hash(id, TokenForm::SystemCode, "http://loinc.org|8480-6");
     const int64_t systolic_code = fhir::token_hash(id, TokenForm::Code, "8480-6");
     const int64_t diastolic = fhir::token_hash(id, TokenForm::SystemCode, "http://loinc.org|8462-4");
@@ -753,9 +758,12 @@ TEST(Extract, CompositePairsKeepEachComponentsCodeWithItsOwnValue) {
     EXPECT_EQ(values_by_key[systolic], std::vector<std::string>{"120"});
     EXPECT_EQ(values_by_key[systolic_code], std::vector<std::string>{"120"});
     EXPECT_EQ(values_by_key[diastolic], std::vector<std::string>{"80.5"});
+    // "http://loinc.org|" (any LOINC code) keys both components' values
+    const int64_t any_loinc = fhir::token_hash(id, TokenForm::System, "http://loinc.org|");
+    EXPECT_EQ(values_by_key[any_loinc], (std::vector<std::string>{"120", "80.5"}));
     // combo-code-value-quantity reaches the components too; code-value-quantity
     // (the Observation's own value) has nothing to pair.
-    EXPECT_EQ(number_pairs(rows, param("Observation", "combo-code-value-quantity")).size(), 4u);
+    EXPECT_EQ(number_pairs(rows, param("Observation", "combo-code-value-quantity")).size(), 6u);
     EXPECT_TRUE(number_pairs(rows, param("Observation", "code-value-quantity")).empty());
     EXPECT_TRUE(rows.composite_dates.empty());
 }
@@ -798,7 +806,7 @@ TEST(Extract, CompositePairsOfDateAndNumberComponents) {
         if (pair.key == key)
             by_group_component[{pair.group, pair.component}] = pair.range.value;
     }
-    EXPECT_EQ(number_pairs(rows, coordinate).size(), 8u); // 2 variants x 2 keys x 2 values
+    EXPECT_EQ(number_pairs(rows, coordinate).size(), 12u); // 2 variants x 3 keys x 2 values
     ASSERT_EQ(by_group_component.size(), 4u);
     EXPECT_EQ((by_group_component[{1, 1}]), "100");
     EXPECT_EQ((by_group_component[{1, 2}]), "101");
@@ -824,7 +832,7 @@ TEST(Extract, CompositePairsCombineSeveralTokenComponents) {
         "code":{"coding":[{"system":"http://loinc.org","code":"15074-8"}]},
         "valueQuantity":{"value":6.3,"unit":"mmol/l"}})"));
     auto pairs = number_pairs(rows, def.id);
-    ASSERT_EQ(pairs.size(), 2u); // code (Code, SystemCode) x status (Code)
+    ASSERT_EQ(pairs.size(), 3u); // code (Code, SystemCode, System) x status (Code)
     const int64_t parts[] = {fhir::token_hash(def.id, TokenForm::SystemCode, "http://loinc.org|15074-8"),
                              fhir::token_hash(def.id, TokenForm::Code, "final")};
     const int64_t key = fhir::composite_key_hash(parts, 2);
