@@ -52,8 +52,16 @@ bool parse_int64(const std::string &text, int64_t *out) {
     return true;
 }
 
-const char kOrderDesc[] = "1 DESC, 2 DESC, 3 DESC, 4 DESC";
-const char kOrderAsc[] = "1, 2, 3, 4";
+// The order of a page, by output column (1 last_updated, 2 rtype, 3 id, 4
+// version_id). Below the system level the type is fixed: leaving it out lets the
+// (rtype, last_updated) index deliver the order.
+std::string page_order(HistoryLevel level, bool backward) {
+    const char *dir = backward ? "" : " DESC";
+    std::string order = std::string("1") + dir;
+    if (level == HistoryLevel::System)
+        order += std::string(", 2") + dir;
+    return order + ", 3" + dir + ", 4" + dir;
+}
 
 // The conditions a version of one table must meet (alias.* columns).
 std::string conditions(HistoryLevel level, const std::string &current_table, const std::string &alias,
@@ -68,8 +76,12 @@ std::string conditions(HistoryLevel level, const std::string &current_table, con
         // The leading column alone bounds the lastUpdated index scan; the row
         // comparison places the cursor among versions of the same instant.
         where += backward ? " AND " + a + "last_updated >= $2" : " AND " + a + "last_updated <= $2";
-        where += " AND (" + a + "last_updated, " + a + "rtype COLLATE \"C\", " + a + "id COLLATE \"C\", " + a +
-                 "version_id) " + (backward ? ">" : "<") + " ($2, $3, $4, $5)";
+        if (level == HistoryLevel::System)
+            where += " AND (" + a + "last_updated, " + a + "rtype COLLATE \"C\", " + a + "id COLLATE \"C\", " + a +
+                     "version_id) " + (backward ? ">" : "<") + " ($2, $3, $4, $5)";
+        else
+            where += " AND (" + a + "last_updated, " + a + "id COLLATE \"C\", " + a + "version_id) " +
+                     (backward ? ">" : "<") + " ($2, $4, $5)";
     }
     if (with_at && is_history) {
         // Superseded at the next version's lastUpdated (versions are numbered without
@@ -154,7 +166,7 @@ std::string history_path(const std::string &type, const std::string &id) {
 }
 
 std::string history_page_sql(HistoryLevel level, const std::string &current_table, bool backward, bool with_at) {
-    const std::string order = backward ? kOrderAsc : kOrderDesc;
+    const std::string order = page_order(level, backward);
     // Both branches name rtype and id in C collation: the set operation's ORDER BY
     // takes output columns only, and the cursor compares them so.
     const std::string history_branch =
@@ -180,10 +192,8 @@ std::string history_page_sql(HistoryLevel level, const std::string &current_tabl
         "'url', p.rtype || '/' || p.id), "
         "'response', jsonb_build_object('status', CASE WHEN p.version_id = 1 THEN '201' ELSE '200' END, " +
         response_common + ")) END";
-    const std::string outer_order = backward ? "p.last_updated, p.rtype, p.id, p.version_id"
-                                             : "p.last_updated DESC, p.rtype DESC, p.id DESC, p.version_id DESC";
     return "SELECT p.last_updated, p.rtype, p.id, p.version_id, " + entry + " FROM (" + history_branch +
-           " UNION ALL " + current_branch + " ORDER BY " + order + " LIMIT $9) p ORDER BY " + outer_order;
+           " UNION ALL " + current_branch + " ORDER BY " + order + " LIMIT $9) p ORDER BY " + order;
 }
 
 std::string history_count_sql(HistoryLevel level, const std::string &current_table, bool with_at) {
