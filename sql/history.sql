@@ -179,6 +179,24 @@ SELECT fhir.history('Patient', 'bad id!');
 SELECT fhir.history(NULL, NULL, '_list=x');
 SELECT fhir.history(NULL, 'h-p1');
 
+-- through fhir.request: the three levels and their parameters, errors as 400
+CREATE FUNCTION pg_temp.rest(method text, url text) RETURNS text LANGUAGE sql AS $$
+  SELECT concat_ws(' | ', x.status,
+    CASE WHEN x.body->>'resourceType' = 'OperationOutcome' THEN 'OO ' || (x.body->'issue'->0->>'diagnostics')
+         ELSE 'Bundle ' || (x.body->>'type') || ' total=' || coalesce(x.body->>'total', '-') || ' entries=' ||
+              coalesce(jsonb_array_length(x.body->'entry'), 0) || ' ' ||
+              (SELECT string_agg(l, ', ') FROM pg_temp.links(x.body) l) END)
+  FROM fhir.request(method, url) x $$;
+SELECT pg_temp.rest('GET', 'Patient/h-p1/_history?_count=2');
+SELECT pg_temp.rest('GET', 'http://example.org/fhir/Patient/_history?_since=2023');
+SELECT pg_temp.rest('GET', '_history?_at=2022-04-01T12:00:00Z');
+SELECT pg_temp.rest('GET', '_history?_sort=_id');
+SELECT pg_temp.rest('GET', 'Patient/h-nobody/_history');
+SELECT c.code FROM jsonb_array_elements(fhir.capability_statement()->'rest'->0->'interaction') i,
+       LATERAL (SELECT i->>'code' AS code) c WHERE c.code LIKE 'history%';
+SELECT c.code FROM jsonb_array_elements(fhir.capability_statement()->'rest'->0->'resource'->0->'interaction') i,
+       LATERAL (SELECT i->>'code' AS code) c WHERE c.code LIKE 'history%';
+
 -- leave nothing behind for the suites that follow
 SELECT fhir.delete(rtype, id) FROM (VALUES ('Patient', 'h-p1'), ('Patient', 'h-p2'), ('Observation', 'h-o1')) v(rtype, id);
 DELETE FROM fhir.resource_history WHERE id LIKE 'h-%';
