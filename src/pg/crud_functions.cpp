@@ -1,5 +1,6 @@
 // crud_functions.cpp: SQL entry points for single-resource operations
-// (fhir.create/update/read/vread/delete/history) and small helpers.
+// (fhir.create/update/read/vread/delete) and small helpers; fhir.history is
+// history_functions.cpp.
 //
 // Each function is declared with FHIR_FUNCTION, so its body runs inside the
 // C++/PostgreSQL error boundary (cpp_wrapper.h).
@@ -9,7 +10,6 @@
 #include "pg_json.h"
 #include "registry.h"
 #include "resource.h"
-#include "guc.h"
 #include "resource_writer.h"
 #include "spi.h"
 #include "values.h"
@@ -117,40 +117,6 @@ FHIR_FUNCTION(fhir_delete) {
     bool deleted = fhir_pg::delete_resource(type, id);
     spi_finish();
     PG_RETURN_BOOL(deleted);
-}
-
-FHIR_FUNCTION(fhir_history) {
-    std::string type = text_arg(fcinfo, 0);
-    std::string id = text_arg(fcinfo, 1);
-    check_type_and_id(type, id);
-    spi_connect();
-    // Versions newest first; request.method follows FHIR: POST for the first
-    // version, DELETE for tombstones, PUT otherwise.
-    SPIPlanPtr plan = fhir_pg::prepare_cached(
-        "WITH v AS ("
-        "  SELECT version_id, last_updated, false AS deleted, content FROM " + fhir::partition_table(type) +
-        "  WHERE rtype = $1 AND id = $2 "
-        "  UNION ALL SELECT version_id, last_updated, deleted, content FROM fhir.resource_history "
-        "  WHERE rtype = $1 AND id = $2) "
-        "SELECT jsonb_build_object('resourceType', 'Bundle', 'type', 'history', 'total', count(*), "
-        "  'entry', jsonb_agg(jsonb_strip_nulls(jsonb_build_object("
-        "    'fullUrl', $3 || $1 || '/' || $2, "
-        "    'resource', content, "
-        "    'request', jsonb_build_object('method', CASE WHEN deleted THEN 'DELETE' WHEN version_id = 1 "
-        "                 THEN 'POST' ELSE 'PUT' END, 'url', $1 || '/' || $2), "
-        "    'response', jsonb_build_object('status', CASE WHEN deleted THEN '204' WHEN version_id = 1 "
-        "                 THEN '201' ELSE '200' END, 'etag', 'W/\"' || version_id || '\"', "
-        "                 'lastModified', to_char(last_updated AT TIME ZONE 'UTC', "
-        "                 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')))) ORDER BY version_id DESC)) "
-        "FROM v HAVING count(*) > 0",
-        {TEXTOID, TEXTOID, TEXTOID});
-    Datum v[3] = {fhir_pg::text_datum(type), fhir_pg::text_datum(id), fhir_pg::text_datum(fhir_pg::base_url_prefix())};
-    uint64_t n = fhir_pg::spi_execute(plan, v, nullptr, true);
-    Datum result = n ? fhir_pg::spi_get_datum_outer(0, 1) : (Datum)0;
-    spi_finish();
-    if (!n)
-        PG_RETURN_NULL();
-    return result;
 }
 
 // Set-returning: every R4 resource type.

@@ -379,12 +379,13 @@ Response transaction_interaction(const std::optional<std::string> &body) {
 }
 
 Response history_interaction(const fhir::RestRoute &route) {
-    if (route.interaction != Interaction::HistoryInstance)
-        throw Error(ErrorKind::UnsupportedFeature, "type and system level history are not supported yet");
-    if (!route.query.empty())
-        throw Error(ErrorKind::UnsupportedFeature, "history parameters (_since, _at, _count) are not supported yet");
+    // fhir.history serves the three levels: type NULL for the system, id NULL for a type.
+    const bool system = route.interaction == Interaction::HistorySystem;
+    const bool instance = route.interaction == Interaction::HistoryInstance;
     Response r;
-    r.body = call_api("SELECT fhir.history($1, $2)", {TEXTOID, TEXTOID}, {text_datum(route.type), text_datum(route.id)});
+    r.body = call_api("SELECT fhir.history($1, $2, $3)", {TEXTOID, TEXTOID, TEXTOID},
+                      {text_datum(route.type), text_datum(route.id), text_datum(route.query)},
+                      {system, !instance, false});
     if (!r.body) {
         spi_connect();
         Version v = newest_version(route.type, route.id);

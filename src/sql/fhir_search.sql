@@ -53,6 +53,11 @@ CREATE TABLE fhir.resource_history (
     PRIMARY KEY (rtype, id, version_id)
 );
 COMMENT ON TABLE fhir.resource_history IS 'superseded versions and delete tombstones (content NULL); the current version lives in fhir.resource';
+-- Type and system history pages (fhir.history) read versions newest first: with the
+-- last_updated index of each fhir.resource partition these make a page a merge of
+-- ordered LIMIT scans instead of a sort of the whole history.
+CREATE INDEX resource_history_last_updated_idx ON fhir.resource_history (last_updated);
+CREATE INDEX resource_history_rtype_last_updated_idx ON fhir.resource_history (rtype, last_updated);
 
 -- Search side tables. Each row belongs to one resource (rid) and one search
 -- parameter (param, the registry id). Per-parameter partial indexes on these are
@@ -238,9 +243,9 @@ CREATE FUNCTION fhir.delete(resource_type text, id text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'fhir_delete' LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION fhir.delete(text, text) IS 'FHIR delete: removes the current version (kept in history with a tombstone); true if something was deleted';
 
-CREATE FUNCTION fhir.history(resource_type text, id text) RETURNS jsonb
-    AS 'MODULE_PATHNAME', 'fhir_history' LANGUAGE C STABLE STRICT;
-COMMENT ON FUNCTION fhir.history(text, text) IS 'FHIR history of one resource as a history Bundle, newest version first';
+CREATE FUNCTION fhir.history(resource_type text DEFAULT NULL, id text DEFAULT NULL, query text DEFAULT '') RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'fhir_history' LANGUAGE C STABLE;
+COMMENT ON FUNCTION fhir.history(text, text, text) IS 'FHIR history as one page of a history Bundle, newest version first: of one resource (type and id; NULL when it never existed), of a type (id NULL) or of the system (both NULL); query is the URL query string as sent (a leading ? or a whole next link is accepted) with _count, _since (lastUpdated >= instant) and _at (versions current within the date''s period); other parameters are errors; self/next/previous links page through a snapshot taken at the first page; total at instance level only';
 
 CREATE FUNCTION fhir.transaction(bundle jsonb) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'fhir_transaction' LANGUAGE C VOLATILE STRICT;

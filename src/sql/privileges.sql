@@ -42,7 +42,7 @@ GRANT USAGE ON SCHEMA fhir TO fhir_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA fhir TO fhir_reader;
 GRANT EXECUTE ON FUNCTION
     fhir.resource_types(), fhir.partition_name(text),
-    fhir.read(text, text), fhir.vread(text, text, integer), fhir.history(text, text),
+    fhir.read(text, text), fhir.vread(text, text, integer), fhir.history(text, text, text),
     fhir.search(text, text, text), fhir.explain(text, text), fhir.last_search(),
     fhir.token_hash(integer, integer, text), fhir.tokens_overlap(bigint[], bigint[]),
     fhir.token_sort_key(jsonb, integer, boolean), fhir.memory_usage(),
