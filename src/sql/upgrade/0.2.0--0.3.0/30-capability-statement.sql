@@ -5,8 +5,8 @@
 CREATE FUNCTION fhir._capabilities(OUT level text, OUT code text)
     RETURNS SETOF record LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     VALUES ('type', 'read'), ('type', 'vread'), ('type', 'update'), ('type', 'delete'),
-           ('type', 'history-instance'), ('type', 'create'), ('type', 'search-type'),
-           ('system', 'transaction'), ('system', 'batch'), ('system', 'search-system')
+           ('type', 'history-instance'), ('type', 'history-type'), ('type', 'create'), ('type', 'search-type'),
+           ('system', 'transaction'), ('system', 'batch'), ('system', 'search-system'), ('system', 'history-system')
 $$;
 COMMENT ON FUNCTION fhir._capabilities() IS 'the FHIR interactions the SQL API implements at type (resource) and system level, for fhir.capability_statement()';
 

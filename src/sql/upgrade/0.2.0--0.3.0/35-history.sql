@@ -9,11 +9,3 @@ CREATE FUNCTION fhir.history(resource_type text DEFAULT NULL, id text DEFAULT NU
 COMMENT ON FUNCTION fhir.history(text, text, text) IS 'FHIR history as one page of a history Bundle, newest version first: of one resource (type and id; NULL when it never existed), of a type (id NULL) or of the system (both NULL); query is the URL query string as sent (a leading ? or a whole next link is accepted) with _count, _since (lastUpdated >= instant) and _at (versions current within the date''s period); other parameters are errors; self/next/previous links page through a snapshot taken at the first page; total at instance level only';
 REVOKE EXECUTE ON FUNCTION fhir.history(text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION fhir.history(text, text, text) TO fhir_reader;
-
--- fhir.request now routes type and system history (after 30-capability-statement.sql).
-CREATE OR REPLACE FUNCTION fhir._capabilities(OUT level text, OUT code text)
-    RETURNS SETOF record LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    VALUES ('type', 'read'), ('type', 'vread'), ('type', 'update'), ('type', 'delete'),
-           ('type', 'history-instance'), ('type', 'history-type'), ('type', 'create'), ('type', 'search-type'),
-           ('system', 'transaction'), ('system', 'batch'), ('system', 'search-system'), ('system', 'history-system')
-$$;
