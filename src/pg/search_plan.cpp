@@ -6,7 +6,7 @@
 // single-valued date parameters, stored ValueSets and Lists) and binds the values.
 #include "search_plan.h"
 
-#include "elements.h"
+#include "element_names.h"
 
 #include "cpp_wrapper.h"
 #include "guc.h"

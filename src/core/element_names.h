@@ -1,5 +1,5 @@
-// elements.h: the top-level element names of each R4 resource type (generated
-// from the StructureDefinitions into generated/r4_elements.cpp), for checking
+// element_names.h: the top-level element names of each R4 resource type (generated
+// from the StructureDefinitions into generated/r4_element_names.cpp), for checking
 // what _elements names.
 #pragma once
 

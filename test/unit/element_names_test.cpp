@@ -1,5 +1,5 @@
 // Top-level element names for _elements (elements.h).
-#include "elements.h"
+#include "element_names.h"
 
 #include <gtest/gtest.h>
 

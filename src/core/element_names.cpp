@@ -1,5 +1,5 @@
-// elements.cpp: looking up the generated top-level element names.
-#include "elements.h"
+// element_names.cpp: looking up the generated top-level element names.
+#include "element_names.h"
 
 #include <cctype>
 
