@@ -68,8 +68,15 @@ INSTALL_PIECES = src/sql/$(EXTENSION).sql src/sql/cache.sql src/sql/backup.sql \
 $(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PIECES)
 	cat $^ > $@
 
-$(EXTENSION)--%.sql: $$(sort $$(wildcard src/sql/upgrade/%/*.sql))
-	cat $^ > $@
+# The upgrade to the version in development also runs the API pieces (every one is
+# new in it) right after its header, so each new function is written once; its
+# upgrade piece then holds only what differs for an existing install (REVOKE from
+# PUBLIC, since privileges.sql's blanket REVOKE ran at the older version).
+API_PIECES = $(sort $(wildcard src/sql/api/*.sql))
+upgrade_pieces = $(sort $(wildcard src/sql/upgrade/$(1)/*.sql))
+$(EXTENSION)--%.sql: $$(sort $$(wildcard src/sql/upgrade/%/*.sql)) $(API_PIECES)
+	cat $(firstword $(call upgrade_pieces,$*)) $(if $(filter %--$(EXTVERSION),$*),$(API_PIECES)) \
+	    $(wordlist 2,999,$(call upgrade_pieces,$*)) > $@
 
 # Regenerate sources derived from the official FHIR R4 definitions.
 FHIR_DEFS ?= ../shared/fhir-r4

@@ -4,6 +4,7 @@
 #include "error.h"
 #include "query_string.h"
 #include "search_cursor.h"
+#include "search_query.h"
 
 #include <algorithm>
 #include <climits>
@@ -13,24 +14,10 @@ namespace {
 
 std::string q(const std::string &text) { return "\"" + text.substr(0, 80) + "\""; }
 
-// A positive int (as search's _count).
-int parse_count(const std::string &value) {
-    bool digits = !value.empty() && value.size() <= 10 &&
-                  std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
-    long long n = digits ? std::stoll(value) : 0;
-    if (!digits || n < 1 || n > INT_MAX)
-        throw Error(ErrorKind::InvalidSearch, "_count must be a positive integer, not " + q(value));
-    return static_cast<int>(n);
-}
-
 // A FHIR date, dateTime or instant as search reads it (values.h), including the
 // space that an unescaped '+' of a time-zone offset arrives as (query_string.h).
 DateRange parse_date_value(const std::string &name, const std::string &value) {
-    std::string text = value;
-    if (text.size() > 16 && text[text.size() - 6] == ' ' && text[text.size() - 3] == ':' &&
-        text.find('T') != std::string::npos)
-        text[text.size() - 6] = '+';
-    auto range = parse_date_range(text);
+    auto range = parse_search_date(value);
     if (!range)
         throw Error(ErrorKind::InvalidSearch, "value " + q(value) + " of " + name + " is not a valid date");
     return *range;

@@ -322,11 +322,7 @@ SearchValue parse_value(const SearchParamDef &param, SearchModifier modifier, co
         std::string rest = raw;
         value.prefix = take_prefix(rest);
         if (param.type == ParamType::Date) {
-            // An unescaped '+' of a time-zone offset arrives as a space (query_string.h).
-            if (rest.size() > 16 && rest[rest.size() - 6] == ' ' && rest[rest.size() - 3] == ':' &&
-                rest.find('T') != std::string::npos)
-                rest[rest.size() - 6] = '+';
-            auto range = parse_date_range(rest);
+            auto range = parse_search_date(rest);
             if (!range)
                 throw bad_value("date", raw, param);
             value.date = *range;
@@ -574,15 +570,6 @@ std::optional<SearchClause> parse_clause(const Registry &registry, const std::st
     return clause;
 }
 
-// Parses _count: a positive int.
-int parse_count(const std::string &value) {
-    bool digits = !value.empty() && value.size() <= 10 &&
-                  std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
-    long long n = digits ? std::stoll(value) : 0;
-    if (!digits || n < 1 || n > INT_MAX)
-        throw Error(ErrorKind::InvalidSearch, "_count must be a positive integer, not " + q(value));
-    return static_cast<int>(n);
-}
 
 // Parses _sort: comma-separated codes, "-" for descending; unknown codes follow the strict/lenient policy.
 void parse_sort(const Registry &registry, const std::string &type, const std::string &value, bool strict,
@@ -629,6 +616,24 @@ ContainedType parse_contained_type(const std::string &value) {
 }
 
 } // namespace
+
+// _count's value: a positive int (search.html#count).
+int parse_count(const std::string &value) {
+    bool digits = !value.empty() && value.size() <= 10 &&
+                  std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+    long long n = digits ? std::stoll(value) : 0;
+    if (!digits || n < 1 || n > INT_MAX)
+        throw Error(ErrorKind::InvalidSearch, "_count must be a positive integer, not " + q(value));
+    return static_cast<int>(n);
+}
+
+std::optional<DateRange> parse_search_date(std::string text) {
+    // An unescaped '+' of a time-zone offset arrives as a space (query_string.h).
+    if (text.size() > 16 && text[text.size() - 6] == ' ' && text[text.size() - 3] == ':' &&
+        text.find('T') != std::string::npos)
+        text[text.size() - 6] = '+';
+    return parse_date_range(text);
+}
 
 const char *search_modifier_name(SearchModifier modifier) {
     switch (modifier) {

@@ -205,6 +205,13 @@ SearchQuery parse_search_pairs(const Registry &registry, std::string_view resour
 
 // Composite component types: token-like components (token, reference, uri) are
 // matched by hash, range components (number, quantity, date) by value.
+// _count's value (search's and history's): a positive int; Error(InvalidSearch) otherwise.
+int parse_count(const std::string &value);
+
+// A date search value without its prefix, as parse_date_range reads it, after
+// restoring the '+' of a time-zone offset that arrived as a space (query_string.h).
+std::optional<DateRange> parse_search_date(std::string text);
+
 bool is_token_like(ParamType type);
 bool is_range_type(ParamType type);
 

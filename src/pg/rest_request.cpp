@@ -133,6 +133,19 @@ struct Version {
     Datum content = 0; // in the caller's context
 };
 
+// The (version_id, last_updated, deleted, content) row of the last SPI result, if any.
+Version version_row(uint64_t rows) {
+    Version out;
+    if (rows == 0)
+        return out;
+    out.found = true;
+    out.version = spi_get_int32(0, 1);
+    out.last_updated = timestamptz_to_unix_micros(DatumGetTimestampTz(spi_get_datum_outer(0, 2)));
+    out.deleted = spi_get_bool(0, 3);
+    out.content = spi_get_datum_outer(0, 4);
+    return out;
+}
+
 // The current version of (type, id), or else its newest history row (a delete
 // tombstone when the resource was deleted). Requires SPI.
 Version newest_version(const std::string &type, const std::string &id) {
@@ -143,15 +156,7 @@ Version newest_version(const std::string &type, const std::string &id) {
             "WHERE rtype = $1 AND id = $2 ORDER BY version_id DESC LIMIT 1) LIMIT 1",
         {TEXTOID, TEXTOID});
     Datum v[2] = {text_datum(type), text_datum(id)};
-    Version out;
-    if (spi_execute(plan, v, nullptr, true, 1) == 0)
-        return out;
-    out.found = true;
-    out.version = spi_get_int32(0, 1);
-    out.last_updated = timestamptz_to_unix_micros(DatumGetTimestampTz(spi_get_datum_outer(0, 2)));
-    out.deleted = spi_get_bool(0, 3);
-    out.content = spi_get_datum_outer(0, 4);
-    return out;
+    return version_row(spi_execute(plan, v, nullptr, true, 1));
 }
 
 // One version of (type, id). Requires SPI.
@@ -163,15 +168,7 @@ Version version_of(const std::string &type, const std::string &id, int version) 
             "WHERE rtype = $1 AND id = $2 AND version_id = $3 LIMIT 1",
         {TEXTOID, TEXTOID, INT4OID});
     Datum v[3] = {text_datum(type), text_datum(id), Int32GetDatum(version)};
-    Version out;
-    if (spi_execute(plan, v, nullptr, true, 1) == 0)
-        return out;
-    out.found = true;
-    out.version = spi_get_int32(0, 1);
-    out.last_updated = timestamptz_to_unix_micros(DatumGetTimestampTz(spi_get_datum_outer(0, 2)));
-    out.deleted = spi_get_bool(0, 3);
-    out.content = spi_get_datum_outer(0, 4);
-    return out;
+    return version_row(spi_execute(plan, v, nullptr, true, 1));
 }
 
 // read and vread: 200, 304 (If-None-Match / If-Modified-Since), 404, 410.
