@@ -40,3 +40,50 @@ SELECT t, q, pg_temp.ids(t, q) AS ids FROM (VALUES
 \set VERBOSITY terse
 SELECT fhir.search('Observation', 'code-value-concept=|$x');
 \set VERBOSITY default
+
+-- Range values: a quantity or number parameter matches a Range as R4 compares
+-- ranges (eq: the search value's precision range contains it; gt/ge: its high end
+-- is above; lt/le: its low end is below; sa/eb: wholly above/below), point values
+-- as before. Condition onset-age is "onset.as(Age) | onset.as(Range)".
+SELECT fhir.update('{"resourceType":"Condition","id":"fd-r1","subject":{"reference":"Patient/fd-p"},"code":{"text":"r"},"onsetRange":{"low":{"value":5,"system":"http://unitsofmeasure.org","code":"a"},"high":{"value":10,"system":"http://unitsofmeasure.org","code":"a"}}}') IS NOT NULL AS stored;
+SELECT fhir.update('{"resourceType":"Condition","id":"fd-r2","subject":{"reference":"Patient/fd-p"},"code":{"text":"r"},"onsetAge":{"value":7,"system":"http://unitsofmeasure.org","code":"a"}}') IS NOT NULL AS stored;
+SELECT fhir.update('{"resourceType":"Condition","id":"fd-r3","subject":{"reference":"Patient/fd-p"},"code":{"text":"r"},"onsetRange":{"low":{"value":20,"system":"http://unitsofmeasure.org","code":"a"}}}') IS NOT NULL AS stored;
+SELECT q, pg_temp.ids('Condition', 'onset-age=' || q) AS ids FROM (VALUES
+  ('gt8'),     -- r1 reaches 10; r3 is open above
+  ('lt6'),     -- r1 starts at 5
+  ('eq7'),     -- only the point: [6.5, 7.5) does not contain 5-10
+  ('eq1e1'),   -- [5, 15) contains 5-10 and 7, not 20-
+  ('ge10'), ('gt10'), ('le5'), ('lt5'),
+  ('sa4'),     -- above [3.5, 4.5): all three
+  ('sa5'),     -- above [4.5, 5.5): the point 7 and 20-
+  ('eb11'),    -- below [10.5, 11.5): 5-10 and 7
+  ('ne7'),
+  ('ap9'),     -- 9 +- 0.9 overlaps 5-10
+  ('gt8|http://unitsofmeasure.org|a'),
+  ('gt8|http://unitsofmeasure.org|mo'),
+  ('lt100')) v(q);
+-- RiskAssessment probability is "decimal | Range": a number parameter too.
+SELECT fhir.update('{"resourceType":"RiskAssessment","id":"fd-ra","status":"final","subject":{"reference":"Patient/fd-p"},"prediction":[{"probabilityRange":{"low":{"value":0.2},"high":{"value":0.4}}}]}') IS NOT NULL AS stored;
+SELECT q, pg_temp.ids('RiskAssessment', 'probability=' || q || '&_id=fd-ra') AS ids FROM (VALUES
+  ('gt0.3'), ('lt0.3'), ('gt0.4'), ('lt0.2'), ('eq0.3')) v(q);
+-- A custom quantity parameter on an untyped path and a composite over it: a Range
+-- of 5-10 s satisfies gt and lt components and repeated clauses it lies across.
+SELECT fhir.add_search_param('{"resourceType":"SearchParameter","url":"http://example.org/SearchParameter/value-any","code":"value-any","type":"quantity","base":["Observation"],"expression":"Observation.value"}');
+SELECT fhir.add_search_param('{"resourceType":"SearchParameter","url":"http://example.org/SearchParameter/code-value-any","code":"code-value-any","type":"composite","base":["Observation"],"expression":"Observation",
+  "component":[{"definition":"http://hl7.org/fhir/SearchParameter/clinical-code","expression":"code"},{"definition":"http://example.org/SearchParameter/value-any","expression":"value"}]}');
+SELECT fhir.update('{"resourceType":"Observation","id":"fd-vr","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"fd-1"}]},"valueRange":{"low":{"value":5,"system":"http://unitsofmeasure.org","code":"s"},"high":{"value":10,"system":"http://unitsofmeasure.org","code":"s"}}}') IS NOT NULL AS stored;
+SELECT fhir.update('{"resourceType":"Observation","id":"fd-vq","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"fd-1"}]},"valueQuantity":{"value":12,"system":"http://unitsofmeasure.org","code":"s"}}') IS NOT NULL AS stored;
+SELECT q, pg_temp.ids('Observation', q) AS ids FROM (VALUES
+  ('value-any=gt7&value-any=lt6'),
+  ('value-any=gt11'),
+  ('value-any=eq12'),
+  ('value-any=lt6|http://unitsofmeasure.org|s'),
+  ('code-value-any=http://loinc.org|fd-1$gt7'),
+  ('code-value-any=http://loinc.org|fd-1$lt6'),
+  ('code-value-any=http://loinc.org|fd-1$gt7&code-value-any=http://loinc.org|fd-1$lt6'),
+  ('code-value-any=http://loinc.org|fd-1$gt10'),
+  ('code-value-any=http://loinc.org|fd-1$lt5'),
+  ('code-value-any=http://loinc.org|fd-1$eq1e1')) v(q);
+-- a Range is one span row without a point value
+SELECT count(*) FILTER (WHERE value IS NULL) AS span_rows, count(*) FILTER (WHERE value IS NOT NULL) AS point_rows
+  FROM fhir.search_quantity q JOIN fhir.search_parameters p ON p.id = q.param WHERE p.code IN ('onset-age', 'value-any');

@@ -81,6 +81,33 @@ def resource_types(profiles):
     return types
 
 
+def range_paths(profiles):
+    """Returns the element paths (choice suffix dropped) whose types include Range."""
+    paths = set()
+    for entry in profiles["entry"]:
+        res = entry["resource"]
+        if res.get("resourceType") != "StructureDefinition" or res.get("kind") != "resource":
+            continue
+        for element in res.get("snapshot", {}).get("element", []):
+            if any(t.get("code") == "Range" for t in element.get("type", [])):
+                paths.add(element["path"].replace("[x]", ""))
+    return paths
+
+
+def may_hold_ranges(entry, ranges):
+    """True when a number/quantity parameter (or a composite's component) can
+    index a Range: an alternative selects one with `as Range` / `.as(Range)`, or
+    is a plain path to an element whose types include Range."""
+    if entry["type"] not in ("Number", "Quantity", "Composite"):
+        return False
+    expressions = [entry["expression"]] + [c[1] for c in entry["components"]]
+    for expression in expressions:
+        for alternative in split_top_level_union(expression):
+            if "Range" in alternative or alternative.strip("() ") in ranges:
+                return True
+    return False
+
+
 def split_top_level_union(expression):
     """Splits a FHIRPath expression on '|' outside parentheses and string literals."""
     parts, depth, quote, start, i = [], 0, None, 0, 0
@@ -248,14 +275,17 @@ class ListTable:
         return self.index[joined]
 
 
-def render(types, entries):
+def render(types, entries, ranges):
     """Renders the generated C++ source."""
     lists = ListTable()
     components = []
     rows = []
+    range_ids = []
     type_index = {name: i for i, name in enumerate(sorted(types))}
     for param_id, key in enumerate(sorted(entries), start=1):
         e = entries[key]
+        if may_hold_ranges(e, ranges):
+            range_ids.append(param_id)
         first_component = len(components)
         components.extend(e["components"])
         rows.append(
@@ -316,6 +346,11 @@ def render(types, entries):
     out.append("};")
     out.append("const int kParamCount = %d;" % len(rows))
     out.append("")
+    out.append("// Ids of the number/quantity/composite parameters whose values may be Ranges")
+    out.append("// (an `as Range` alternative or a path to an element typed Range), ascending.")
+    out.append("const int kRangeParams[] = {%s};" % ", ".join(str(i) for i in range_ids))
+    out.append("const int kRangeParamCount = %d;" % len(range_ids))
+    out.append("")
     out.append("} // namespace r4")
     out.append("} // namespace fhir")
     return "\n".join(out) + "\n", len(rows)
@@ -332,11 +367,12 @@ def main():
 
     sp_path = args.search_parameters or find_input(args.defs, "search-parameters.json")
     profiles_path = args.profiles or find_input(args.defs, "profiles-resources.json.gz")
-    types = resource_types(load_json(profiles_path))
+    profiles = load_json(profiles_path)
+    types = resource_types(profiles)
     entries, problems = build_entries(load_json(sp_path), types)
     for problem in problems:
         print("gen_registry: warning: " + problem, file=sys.stderr)
-    text, count = render(types, entries)
+    text, count = render(types, entries, range_paths(profiles))
 
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w", encoding="ascii", newline="\n") as f:

@@ -34,8 +34,10 @@
 //     nothing.
 //   - number/quantity: a JSON number's precision is that of nlohmann's shortest
 //     round-trip text (100.00 in the resource reads as 100.0). Money is a quantity
-//     with system urn:iso:std:iso:4217 and the currency as code. Range and
-//     SampledData give nothing.
+//     with system urn:iso:std:iso:4217 and the currency as code. A Range is one
+//     row spanning [low, high] (exact values, inclusive, an absent bound open)
+//     with no point value and the system/code/unit of low (else high); a row
+//     holds either a point value or a span (search_sql.h). SampledData gives nothing.
 //   - special (near): nothing.
 //   - _text, _content (built-ins without an expression): one TextRow with the
 //     document fulltext.cpp makes, and the Present token when it is not empty.
@@ -189,9 +191,9 @@ bool is_contact_system(const std::string &system) {
 }
 
 // The data types indexing tells apart. None: no type known or guessed; Other:
-// a type indexing has no rule for (e.g. Range, Extension, a primitive).
+// a type indexing has no rule for (e.g. Extension, a primitive).
 enum class Kind {
-    None, Other, Quantity, Money, CodeableConcept, Coding, Identifier, ContactPoint, Reference, Period,
+    None, Other, Quantity, Money, Range, CodeableConcept, Coding, Identifier, ContactPoint, Reference, Period,
     HumanName, Address, Timing, Annotation,
 };
 
@@ -202,6 +204,7 @@ Kind kind_of_type(std::string_view type) {
         {"Count", Kind::Quantity},          {"Distance", Kind::Quantity},
         {"Duration", Kind::Quantity},       {"SimpleQuantity", Kind::Quantity},
         {"MoneyQuantity", Kind::Quantity},  {"Money", Kind::Money},
+        {"Range", Kind::Range},
         {"CodeableConcept", Kind::CodeableConcept}, {"Coding", Kind::Coding},
         {"Identifier", Kind::Identifier},   {"ContactPoint", Kind::ContactPoint},
         {"Reference", Kind::Reference},     {"Period", Kind::Period},
@@ -236,6 +239,10 @@ Kind kind_of(const Node &node) {
         return Kind::Quantity;
     if (has(v, "start") || has(v, "end"))
         return Kind::Period;
+    const Json *low = member(v, "low");
+    const Json *high = member(v, "high");
+    if ((low && low->is_object()) || (high && high->is_object()))
+        return Kind::Range;
     if (has(v, "family") || has(v, "given"))
         return Kind::HumanName;
     if (has(v, "line") || has(v, "city") || has(v, "postalCode") || has(v, "country"))
@@ -559,8 +566,43 @@ const std::optional<DecimalRange> &decimal_cached(Sink &sink, const Node &node, 
     return decimals.back().second;
 }
 
-// A number with its implicit precision range.
+// A Range as a stored span: value "" (stored as NULL, so no condition on the
+// value column matches it), lo and hi the exact values of low and high, both
+// inclusive, with an absent bound open ("-Infinity"/"Infinity"). `unit_of` is
+// set to the bound whose system/code/unit the row carries (low, else high).
+// Nothing when neither bound has a value or a value is not a decimal.
+std::optional<DecimalRange> range_span(const Json &range, const Json **unit_of) {
+    const Json *bound[2] = {member(range, "low"), member(range, "high")};
+    DecimalRange span{"", "-Infinity", "Infinity"};
+    bool any = false;
+    *unit_of = nullptr;
+    for (int i = 0; i < 2; i++) {
+        if (!bound[i] || !bound[i]->is_object())
+            continue;
+        const Json *number = member(*bound[i], "value");
+        if (!number)
+            continue;
+        auto decimal = decimal_of(*number);
+        if (!decimal)
+            return std::nullopt;
+        (i == 0 ? span.lo : span.hi) = decimal->value;
+        any = true;
+        if (!*unit_of)
+            *unit_of = bound[i];
+    }
+    if (!any)
+        return std::nullopt;
+    return span;
+}
+
+// A number with its implicit precision range, or a Range's span.
 void index_number(Sink &sink, const Node &node) {
+    if (node.value->is_object() && kind_of(node) == Kind::Range) {
+        const Json *unit_of = nullptr;
+        if (auto span = range_span(*node.value, &unit_of))
+            sink.rows.numbers.push_back({sink.param_id, *span, sink.group, sink.component});
+        return;
+    }
     if (const auto &range = decimal_cached(sink, node, *node.value))
         sink.rows.numbers.push_back({sink.param_id, *range, sink.group, sink.component});
 }
@@ -574,6 +616,18 @@ void index_quantity(Sink &sink, const Node &node) {
         return;
     }
     const Kind kind = kind_of(node);
+    auto text_of = [](const Json &object, std::string_view key) {
+        const std::string *s = string_at(object, key);
+        return s ? *s : std::string();
+    };
+    if (kind == Kind::Range) {
+        const Json *unit_of = nullptr;
+        if (auto span = range_span(value, &unit_of))
+            sink.rows.quantities.push_back({sink.param_id, *span, text_of(*unit_of, "system"),
+                                            text_of(*unit_of, "code"), text_of(*unit_of, "unit"), sink.group,
+                                            sink.component});
+        return;
+    }
     if (kind != Kind::Quantity && kind != Kind::Money)
         return;
     const Json *number = member(value, "value");

@@ -123,6 +123,8 @@ Registry Registry::builtin() {
         registry.params_.reserve(r4::kParamCount);
         for (int i = 0; i < r4::kParamCount; i++) {
             registry.params_.push_back(def_from_row(r4::kParams[i]));
+            registry.params_.back().may_hold_ranges =
+                std::binary_search(r4::kRangeParams, r4::kRangeParams + r4::kRangeParamCount, r4::kParams[i].id);
             // Full text costs at every write (docs/architecture.md): off until a DBA turns it on.
             if (full_text_kind(registry.params_.back()) != FullTextKind::None)
                 registry.params_.back().enabled = false;

@@ -44,6 +44,10 @@ struct SearchParamDef {
     std::vector<std::string> comparators;
     std::vector<CompositeComponent> components;
     bool enabled = true;              // disabled parameters are neither extracted nor searchable
+    // A number/quantity parameter (or composite component) whose values may be
+    // Ranges: generated for built-ins, true for custom parameters (an untyped
+    // path may reach one). Searches add the span condition only then (search_sql.h).
+    bool may_hold_ranges = false;
 };
 
 // The set of search parameters in force. Built from the generated tables, then

@@ -45,6 +45,8 @@ extern const ComponentRow kComponents[];
 extern const int kComponentCount;
 extern const ParamRow kParams[]; // sorted by (resource type, code); ids 1..kParamCount
 extern const int kParamCount;
+extern const int kRangeParams[]; // ids whose values may be Ranges, ascending
+extern const int kRangeParamCount;
 
 } // namespace r4
 } // namespace fhir

@@ -595,9 +595,51 @@ class Builder {
         return "false";
     }
 
+    // Prefix semantics on a stored Range span [s.lo, s.hi] (both inclusive, open
+    // bounds infinite), as R4 defines prefixes on ranges: eq the search value's
+    // precision range contains the span, gt/ge/lt/le the span reaches above/below
+    // the value, sa/eb the span lies wholly above/below the precision range, ap
+    // the span overlaps the value widened by 10%.
+    std::string span_condition(SearchPrefix prefix, const DecimalRange &n, const std::string &s) {
+        const std::string lo = s + ".lo", hi = s + ".hi";
+        auto contained = [&]() {
+            std::string from = add_numeric(n.lo);
+            return lo + " >= " + from + " AND " + hi + " < " + add_numeric(n.hi);
+        };
+        switch (prefix) {
+        case SearchPrefix::Eq: return contained();
+        case SearchPrefix::Ne: return "NOT (" + contained() + ")";
+        case SearchPrefix::Gt: return hi + " > " + add_numeric(n.value);
+        case SearchPrefix::Lt: return lo + " < " + add_numeric(n.value);
+        case SearchPrefix::Ge: return hi + " >= " + add_numeric(n.value);
+        case SearchPrefix::Le: return lo + " <= " + add_numeric(n.value);
+        case SearchPrefix::Sa: return lo + " >= " + add_numeric(n.hi);
+        case SearchPrefix::Eb: return hi + " < " + add_numeric(n.lo);
+        case SearchPrefix::Ap: {
+            std::string v = add_numeric(n.value);
+            std::string in = contained();
+            return "(" + in + ") OR (" + hi + " >= " + v + " - abs(" + v + ") * 0.1 AND " + lo + " <= " + v +
+                   " + abs(" + v + ") * 0.1)";
+        }
+        }
+        return "false";
+    }
+
+    // A number condition on row alias `s`: its point value, and when the parameter
+    // can hold Range values, also its span (a span row has no value, so the point
+    // condition never matches it; parameters without Range values keep the plain
+    // value condition their indexes serve).
+    std::string number_or_span(SearchPrefix prefix, const DecimalRange &n, const std::string &s, bool spans) {
+        std::string point = number_condition(prefix, n, s + ".value");
+        if (!spans)
+            return point;
+        return "(" + point + ") OR (" + s + ".value IS NULL AND (" + span_condition(prefix, n, s) + "))";
+    }
+
     // A quantity value against the value/system/code/unit columns of row alias `s`.
-    std::string quantity_condition(SearchPrefix prefix, const QuantityValue &qv, const std::string &s) {
-        std::string out = "(" + number_condition(prefix, qv.number, s + ".value") + ")";
+    std::string quantity_condition(SearchPrefix prefix, const QuantityValue &qv, const std::string &s,
+                                   bool spans = false) {
+        std::string out = "(" + number_or_span(prefix, qv.number, s, spans) + ")";
         if (!qv.system.empty())
             out += " AND " + s + ".system = " + add_text(qv.system);
         if (!qv.code.empty()) {
@@ -614,10 +656,11 @@ class Builder {
     std::string number_table(const SearchClause &c, const std::string &row, const char *table, const char *kind) {
         std::string s = alias(kind);
         const bool quantity = c.param->type == ParamType::Quantity;
+        const bool spans = c.param->may_hold_ranges;
         return exists(table, s, row, c.param->id, or_values(c, [&](const SearchValue &v) {
                           if (!quantity)
-                              return number_condition(v.prefix, v.number, s + ".value");
-                          return quantity_condition(v.prefix, v.quantity, s);
+                              return number_or_span(v.prefix, v.number, s, spans);
+                          return quantity_condition(v.prefix, v.quantity, s, spans);
                       }));
     }
 
@@ -630,6 +673,7 @@ class Builder {
 
     std::string range_composite(const SearchClause &c, const std::string &row) {
         const std::string param_id = std::to_string(c.param->id);
+        const bool spans = c.param->may_hold_ranges;
         std::string out;
         for (const SearchValue &v : c.values) {
             std::vector<int64_t> hashes;
@@ -653,9 +697,9 @@ class Builder {
                 else if (text)
                     match += starts_with(a + ".norm", normalize_string(part.text));
                 else if (component.type == ParamType::Quantity)
-                    match += quantity_condition(part.prefix, part.quantity, a);
+                    match += quantity_condition(part.prefix, part.quantity, a, spans);
                 else
-                    match += "(" + number_condition(part.prefix, part.number, a + ".value") + ")";
+                    match += "(" + number_or_span(part.prefix, part.number, a, spans) + ")";
                 const std::string table = std::string("fhir.") +
                                           (date   ? "search_composite_date "
                                            : text ? "search_composite_string "

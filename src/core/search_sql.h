@@ -43,7 +43,14 @@
 //     range or within 10% of the search value. The stored precision range (lo/hi)
 //     is not used: R4 defines the comparisons on the resource's value.
 //     Quantity "n|system|code" also requires system and code; "n||code" matches
-//     code or unit.
+//     code or unit. A stored Range is a row without a value spanning [lo, hi]
+//     (inclusive, an absent bound infinite); prefixes compare it as R4 compares
+//     ranges: eq the search precision range contains the span, gt/ge the span's
+//     high end is above the value, lt/le its low end below, sa/eb the span lies
+//     wholly above/below the precision range, ap it overlaps the value +-10%.
+//     Only parameters that may hold Ranges (an "as Range" in the R4 expression,
+//     or a custom parameter) get that second condition, so the others keep the
+//     plain value condition; composites' number/quantity components likewise.
 //   - uri :below is a prefix range on the stored text, :above keeps stored
 //     values that are a prefix of the search value.
 //   - _text/_content: `doc @@ websearch_to_tsquery('simple', $n)` on

@@ -46,6 +46,7 @@ fhir::SearchParamDef custom_param(int id, const std::string &type, const std::st
     fhir::parse_param_type(def.value("type", std::string("token")), &p.type);
     p.expression = def.value("expression", std::string());
     p.url = def.value("url", std::string());
+    p.may_hold_ranges = true; // an untyped path (Observation.value) may reach a Range
     if (def.contains("target") && def["target"].is_array())
         for (const auto &t : def["target"])
             if (t.is_string())

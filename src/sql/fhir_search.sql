@@ -87,24 +87,24 @@ CREATE INDEX search_date_multi_idx ON fhir.search_date (param, rid) WHERE multi;
 CREATE TABLE fhir.search_number (
     rid     bigint NOT NULL,
     param   integer NOT NULL,
-    value   numeric NOT NULL,
+    value   numeric,
     lo      numeric NOT NULL,
     hi      numeric NOT NULL
 );
-COMMENT ON TABLE fhir.search_number IS 'number search values with their implicit precision range [lo, hi)';
+COMMENT ON TABLE fhir.search_number IS 'number search values: a point value with its implicit precision range [lo, hi), or (value NULL) a Range spanning [lo, hi] inclusive, -Infinity/Infinity for an absent bound';
 CREATE INDEX search_number_rid_idx ON fhir.search_number (rid);
 
 CREATE TABLE fhir.search_quantity (
     rid     bigint NOT NULL,
     param   integer NOT NULL,
-    value   numeric NOT NULL,
+    value   numeric,
     lo      numeric NOT NULL,
     hi      numeric NOT NULL,
     system  text NOT NULL,
     code    text NOT NULL,
     unit    text NOT NULL
 );
-COMMENT ON TABLE fhir.search_quantity IS 'quantity search values: value with precision range [lo, hi) and system/code/unit';
+COMMENT ON TABLE fhir.search_quantity IS 'quantity search values: a point value with precision range [lo, hi), or (value NULL) a Range spanning [lo, hi] inclusive (-Infinity/Infinity for an absent bound), with system/code/unit';
 CREATE INDEX search_quantity_rid_idx ON fhir.search_quantity (rid);
 
 CREATE TABLE fhir.search_reference (
@@ -128,14 +128,14 @@ CREATE TABLE fhir.search_composite_number (
     grp       integer NOT NULL,
     component integer NOT NULL,
     key       bigint NOT NULL,
-    value     numeric NOT NULL,
+    value     numeric,
     lo        numeric NOT NULL,
     hi        numeric NOT NULL,
     system    text NOT NULL,
     code      text NOT NULL,
     unit      text NOT NULL
 );
-COMMENT ON TABLE fhir.search_composite_number IS 'composite search values whose range component is a number or quantity: key = hash of the token components of one composite node (grp), value with precision range [lo, hi) and, for quantities, system/code/unit of the component at position component';
+COMMENT ON TABLE fhir.search_composite_number IS 'composite search values whose range component is a number or quantity: key = hash of the token components of one composite node (grp), a point value with precision range [lo, hi) or (value NULL) a Range spanning [lo, hi] inclusive, and, for quantities, system/code/unit of the component at position component';
 CREATE INDEX search_composite_number_rid_idx ON fhir.search_composite_number (rid);
 CREATE INDEX search_composite_number_key_idx ON fhir.search_composite_number (key, value);
 

@@ -879,3 +879,34 @@ TEST(Extract, FullTextOnlyWhenEnabled) {
 }
 
 } // namespace
+
+TEST(Extract, RangeIsOneSpanRowWithoutPointValue) {
+    IndexRows rows = extract(Json::parse(R"({"resourceType":"Condition","id":"c1",
+        "onsetRange":{"low":{"value":5,"system":"http://unitsofmeasure.org","code":"a"},"high":{"value":10.5}}})"));
+    std::vector<const fhir::QuantityRow *> spans;
+    for (const auto &row : rows.quantities) {
+        if (row.param_id == param("Condition", "onset-age"))
+            spans.push_back(&row);
+    }
+    ASSERT_EQ(spans.size(), 1u);
+    EXPECT_EQ(spans[0]->range.value, "");
+    EXPECT_EQ(spans[0]->range.lo, "5");
+    EXPECT_EQ(spans[0]->range.hi, "10.5");
+    EXPECT_EQ(spans[0]->system, "http://unitsofmeasure.org");
+    EXPECT_EQ(spans[0]->code, "a");
+}
+
+TEST(Extract, RangeWithOneBoundIsOpenOnTheOther) {
+    IndexRows rows = extract(Json::parse(R"({"resourceType":"RiskAssessment","id":"r1","status":"final",
+        "prediction":[{"probabilityRange":{"high":{"value":0.4}}}]})"));
+    ASSERT_EQ(rows.numbers.size(), 1u);
+    EXPECT_EQ(rows.numbers[0].range.value, "");
+    EXPECT_EQ(rows.numbers[0].range.lo, "-Infinity");
+    EXPECT_EQ(rows.numbers[0].range.hi, "0.4");
+}
+
+TEST(Extract, RangeWithoutBoundValuesGivesNothing) {
+    IndexRows rows = extract(Json::parse(R"({"resourceType":"Condition","id":"c2","onsetRange":{"low":{"unit":"a"}}})"));
+    for (const auto &row : rows.quantities)
+        EXPECT_NE(row.param_id, param("Condition", "onset-age"));
+}

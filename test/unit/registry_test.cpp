@@ -309,3 +309,18 @@ TEST(RegistryTest, SetEnabled) {
     EXPECT_TRUE(registry.find_by_id(id)->enabled);
     EXPECT_THROW(registry.set_enabled(-1, false), fhir::Error);
 }
+
+TEST(RegistryTest, RangeCapableParametersAreMarked) {
+    Registry reg = Registry::builtin();
+    auto ranges = [&](const char *type, const char *code) {
+        const SearchParamDef *def = reg.find(type, code);
+        EXPECT_NE(def, nullptr) << type << "." << code;
+        return def && def->may_hold_ranges;
+    };
+    EXPECT_TRUE(ranges("Condition", "onset-age"));          // onset.as(Range)
+    EXPECT_TRUE(ranges("RiskAssessment", "probability"));   // probability[x]: decimal | Range
+    EXPECT_TRUE(ranges("Library", "context-quantity"));     // (useContext.value as Range)
+    EXPECT_FALSE(ranges("Observation", "value-quantity"));  // Quantity | SampledData
+    EXPECT_FALSE(ranges("Observation", "component-code-value-quantity"));
+    EXPECT_FALSE(ranges("Encounter", "length"));
+}

@@ -399,7 +399,7 @@ TEST(SearchSqlTest, Has) {
 // Numbers: eq/ne on the precision range, gt..le on the value, sa/eb outside the range.
 TEST(SearchSqlTest, Numbers) {
     auto cond = [](const char *value) {
-        SqlFragment f = sql("RiskAssessment", std::string("probability=") + value);
+        SqlFragment f = sql("MolecularSequence", std::string("variant-start=") + value);
         size_t at = f.where.find("fs_n1.param = ");
         at = f.where.find(" AND ", at) + 5;
         return std::make_pair(f.where.substr(at + 1, f.where.size() - at - 4), f.params);
@@ -420,6 +420,23 @@ TEST(SearchSqlTest, Numbers) {
     EXPECT_EQ(cond("ap100").first,
               "(fs_n1.value >= $2::numeric AND fs_n1.value < $3::numeric) OR (fs_n1.value >= $1::numeric - "
               "abs($1::numeric) * 0.1 AND fs_n1.value <= $1::numeric + abs($1::numeric) * 0.1)");
+}
+
+// A parameter that may hold Ranges (probability[x] is decimal | Range) also
+// matches span rows (no point value) on their bounds, as R4 compares ranges.
+TEST(SearchSqlTest, NumbersOfParametersWithRangesMatchSpans) {
+    auto cond = [](const char *value) {
+        SqlFragment f = sql("RiskAssessment", std::string("probability=") + value);
+        size_t at = f.where.find("fs_n1.param = ");
+        at = f.where.find(" AND ", at) + 5;
+        return f.where.substr(at + 1, f.where.size() - at - 4);
+    };
+    EXPECT_EQ(cond("100"), "(fs_n1.value >= $1::numeric AND fs_n1.value < $2::numeric) OR (fs_n1.value IS NULL AND "
+                           "(fs_n1.lo >= $3::numeric AND fs_n1.hi < $4::numeric))");
+    EXPECT_EQ(cond("gt100"), "(fs_n1.value > $1::numeric) OR (fs_n1.value IS NULL AND (fs_n1.hi > $2::numeric))");
+    EXPECT_EQ(cond("le100"), "(fs_n1.value <= $1::numeric) OR (fs_n1.value IS NULL AND (fs_n1.lo <= $2::numeric))");
+    EXPECT_EQ(cond("sa100"), "(fs_n1.value >= $1::numeric) OR (fs_n1.value IS NULL AND (fs_n1.lo >= $2::numeric))");
+    EXPECT_EQ(cond("eb100"), "(fs_n1.value < $1::numeric) OR (fs_n1.value IS NULL AND (fs_n1.hi < $2::numeric))");
 }
 
 // Quantities add system/code, or code-or-unit without a system.

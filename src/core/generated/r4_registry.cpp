@@ -3308,5 +3308,10 @@ const ParamRow kParams[] = {
 };
 const int kParamCount = 2862;
 
+// Ids of the number/quantity/composite parameters whose values may be Ranges
+// (an `as Range` alternative or a path to an element typed Range), ascending.
+const int kRangeParams[] = {27, 29, 219, 221, 327, 329, 417, 419, 491, 493, 538, 540, 571, 583, 867, 869, 977, 979, 1007, 1009, 1037, 1039, 1066, 1068, 1159, 1161, 1311, 1313, 1382, 1384, 1467, 1469, 1757, 1759, 1827, 1829, 1929, 1931, 2105, 2107, 2225, 2227, 2318, 2320, 2348, 2350, 2418, 2430, 2432, 2472, 2474, 2575, 2577, 2606, 2608, 2763, 2765, 2799, 2801, 2824, 2826};
+const int kRangeParamCount = 61;
+
 } // namespace r4
 } // namespace fhir
