@@ -457,8 +457,16 @@ bool read_char(std::string_view s, size_t &pos, char c) {
 
 // One left-to-right scan over the fixed FHIR layout; every field is
 // range-checked because an impossible date must be rejected, not normalized.
+namespace {
+const LocalTimeZone *installed_zone = nullptr;
+} // namespace
+
+void set_local_time_zone(const LocalTimeZone *zone) { installed_zone = zone; }
+const LocalTimeZone *local_time_zone() { return installed_zone; }
+
 std::optional<DateRange> parse_date_range(std::string_view text) {
     size_t pos = 0;
+    bool zoned = false; // the text gives Z or an offset
     int year = 0, month = 1, day = 1, hour = 0, minute = 0, second = 0;
     if (!read_digits(text, pos, 4, year) || year < 1)
         return std::nullopt;
@@ -518,8 +526,9 @@ std::optional<DateRange> parse_date_range(std::string_view text) {
             }
         }
         if (read_char(text, pos, 'Z')) {
-            // UTC, offset stays 0
+            zoned = true; // UTC, offset stays 0
         } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+            zoned = true;
             bool east = text[pos] == '+';
             ++pos;
             int oh = 0, om = 0;
@@ -549,6 +558,15 @@ std::optional<DateRange> parse_date_range(std::string_view text) {
     default:
         r.hi = r.lo + width;
         break;
+    }
+    if (!zoned && installed_zone) {
+        // Both bounds are wall-clock times of the zone (a local day may be 23 or 25 hours).
+        auto to_utc = [](int64_t local_micros) {
+            int64_t seconds = local_micros / kMicrosPerSecond - (local_micros % kMicrosPerSecond < 0 ? 1 : 0);
+            return local_micros - installed_zone->offset_seconds_at_local(seconds) * kMicrosPerSecond;
+        };
+        r.lo = to_utc(r.lo);
+        r.hi = to_utc(r.hi);
     }
     return r;
 }

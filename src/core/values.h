@@ -42,10 +42,29 @@ struct DateRange {
     bool hi_inexact = false;
 };
 
+// The zone a date or time without an offset is read in: R4 dates ("2020",
+// "2020-05-05") and search values without a zone. The server's setting
+// (fhir_search.default_timezone) installs one; none means UTC. Writes and
+// searches read through the same zone, so stored rows and search values agree
+// while it stays the same; after a change, values stored before it keep the old
+// zone until re-indexed.
+class LocalTimeZone {
+  public:
+    virtual ~LocalTimeZone() = default;
+    // Seconds east of UTC in force at a wall-clock time, given as seconds since
+    // 1970-01-01T00:00 of that wall clock (a time a DST change skips or repeats
+    // gets one of its two offsets, consistently).
+    virtual int64_t offset_seconds_at_local(int64_t local_seconds) const = 0;
+};
+// Installs the zone (nullptr: UTC). The caller keeps it alive while installed.
+void set_local_time_zone(const LocalTimeZone *zone);
+const LocalTimeZone *local_time_zone();
+
 // Parses YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDThh:mm(:ss(.fff...))?(Z|+hh:mm|-hh:mm)?
 // (FHIR date, dateTime, instant; also the search form, which allows hh:mm without
-// seconds). A value without a time zone is taken as UTC. Returns nullopt when the
-// text is not a valid date (bad month/day, etc.); never throws.
+// seconds). A value without a time zone is read in local_time_zone() (UTC unless
+// one is installed): both of its bounds are wall-clock times of that zone. Returns
+// nullopt when the text is not a valid date (bad month/day, etc.); never throws.
 std::optional<DateRange> parse_date_range(std::string_view text);
 
 // Formats microseconds since the epoch as an instant, e.g. 2024-01-02T03:04:05.123456Z

@@ -5,6 +5,7 @@
 #include "pg_includes.h"
 
 #include "guc.h"
+#include "local_time_zone.h"
 #include "result_cache.h"
 
 extern "C" {
@@ -40,6 +41,7 @@ static void define_gucs() {
                             "A search statement run again with the same values uses a plan made for those values "
                             "(parsed and planned once); others are planned per execution. 0 turns this off.",
                             &guc_plan_cache_size, 64, 0, 100000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    define_local_time_zone_guc();
     cache::define_gucs();
     FHIR_RESERVE_GUC_PREFIX("fhir_search");
 }

@@ -37,6 +37,8 @@ extern "C" {
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
+#include "pgtime.h"
+#include "utils/datetime.h"
 }
 
 #include "compat.h"

@@ -24,6 +24,7 @@
 // Backend-local state: the resource-type slots this transaction wrote
 // (note_write) and whether its commit is in flight; cleared at transaction end.
 #include "result_cache.h"
+#include "local_time_zone.h"
 
 #include "cpp_wrapper.h"
 #include "result_set.h"
@@ -331,6 +332,7 @@ std::string security_context() {
     out.append("db=" + std::to_string(database) + ";user=" + std::to_string(user) +
                ";session_user=" + std::to_string(session_user) + ";");
     append_field(&out, "row_security", pg_call([] { return GetConfigOption("row_security", false, false); }));
+    append_field(&out, "default_timezone", local_time_zone_key().c_str());
     std::string names = guc_key_settings ? guc_key_settings : "";
     size_t start = 0;
     while (start <= names.size()) {

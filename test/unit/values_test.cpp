@@ -560,3 +560,41 @@ TEST(CompositeKeyHash, FixedValues) {
     const int64_t three[] = {-5, 7, 123456789};
     EXPECT_EQ(composite_key_hash(three, 3), 596105658406421486LL);
 }
+
+// A zone like Central Europe: +1 h, +2 h from the last Sunday of March 02:00
+// to the last Sunday of October 03:00 (wall clock), only for 2020 here.
+class TestZone : public fhir::LocalTimeZone {
+  public:
+    int64_t offset_seconds_at_local(int64_t local) const override {
+        const int64_t summer_from = 1585447200; // 2020-03-29T02:00 wall clock, as seconds
+        const int64_t summer_to = 1603594800;   // 2020-10-25T03:00
+        return local >= summer_from && local < summer_to ? 7200 : 3600;
+    }
+};
+
+// Installs a zone for one test and restores UTC after it.
+struct ZoneScope {
+    explicit ZoneScope(const fhir::LocalTimeZone *zone) { fhir::set_local_time_zone(zone); }
+    ~ZoneScope() { fhir::set_local_time_zone(nullptr); }
+};
+
+TEST(DateRange, ValuesWithoutZoneAreReadInTheInstalledZone) {
+    TestZone zone;
+    ZoneScope scope(&zone);
+    // 2020-01-02 local is [2020-01-01T23:00Z, 2020-01-02T23:00Z)
+    EXPECT_EQ(format_instant(date("2020-01-02").lo), "2020-01-01T23:00:00Z");
+    EXPECT_EQ(format_instant(date("2020-01-02").hi), "2020-01-02T23:00:00Z");
+    // the day summer time starts has 23 hours, the day it ends 25
+    EXPECT_EQ(date("2020-03-29").hi - date("2020-03-29").lo, 23 * 3600 * kSec);
+    EXPECT_EQ(date("2020-10-25").hi - date("2020-10-25").lo, 25 * 3600 * kSec);
+    EXPECT_EQ(format_instant(date("2020-07-01T12:00").lo), "2020-07-01T10:00:00Z");
+    EXPECT_EQ(format_instant(date("2020").lo), "2019-12-31T23:00:00Z");
+    // a value with a zone is not moved
+    EXPECT_EQ(format_instant(date("2020-07-01T12:00:00Z").lo), "2020-07-01T12:00:00Z");
+    EXPECT_EQ(format_instant(date("2020-07-01T12:00:00+05:00").lo), "2020-07-01T07:00:00Z");
+}
+
+TEST(DateRange, NoInstalledZoneIsUtc) {
+    EXPECT_EQ(fhir::local_time_zone(), nullptr);
+    EXPECT_EQ(format_instant(date("2020-01-02").lo), "2020-01-02T00:00:00Z");
+}
