@@ -298,7 +298,8 @@ BEGIN
         EXECUTE format('CREATE TABLE fhir.%I PARTITION OF fhir.resource FOR VALUES IN (%L)', p, t);
         EXECUTE format('CREATE INDEX %I ON fhir.%I (rid)', p || '_rid_idx', p);
         EXECUTE format('CREATE INDEX %I ON fhir.%I USING gin (tokens)', p || '_tokens_idx', p);
-        EXECUTE format('CREATE INDEX %I ON fhir.%I (last_updated)', p || '_last_updated_idx', p);
+        -- rid too: a _lastUpdated window's rids come from the index alone (search_pages.cpp)
+        EXECUTE format('CREATE INDEX %I ON fhir.%I (last_updated) INCLUDE (rid)', p || '_last_updated_idx', p);
     END LOOP;
 END
 $$;
