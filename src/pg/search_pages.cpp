@@ -365,7 +365,7 @@ bool start_chosen(const SearchStatement &st, int64_t limit) {
 
 // How many side rows unsorted_start counts, what reading a match costs against
 // passing a row in a walk of rid order, and the walk budgets.
-constexpr int64_t kCountedMatches = 2000;
+constexpr int64_t kCountedMatches = 1000;
 constexpr int64_t kMatchCostInWalkedRows = 10;
 constexpr int64_t kMinWalkBudget = 1000;
 constexpr int64_t kWalkBudgetPerPageRow = 200; // conditions on the row itself (tokens, lastUpdated)
@@ -387,10 +387,22 @@ constexpr int64_t kMaxWalkBudget = 50000;
 // them, within four times that many rows. Conditions on the row itself (tokens,
 // lastUpdated) cannot be counted without reading the rows (a GIN match is
 // rechecked on the heap: 5,000 of 9,160 token matches took longer than the
-// search), so they walk kWalkBudgetPerPageRow rows per page row first.
+// search), so they walk kWalkBudgetPerPageRow rows per page row first, unless the planner
+// already reads the matches (its plan sorts them: it expects few).
 RidRange unsorted_start(const SearchStatement &st, const std::optional<fhir::SearchCursor> &cursor, bool backward,
-                        int64_t limit) {
+                        bool with_content, int64_t limit) {
     RidRange range;
+    if (st.driver.empty()) {
+        // A plan that reads the matches and sorts them (the planner expects few) is
+        // what Start::Matches would run: keep it.
+        BoundQuery planned = page_query(st, cursor, backward, with_content, limit);
+        SPIPlanPtr plan = prepare_search_plan(planned.sql, planned.types, planned.values);
+        Portal portal = spi_cursor_open(plan, planned.values.data(), nullptr, true);
+        const bool sorts = plan_sorts(spi_cursor_plan(portal));
+        spi_cursor_close(portal);
+        if (sorts)
+            return range;
+    }
     int64_t budget = std::clamp(limit * kWalkBudgetPerPageRow, kMinWalkBudget, kMaxWalkBudget);
     if (!st.driver.empty()) {
         BoundQuery q;
@@ -404,7 +416,11 @@ RidRange unsorted_start(const SearchStatement &st, const std::optional<fhir::Sea
             // row density of the last ANALYZE (about 20 rows a page before one)
             ") x), (SELECT (CASE WHEN c.relpages > 0 AND c.reltuples >= 0 THEN c.reltuples / c.relpages ELSE 20 END * "
             "(pg_relation_size(c.oid) / 8192))::bigint FROM pg_class c WHERE c.oid = '" + st.table + "'::regclass)";
+        // From the condition's index: a sequential scan, which the planner takes for
+        // a LIMIT it expects to reach early, passes every row before the matches.
+        const int settings = index_scans_push();
         spi_execute(prepare_search_plan(counted, q.types, q.values), q.values.data(), nullptr, true, 1);
+        search_settings_pop(settings);
         const int64_t matches = spi_get_int64(0, 1);
         const int64_t rows = std::max<int64_t>(spi_get_int64(0, 2), 1);
         range.start = Start::Matches;
@@ -436,7 +452,7 @@ BoundQuery first_page_query(const SearchStatement &st) {
     const Zone zone = zone_walk(st, st.cursor).first;
     RidRange range;
     if (zone == Zone::All && start_chosen(st, st.count + 1))
-        range = unsorted_start(st, st.cursor, backward, st.count + 1);
+        range = unsorted_start(st, st.cursor, backward, true, st.count + 1);
     return page_query(st, st.cursor, backward, true, st.count + 1, zone, {}, range);
 }
 
@@ -454,7 +470,7 @@ std::vector<Row> page_rows(const SearchStatement &st, const std::optional<fhir::
     if (walk.first == Zone::Valued)
         complete = add_valued_rows(st, cursor, backward, with_content, limit, &rows);
     else if (walk.first == Zone::All && start_chosen(st, limit)) {
-        const RidRange range = unsorted_start(st, cursor, backward, limit);
+        const RidRange range = unsorted_start(st, cursor, backward, with_content, limit);
         rows = run_rows(st, page_query(st, cursor, backward, with_content, limit, Zone::All, {}, range), with_content);
         if (range.start == Start::Walk && range.before && static_cast<int64_t>(rows.size()) < limit) {
             // The walk ran out of budget: the rest of the page from the matches past it.
