@@ -283,6 +283,15 @@ std::optional<std::vector<Row>> run_rows_if_sorting(const SearchStatement &st, B
     return rows;
 }
 
+// Whether the plan of a page statement (made for its values) sorts.
+bool plans_to_sort(BoundQuery q) {
+    SPIPlanPtr plan = prepare_search_plan(q.sql, q.types, q.values);
+    Portal cursor = spi_cursor_open(plan, q.values.data(), nullptr, true);
+    const bool sorts = plan_sorts(spi_cursor_plan(cursor));
+    spi_cursor_close(cursor);
+    return sorts;
+}
+
 // The most side rows the walk of a filtered page may pass before the page gives
 // up on index order (see add_valued_rows): per row of the page, and in all.
 constexpr int64_t kWalkRowsPerPageRow = 50;
@@ -356,6 +365,28 @@ bool add_valued_rows(const SearchStatement &st, const std::optional<fhir::Search
 // largest cache entry at ~32 bytes a row.
 int64_t max_set_rows() { return std::max<int64_t>(1000, int64_t(cache::guc_max_entry_kb) * 1024 / 32); }
 
+// The rows of a partition ("fhir.<name>", from the registry) as the planner
+// estimates them: its current size at the row density of its last ANALYZE
+// (about 20 rows a page before one).
+double estimated_rows(const std::string &table) {
+    const size_t dot = table.find('.');
+    if (dot == std::string::npos)
+        return 0;
+    const std::string schema = table.substr(0, dot), name = table.substr(dot + 1);
+    return pg_call([&schema, &name] {
+        Oid relid = get_relname_relid(name.c_str(), get_namespace_oid(schema.c_str(), false));
+        if (!OidIsValid(relid))
+            return 0.0;
+        Relation rel = relation_open(relid, AccessShareLock);
+        const double pages = static_cast<double>(RelationGetNumberOfBlocks(rel));
+        const double density = rel->rd_rel->relpages > 0 && rel->rd_rel->reltuples >= 0
+                                   ? rel->rd_rel->reltuples / rel->rd_rel->relpages
+                                   : 20.0;
+        relation_close(rel, AccessShareLock);
+        return density * pages;
+    });
+}
+
 // Whether unsorted_rows chooses how a page statement of `st` starts: filtered,
 // unsorted searches of one partition with a page size.
 bool start_chosen(const SearchStatement &st, int64_t limit) {
@@ -388,45 +419,38 @@ constexpr int64_t kMaxWalkBudget = 50000;
 // lastUpdated) cannot be counted without reading the rows (a GIN match is
 // rechecked on the heap: 5,000 of 9,160 token matches took longer than the
 // search), so they walk kWalkBudgetPerPageRow rows per page row first, unless the planner
-// already reads the matches (its plan sorts them: it expects few).
+// already reads the matches (its plan sorts them: it expects few; page_rows). A
+// partition smaller than the budget is left to the planner (walk_may_stray).
+// Pages are in rid order: rows = the partition's estimated rows (estimated_rows).
+int64_t walk_budget(int64_t limit) { return std::clamp(limit * kWalkBudgetPerPageRow, kMinWalkBudget, kMaxWalkBudget); }
+
+// Whether a walk of the partition (`rows` of them) could pass many more rows
+// than the page needs; if not, the page statement is left to the planner.
+bool walk_may_stray(const SearchStatement &st, double rows, int64_t limit) {
+    return rows > static_cast<double>(st.driver.empty() ? walk_budget(limit) : kMinWalkBudget);
+}
+
 RidRange unsorted_start(const SearchStatement &st, const std::optional<fhir::SearchCursor> &cursor, bool backward,
-                        bool with_content, int64_t limit) {
+                        int64_t limit, double rows) {
     RidRange range;
-    if (st.driver.empty()) {
-        // A plan that reads the matches and sorts them (the planner expects few) is
-        // what Start::Matches would run: keep it.
-        BoundQuery planned = page_query(st, cursor, backward, with_content, limit);
-        SPIPlanPtr plan = prepare_search_plan(planned.sql, planned.types, planned.values);
-        Portal portal = spi_cursor_open(plan, planned.values.data(), nullptr, true);
-        const bool sorts = plan_sorts(spi_cursor_plan(portal));
-        spi_cursor_close(portal);
-        if (sorts)
-            return range;
-    }
-    int64_t budget = std::clamp(limit * kWalkBudgetPerPageRow, kMinWalkBudget, kMaxWalkBudget);
+    int64_t budget = walk_budget(limit);
     if (!st.driver.empty()) {
         BoundQuery q;
         q.types.assign(st.types.begin(), st.types.begin() + static_cast<long>(st.where_params));
         q.values.assign(st.values.begin(), st.values.begin() + static_cast<long>(st.where_params));
-        // st.table is a partition named from the registry (one_partition), never user text.
-        const std::string counted =
-            "SELECT (SELECT count(*) FROM (SELECT 1 FROM (" + st.driver + ") d LIMIT " +
-            bind_extra(q, INT8OID, Int64GetDatum(kCountedMatches), std::to_string(kCountedMatches)) +
-            // the partition's rows as the planner estimates them: its size now at the
-            // row density of the last ANALYZE (about 20 rows a page before one)
-            ") x), (SELECT (CASE WHEN c.relpages > 0 AND c.reltuples >= 0 THEN c.reltuples / c.relpages ELSE 20 END * "
-            "(pg_relation_size(c.oid) / 8192))::bigint FROM pg_class c WHERE c.oid = '" + st.table + "'::regclass)";
+        const std::string counted = "SELECT count(*) FROM (SELECT 1 FROM (" + st.driver + ") d LIMIT " +
+                                    bind_extra(q, INT8OID, Int64GetDatum(kCountedMatches), std::to_string(kCountedMatches)) +
+                                    ") x";
         // From the condition's index: a sequential scan, which the planner takes for
         // a LIMIT it expects to reach early, passes every row before the matches.
         const int settings = index_scans_push();
         spi_execute(prepare_search_plan(counted, q.types, q.values), q.values.data(), nullptr, true, 1);
         search_settings_pop(settings);
         const int64_t matches = spi_get_int64(0, 1);
-        const int64_t rows = std::max<int64_t>(spi_get_int64(0, 2), 1);
         range.start = Start::Matches;
         if (matches == 0)
             return range;
-        const double walk = static_cast<double>(limit) * static_cast<double>(rows) / static_cast<double>(matches);
+        const double walk = static_cast<double>(limit) * rows / static_cast<double>(matches);
         if (walk > static_cast<double>(matches * kMatchCostInWalkedRows))
             return range;
         budget = std::max<int64_t>(kMinWalkBudget, static_cast<int64_t>(4 * walk));
@@ -451,8 +475,10 @@ BoundQuery first_page_query(const SearchStatement &st) {
     const bool backward = st.cursor && st.cursor->backward;
     const Zone zone = zone_walk(st, st.cursor).first;
     RidRange range;
-    if (zone == Zone::All && start_chosen(st, st.count + 1))
-        range = unsorted_start(st, st.cursor, backward, true, st.count + 1);
+    const double rows = zone == Zone::All && start_chosen(st, st.count + 1) ? estimated_rows(st.table) : 0;
+    if (rows > 0 && walk_may_stray(st, rows, st.count + 1) &&
+        (!st.driver.empty() || !plans_to_sort(page_query(st, st.cursor, backward, true, st.count + 1))))
+        range = unsorted_start(st, st.cursor, backward, st.count + 1, rows);
     return page_query(st, st.cursor, backward, true, st.count + 1, zone, {}, range);
 }
 
@@ -469,8 +495,14 @@ std::vector<Row> page_rows(const SearchStatement &st, const std::optional<fhir::
     bool complete = false;
     if (walk.first == Zone::Valued)
         complete = add_valued_rows(st, cursor, backward, with_content, limit, &rows);
-    else if (walk.first == Zone::All && start_chosen(st, limit)) {
-        const RidRange range = unsorted_start(st, cursor, backward, with_content, limit);
+    else if (walk.first == Zone::All && start_chosen(st, limit) && walk_may_stray(st, estimated_rows(st.table), limit)) {
+        if (st.driver.empty())
+            // A plan that reads the matches and sorts them (the planner expects
+            // few) is what Start::Matches would run: keep it.
+            if (std::optional<std::vector<Row>> sorted =
+                    run_rows_if_sorting(st, page_query(st, cursor, backward, with_content, limit), with_content))
+                return std::move(*sorted);
+        const RidRange range = unsorted_start(st, cursor, backward, limit, estimated_rows(st.table));
         rows = run_rows(st, page_query(st, cursor, backward, with_content, limit, Zone::All, {}, range), with_content);
         if (range.start == Start::Walk && range.before && static_cast<int64_t>(rows.size()) < limit) {
             // The walk ran out of budget: the rest of the page from the matches past it.
