@@ -56,9 +56,8 @@ SELECT count(*) AS listed, min(p->>'type') AS type
   FROM jsonb_array_elements(fhir.capability_statement()->'rest'->0->'resource') r,
        jsonb_array_elements(r->'searchParam') p
  WHERE r->>'type' = 'Patient' AND p->>'name' = 'family';
--- a cached search does not outlive a registry change
+-- a cached search does not outlive a registry change (below: MISS after the drop)
 SELECT pg_temp.ids('Patient', 'family=quenby') IS NOT NULL AS searched, fhir.last_search()->>'cache' AS cache;
-SELECT pg_temp.ids('Patient', 'family=quenby') IS NOT NULL AS searched, fhir.last_search()->>'cache' AS cache_again;
 
 -- back to the built-in: its definition is in force at once, stored values follow at reindex
 SELECT fhir.drop_search_param('Patient', 'family');
@@ -124,7 +123,7 @@ SELECT fhir.add_search_param('{"resourceType":"SearchParameter","code":"ov-offic
 SELECT id > :custom_id AS fresh_id FROM fhir.search_parameters WHERE resource_type = 'Patient' AND code = 'ov-official';
 SELECT fhir.drop_search_param('Patient', 'ov-official');
 
--- bad input: 22023 with an OperationOutcome, nothing changed
+-- bad input: 22023 (42704 for unknown types and codes) with an OperationOutcome; nothing changes
 SELECT pg_temp.err($$SELECT fhir.add_search_param('{"resourceType":"SearchParameter","code":"_id","type":"token","base":["Patient"],"expression":"Patient.id"}')$$);
 SELECT pg_temp.err($$SELECT fhir.add_search_param('{"resourceType":"SearchParameter","code":"_lastUpdated","type":"date","base":["Patient"],"expression":"Patient.meta.lastUpdated"}')$$);
 SELECT pg_temp.err($$SELECT fhir.add_search_param('{"resourceType":"SearchParameter","code":"_text","type":"string","base":["Patient"],"expression":"Patient.text.div"}')$$);

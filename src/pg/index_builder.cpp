@@ -348,22 +348,32 @@ FHIR_FUNCTION(fhir_drop_search_param) {
         {INT4OID});
     Datum v[1] = {Int32GetDatum(id)};
     fhir_pg::spi_execute(plan, v, nullptr, false);
+    std::vector<std::string> dropped_names;
+    SPIPlanPtr exists = fhir_pg::prepare_cached("SELECT to_regclass($1) IS NOT NULL", {TEXTOID});
     for (const fhir::IndexSpec &spec : dropped_specs) {
         bool kept = spec.shared;
         for (const fhir::IndexSpec &have : kept_specs)
             kept = kept || have.name == spec.name;
-        if (!kept)
-            fhir_pg::spi_exec_sql(spec.drop_sql(false));
+        Datum name[1] = {fhir_pg::text_datum("fhir." + spec.name)};
+        if (kept || fhir_pg::spi_execute(exists, name, nullptr, true) != 1 || !fhir_pg::spi_get_bool(0, 1))
+            continue;
+        fhir_pg::spi_exec_sql(spec.drop_sql(false));
+        dropped_names.push_back(spec.name);
     }
+    std::string dropped;
+    for (const std::string &name : dropped_names)
+        dropped += (dropped.empty() ? "" : ", ") + name;
+    if (!dropped.empty())
+        dropped = (dropped_names.size() == 1 ? " Dropped its index " : " Dropped its indexes ") + dropped + ".";
     const std::string reindex = "fhir.reindex('" + type + "')";
     if (overridden)
         notice_reindex("has its built-in definition again", type, code,
                        type + " resources stored before keep the values of the custom definition until " + reindex +
-                           ".");
+                           "." + dropped);
     else
         notice_reindex("was removed", type, code,
                        "Its values stay with the " + type + " resources stored before, never searched, until " +
-                           reindex + ".");
+                           reindex + "." + dropped);
     fhir_pg::spi_finish();
     return fhir_pg::text_datum(overridden ? "built-in restored" : "removed");
 }
