@@ -69,6 +69,16 @@ SELECT fhir.reindex('Patient') > 0 AS reindexed;
 SELECT pg_temp.ids('Patient', 'family=vantongeren') AS after_reindex;
 SELECT to_regclass('fhir.search_string_p' || :family_id || '_asc_idx') IS NOT NULL AS family_index_kept;
 
+-- in a transaction the override is in force from the next statement on, and a
+-- rollback takes it back with the write
+BEGIN;
+SELECT fhir.add_search_param('{"resourceType":"SearchParameter","code":"family","type":"string","base":["Patient"],"expression":"Patient.name.given"}') IS NOT NULL AS added;
+SELECT fhir.update('{"resourceType":"Patient","id":"ov-p5","name":[{"family":"Quenby","given":["Vantongeren"]}]}') IS NOT NULL AS stored;
+SELECT pg_temp.ids('Patient', 'family=vantongeren') AS in_transaction;
+ROLLBACK;
+SELECT overridden, expression FROM fhir.search_parameters WHERE resource_type = 'Patient' AND code = 'family';
+SELECT pg_temp.ids('Patient', 'family=vantongeren') AS after_rollback, fhir.read('Patient', 'ov-p5') IS NULL AS not_stored;
+
 -- one SearchParameter over two bases of a multi-base built-in (R4 clinical-code):
 -- Observation and Condition take the LOINC codings only, Procedure keeps the built-in
 SELECT count(fhir.update(r)) AS stored FROM (VALUES
