@@ -60,7 +60,8 @@ struct SearchParamDef {
 };
 
 // The set of search parameters in force. Built from the generated tables, then
-// adjusted (enabled flags, custom parameters) by the glue from fhir.search_param.
+// adjusted (enabled flags, custom parameters, overrides of built-ins) by the glue
+// from fhir.search_param_override.
 class Registry {
   public:
     // The generated R4 built-ins, all enabled except _text and _content (fulltext.h).
