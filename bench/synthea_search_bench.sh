@@ -130,12 +130,16 @@ for q in $(psql_t -c "SELECT n FROM bench_queries ORDER BY n"); do
 done
 if [ "$RATE" -gt 0 ]; then
   # The writer: RATE fhir.update/s on random Observations (a changed status), as pgbench
-  # paces it, for as long as the writer phase runs.
+  # paces it, for as long as the writer phase runs; bare gets the same new content, so
+  # both sides keep answering over the same data.
   cat > "$WORK/writer.sql" <<'SQL'
 \set k random(1, 1000000000)
-SELECT fhir.update(jsonb_set(content, '{status}', to_jsonb(CASE WHEN content->>'status' = 'final' THEN 'amended' ELSE 'final' END)))
-  FROM fhir.resource_observation WHERE rid >= (SELECT min(rid) + (:k % (max(rid) - min(rid) + 1)) FROM fhir.resource_observation)
- ORDER BY rid LIMIT 1;
+WITH t AS (SELECT rid, content FROM fhir.resource_observation
+            WHERE rid >= (SELECT min(rid) + (:k % (max(rid) - min(rid) + 1)) FROM fhir.resource_observation)
+            ORDER BY rid LIMIT 1),
+     u AS (SELECT t.rid, fhir.update(jsonb_set(t.content, '{status}',
+                   to_jsonb(CASE WHEN t.content->>'status' = 'final' THEN 'amended' ELSE 'final' END))) AS r FROM t)
+UPDATE bare b SET content = u.r, last_updated = (u.r->'meta'->>'lastUpdated')::timestamptz FROM u WHERE b.seq = u.rid;
 SQL
   own_by_postgres "$WORK/writer.sql"
   log "writer phase: $RATE fhir.update/s on Observations during the searches"
