@@ -219,9 +219,10 @@ Response with_handling(const fhir::Prefer &prefer, Body &&body) {
     return r;
 }
 
-Response search_interaction(const std::string &type, const std::string &query, const std::string &cache_control) {
+Response search_interaction(const std::string &type, const std::string &query, const std::string &cache_control,
+                            const std::string &compartment = std::string()) {
     Response r;
-    r.body = run_search(type, std::string(fhir::query_of_url(query)), cache_control);
+    r.body = run_search(type, std::string(fhir::query_of_url(query)), cache_control, compartment);
     SearchReport report = last_search_report();
     r.cache = report.cache;
     r.cache_entry_id = report.entry_id;
@@ -427,7 +428,11 @@ Response dispatch(const fhir::RestRoute &route, const std::optional<std::string>
     case Interaction::Capabilities:
         return capabilities_interaction();
     case Interaction::CompartmentSearch:
-        throw Error(ErrorKind::UnsupportedFeature, "compartment search is not supported yet");
+        // Patient/1/Observation (type "" for Patient/1/*: every type in the compartment).
+        return with_handling(prefer, [&] {
+            return search_interaction(route.type, route.query, header(headers, "cache-control"),
+                                      route.compartment_type + "/" + route.compartment_id);
+        });
     case Interaction::Patch:
     case Interaction::ConditionalPatch:
         throw Error(ErrorKind::UnsupportedFeature, "patch is not supported yet");
@@ -567,7 +572,7 @@ FHIR_FUNCTION(fhir_request) {
     return response_datum(fcinfo, r, started);
 }
 
-// fhir.search_response(type, query, cache_control): fhir.search as a response row.
+// fhir.search_response(type, query, cache_control, compartment): fhir.search as a response row.
 FHIR_FUNCTION(fhir_search_response) {
     using namespace fhir_pg;
     const int64_t started = now_unix_micros();
@@ -583,6 +588,14 @@ FHIR_FUNCTION(fhir_search_response) {
     Headers headers;
     if (std::optional<std::string> cc = optional_arg(fcinfo, 2))
         headers["cache-control"] = *cc;
+    if (std::optional<std::string> compartment = optional_arg(fcinfo, 3)) {
+        // "Patient/123": routed like GET Patient/123/Type; a malformed one fails in the search (400).
+        route.interaction = route.interaction == fhir::Interaction::None ? route.interaction
+                                                                         : fhir::Interaction::CompartmentSearch;
+        size_t slash = compartment->find('/');
+        route.compartment_type = compartment->substr(0, slash);
+        route.compartment_id = slash == std::string::npos ? std::string() : compartment->substr(slash + 1);
+    }
     return response_datum(fcinfo, run_request(route, std::nullopt, headers), started);
 }
 

@@ -5,6 +5,7 @@
 
 #include "pg_includes.h"
 
+#include "compartments.h"
 #include "projection.h"
 #include "search_cursor.h"
 #include "search_query.h"
@@ -44,6 +45,11 @@ struct SearchStatement {
     bool no_paging = false;        // Cache-Control no-store / max-results: one page, no links
     fhir::SummaryMode summary = fhir::SummaryMode::False;
     std::vector<std::string> elements;
+    // A compartment search (`compartment => 'Patient/123'`): its condition is
+    // ANDed to the WHERE clause (compartments.h); links are [base]Patient/123/Type?...
+    std::optional<fhir::Compartment> compartment;
+    bool compartment_empty = false; // no searched type can be in the compartment (where = false)
+    std::string compartment_note; // why (some) searched types cannot be in the compartment, for the outcome
 };
 
 // A statement with its bound values: the WHERE clause's own, then its extras.
