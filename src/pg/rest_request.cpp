@@ -11,6 +11,7 @@
 
 #include "conditional.h"
 #include "cpp_wrapper.h"
+#include "everything.h"
 #include "guc.h"
 #include "pg_json.h"
 #include "query_string.h"
@@ -394,6 +395,50 @@ Response history_interaction(const fhir::RestRoute &route) {
     return r;
 }
 
+// The query of POST $everything: the URL's query and the Parameters body's
+// parameters (name and a primitive value[x]) as query pairs.
+std::string operation_query(const fhir::RestRoute &route, const std::optional<std::string> &body) {
+    std::string query(fhir::query_of_url(route.query));
+    if (!body || body->empty())
+        return query;
+    BodyResource parameters = body_resource(body, "Parameters");
+    for (const fhir::Json &p : parameters.parsed.value("parameter", fhir::Json::array())) {
+        if (!p.is_object() || !p.contains("name") || !p["name"].is_string())
+            throw Error(ErrorKind::InvalidResource, "a Parameters.parameter without a name");
+        std::string value;
+        for (auto it = p.begin(); it != p.end(); ++it) {
+            if (it.key().rfind("value", 0) != 0)
+                continue;
+            if (it.value().is_string())
+                value = it.value().get<std::string>();
+            else if (it.value().is_number_integer())
+                value = std::to_string(it.value().get<int64_t>());
+            else
+                throw Error(ErrorKind::InvalidResource, "parameter " + p["name"].get<std::string>() +
+                                                            " of $everything needs a primitive value");
+        }
+        query += (query.empty() ? "" : "&") + fhir::percent_encode(p["name"].get<std::string>()) + "=" +
+                 fhir::percent_encode(value);
+    }
+    return query;
+}
+
+// Patient/1/$everything, Encounter/1/$everything: 404 for an unknown resource, 410 for a deleted one.
+Response everything_interaction(const fhir::RestRoute &route, const std::optional<std::string> &body) {
+    bool found = false;
+    Response r;
+    r.body = run_everything(route.type, route.id, operation_query(route, body), &found);
+    if (found)
+        return r;
+    spi_connect();
+    Version v = newest_version(route.type, route.id);
+    spi_finish();
+    const std::string what = route.type + "/" + route.id;
+    if (v.found && v.deleted)
+        return outcome_response(410, "deleted", what + " was deleted (version " + std::to_string(v.version) + ")");
+    return outcome_response(404, "not-found", what + " is not known");
+}
+
 Response capabilities_interaction() {
     Response r;
     r.body = call_api("SELECT fhir.capability_statement()", {}, {});
@@ -437,7 +482,10 @@ Response dispatch(const fhir::RestRoute &route, const std::optional<std::string>
     case Interaction::ConditionalPatch:
         throw Error(ErrorKind::UnsupportedFeature, "patch is not supported yet");
     case Interaction::Operation:
-        throw Error(ErrorKind::UnsupportedFeature, "operation $" + route.operation + " is not supported");
+        if (route.operation == "everything" && !route.id.empty())
+            return everything_interaction(route, body);
+        throw Error(ErrorKind::UnsupportedFeature,
+                    "operation $" + route.operation + (route.id.empty() ? " on a type" : "") + " is not supported");
     case Interaction::None:
         break;
     }

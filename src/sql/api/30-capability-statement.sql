@@ -46,7 +46,11 @@ WITH params AS (
                                    'name', p.code, 'type', p.type,
                                    'documentation', 'modifiers ' || m.list) ORDER BY p.code), '[]')
                           FROM params p JOIN modifiers m ON m.type = p.type
-                         WHERE p.resource_type = t.type)) AS entry
+                         WHERE p.resource_type = t.type))
+        || CASE WHEN t.type IN ('Patient', 'Encounter') THEN jsonb_build_object('operation', jsonb_build_array(
+               jsonb_build_object('name', 'everything',
+                                  'definition', 'http://hl7.org/fhir/OperationDefinition/' || t.type || '-everything')))
+           ELSE '{}' END AS entry
       FROM fhir.resource_types() AS t(type)
 )
 SELECT jsonb_build_object(

@@ -1,0 +1,91 @@
+// everything_query.h: the R4 operations Patient/[id]/$everything and
+// Encounter/[id]/$everything (OperationDefinitions Patient-everything,
+// Encounter-everything) as one query over fhir.resource: their parameters, the
+// cursors of their pages and the SQL of a page.
+//
+// What a page holds, in this order (keyset-paged by (group, rid)):
+//   group 0  the focal resource (Patient/123)
+//   group 1  every resource in its compartment (compartments.h: the linking
+//            parameters' Reference hashes in the tokens GIN array, one condition
+//            over all member types through the parent table)
+//   group 2  the resources those (and the focal resource) reference, one level,
+//            that are not in groups 0-1 (Practitioner, Organization, Location,
+//            Medication, ...): search_reference rows of the group 0-1 rids
+// Groups 1 and 2 pass the same filters (the focal resource is always returned:
+// "at a minimum, the patient resource itself is returned"):
+//   _type   a comma list of resource types (repeatable: the lists add up): only
+//            those are returned
+//   _since  lastUpdated >= the instant (a partial date: its start)
+//   start, end  (Patient only: Encounter-everything has no such parameters)
+//            the care date range: a resource whose type has a clinical date
+//            parameter (clinical_date_param) and a value of it is kept when a
+//            value overlaps [start, end] (dates: start's first and end's last
+//            instant); resources without a clinical date are kept
+//   _count  page size (the glue caps it at fhir_search.max_count)
+//   _cursor ours: the position of a next link
+// Anything else, or a repeated parameter, is an error (Error(InvalidSearch)).
+#pragma once
+
+#include "registry.h"
+#include "values.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fhir {
+
+struct EverythingCursor {
+    int group = 0; // 0 focal, 1 compartment, 2 referenced
+    int64_t rid = 0;
+};
+
+struct EverythingQuery {
+    std::optional<int> count;
+    std::vector<std::string> types; // _type; empty = every type
+    int64_t since = kMinTime;
+    int64_t start = kMinTime;       // care date range [start, end)
+    int64_t end = kMaxTime;
+    bool dated = false;             // start or end given
+    std::optional<EverythingCursor> cursor;
+    std::string link_query;         // the parameters but _cursor, re-encoded, for links
+};
+
+// Parses a query string as clients send it (query_string.h: a leading '?' or a
+// whole URL such as a next link, '+' as space). `care_dates`: start and end are
+// parameters (Patient); else they are errors (Encounter).
+EverythingQuery parse_everything_query(std::string_view query, bool care_dates = true);
+
+std::string encode_everything_cursor(const EverythingCursor &cursor);
+// Throws Error(InvalidSearch) when the token is not one of ours.
+EverythingCursor decode_everything_cursor(const std::string &token);
+
+// Whether `type` has the $everything operation (Patient, Encounter).
+bool has_everything_operation(std::string_view type);
+
+// The date search parameter that holds a resource type's care date, or nullptr:
+// for the types whose care time has its own parameter, that one (Condition
+// onset-date, MedicationRequest authoredon (its `date` is the dosage schedule),
+// MedicationAdministration effective-time, MedicationDispense whenhandedover,
+// MedicationStatement effective, ServiceRequest authored, DeviceRequest event-date,
+// ImagingStudy started, Specimen collected, Claim/ExplanationOfBenefit created);
+// else the type's `date` parameter when it is a date parameter (R4's clinical-date
+// and the like: Observation, Encounter, Procedure, DiagnosticReport,
+// AllergyIntolerance, Immunization, CarePlan, ...). Disabled parameters do not count.
+const SearchParamDef *clinical_date_param(const Registry &registry, std::string_view type);
+
+// The page statement. Parameters:
+//   $1 text[]   member types of groups 0-1 (the compartment's, within _type)
+//   $2 bigint[] compartment hashes           $3 text focal type   $4 text focal id
+//   $5 timestamptz _since                    $6, $7 timestamptz care range [start, end)
+//   $8 int[]    clinical date parameter ids  $9 text[] _type (group 2 filter)
+//   $10 int cursor group, $11 bigint cursor rid, $12 bigint limit (count + 1)
+// Columns: grp int, rid bigint, rtype text, id text, content jsonb, total bigint
+// (the entries of groups 0-1 within the filters, the Bundle's total; the same on
+// every row). `many_hashes`: test the hashes with fhir.tokens_overlap (above 64).
+constexpr int kEverythingParamCount = 12;
+std::string everything_page_sql(const EverythingQuery &query, bool many_hashes);
+
+} // namespace fhir
