@@ -76,16 +76,23 @@ bool has_everything_operation(std::string_view type);
 // AllergyIntolerance, Immunization, CarePlan, ...). Disabled parameters do not count.
 const SearchParamDef *clinical_date_param(const Registry &registry, std::string_view type);
 
+// A member type of the compartment searched in groups 1 (its partition, tested
+// with its own linking parameters' hashes, compartments.h).
+struct EverythingMember {
+    std::string type;
+    bool many_hashes = false; // above 64: fhir.tokens_overlap instead of &&
+};
+
 // The page statement. Parameters:
-//   $1 text[]   member types of groups 0-1 (the compartment's, within _type)
-//   $2 bigint[] compartment hashes           $3 text focal type   $4 text focal id
-//   $5 timestamptz _since                    $6, $7 timestamptz care range [start, end)
-//   $8 int[]    clinical date parameter ids  $9 text[] _type (group 2 filter)
-//   $10 int cursor group, $11 bigint cursor rid, $12 bigint limit (count + 1)
+//   $1 text focal type          $2 text focal id         $3 timestamptz _since
+//   $4, $5 timestamptz care range [start, end)           $6 int[] clinical date parameter ids
+//   $7 text[] _type (group 2)   $8 int cursor group      $9 bigint cursor rid
+//   $10 bigint limit (count + 1)
+//   $11, $12, ...  bigint[] the hashes of each of `members`, in order
 // Columns: grp int, rid bigint, rtype text, id text, content jsonb, total bigint
 // (the entries of groups 0-1 within the filters, the Bundle's total; the same on
-// every row). `many_hashes`: test the hashes with fhir.tokens_overlap (above 64).
-constexpr int kEverythingParamCount = 12;
-std::string everything_page_sql(const EverythingQuery &query, bool many_hashes);
+// every row).
+constexpr int kEverythingParamCount = 10;
+std::string everything_page_sql(const EverythingQuery &query, const std::vector<EverythingMember> &members);
 
 } // namespace fhir

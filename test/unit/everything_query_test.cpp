@@ -84,17 +84,22 @@ TEST(EverythingQueryTest, ClinicalDates) {
 
 TEST(EverythingQueryTest, PageSql) {
     fhir::EverythingQuery plain = fhir::parse_everything_query("");
-    std::string sql = fhir::everything_page_sql(plain, false);
-    EXPECT_NE(sql.find("r.tokens && $2::bigint[]"), std::string::npos);
+    std::string sql = fhir::everything_page_sql(plain, {{"Observation", false}, {"Condition", true}});
+    // One branch per member type over its partition, each with its own hashes.
+    EXPECT_NE(sql.find("FROM fhir.resource_observation r WHERE r.tokens && $11::bigint[]"), std::string::npos);
+    EXPECT_NE(sql.find("FROM fhir.resource_condition r WHERE fhir.tokens_overlap(r.tokens, $12::bigint[])"),
+              std::string::npos);
+    EXPECT_EQ(sql.find("$13"), std::string::npos);
     EXPECT_EQ(sql.find("search_date"), std::string::npos); // no care range, no date probe
-    EXPECT_EQ(sql.find("$10"), std::string::npos);         // no cursor
-    EXPECT_EQ(sql.find("$9"), std::string::npos);          // no _type
+    EXPECT_EQ(sql.find("$8"), std::string::npos);          // no cursor
+    EXPECT_EQ(sql.find("$7"), std::string::npos);          // no _type
+    EXPECT_EQ(sql.find("$3"), std::string::npos);          // no _since
     fhir::EverythingQuery all = fhir::parse_everything_query(
         "start=2020&_since=2020&_type=Observation&_cursor=" + fhir::encode_everything_cursor({2, 5}));
-    sql = fhir::everything_page_sql(all, true);
-    EXPECT_NE(sql.find("fhir.tokens_overlap(r.tokens, $2::bigint[])"), std::string::npos);
-    EXPECT_NE(sql.find("last_updated >= $5"), std::string::npos);
-    EXPECT_NE(sql.find("d.hi > $6 AND d.lo < $7"), std::string::npos);
-    EXPECT_NE(sql.find("(a.grp, a.rid) > ($10, $11)"), std::string::npos);
-    EXPECT_NE(sql.find("s.target_type = ANY ($9::text[])"), std::string::npos);
+    sql = fhir::everything_page_sql(all, {});
+    EXPECT_EQ(sql.find("UNION ALL SELECT r.rid"), std::string::npos); // the focal resource alone
+    EXPECT_NE(sql.find("last_updated >= $3"), std::string::npos);
+    EXPECT_NE(sql.find("bool_or(d.hi > $4 AND d.lo < $5)"), std::string::npos);
+    EXPECT_NE(sql.find("(a.grp, a.rid) > ($8, $9)"), std::string::npos);
+    EXPECT_NE(sql.find("s.target_type = ANY ($7::text[])"), std::string::npos);
 }
