@@ -122,13 +122,14 @@ const SearchParamDef *clinical_date_param(const Registry &registry, std::string_
     return p && p->enabled && p->type == ParamType::Date ? p : nullptr;
 }
 
-std::string everything_page_sql(const EverythingQuery &query, const std::vector<EverythingMember> &members) {
+std::string everything_page_sql(const std::string &focal_type, const EverythingQuery &query,
+                                const std::vector<EverythingMember> &members) {
     // Groups 0-1: the focal resource, then each member type's partition with its
     // own linking hashes (one GIN probe of a few hashes per partition; one array
     // of all of them over the parent made every partition probe them all, or
     // scan: 40 ms for a patient's 20 resources).
-    std::string compartment = "SELECT f.rid, f.rtype, f.id, f.last_updated, 0 AS grp FROM fhir.resource f "
-                              "WHERE f.rtype = $1 AND f.id = $2";
+    std::string compartment = "SELECT f.rid, f.rtype, f.id, f.last_updated, 0 AS grp FROM " +
+                              partition_table(focal_type) + " f WHERE f.id = $2";
     int param = kEverythingParamCount;
     for (const EverythingMember &m : members) {
         const std::string hashes = "$" + std::to_string(++param) + "::bigint[]";

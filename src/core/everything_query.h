@@ -93,6 +93,9 @@ struct EverythingMember {
 // (the entries of groups 0-1 within the filters, the Bundle's total; the same on
 // every row).
 constexpr int kEverythingParamCount = 10;
-std::string everything_page_sql(const EverythingQuery &query, const std::vector<EverythingMember> &members);
+// Groups 0-1 read the partitions (so their row-level security policies apply);
+// group 2's targets are looked up through the parent fhir.resource by (rtype, id).
+std::string everything_page_sql(const std::string &focal_type, const EverythingQuery &query,
+                                const std::vector<EverythingMember> &members);
 
 } // namespace fhir

@@ -106,7 +106,7 @@ Datum run_everything(const std::string &type, const std::string &id, const std::
     // expressions took 10 s for a page that runs in 70 ms.
     const int settings = search_settings_push();
     pg_call([] { (void)set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false); });
-    SPIPlanPtr plan = prepare_cached(fhir::everything_page_sql(eq, members), types, CURSOR_OPT_GENERIC_PLAN);
+    SPIPlanPtr plan = prepare_cached(fhir::everything_page_sql(type, eq, members), types, CURSOR_OPT_GENERIC_PLAN);
     const uint64_t rows = spi_execute(plan, values.data(), nullptr, true);
     search_settings_pop(settings);
     const bool more = rows > static_cast<uint64_t>(count);

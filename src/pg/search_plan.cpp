@@ -465,17 +465,34 @@ void build_search_where(SearchStatement &st) {
         if (st.sort.empty() && st.where.find("SELECT") == std::string::npos)
             st.late_rows = false;
     }
-    if (st.compartment) {
+    if (st.compartment && !st.type.empty()) {
         // One more condition on the row's own tokens (and id): the search's other
         // conditions, paging, sorts and includes are unchanged by it.
-        std::vector<std::string> types = st.type.empty() ? st.system_types : std::vector<std::string>{st.type};
-        if (st.compartment_empty)
-            types.clear();
         fhir::SqlFragment in_compartment = fhir::compartment_where(
-            registry, *st.compartment, types, base_url_prefix(), "r", static_cast<int>(params.size()) + 1);
+            registry, *st.compartment, {st.type}, base_url_prefix(), "r", static_cast<int>(params.size()) + 1);
         params.insert(params.end(), in_compartment.params.begin(), in_compartment.params.end());
         st.where = "(" + st.where + ") AND " + in_compartment.where;
         st.driver.clear(); // the driver's rows would skip the compartment condition
+    } else if (st.compartment) {
+        // Every member type: the searched rows are the union of each type's
+        // partition under its own compartment condition (a few hashes each), and
+        // the system-level WHERE clause applies to them. One array of every type's
+        // hashes over the parent made each partition probe all of them or scan
+        // (60 ms for a patient's 21 resources; 1 ms this way).
+        std::string rows;
+        for (const std::string &t : st.compartment_empty ? std::vector<std::string>() : st.system_types) {
+            fhir::SqlFragment in_compartment = fhir::compartment_where(
+                registry, *st.compartment, {t}, base_url_prefix(), "p", static_cast<int>(params.size()) + 1);
+            if (in_compartment.where == "false")
+                continue;
+            params.insert(params.end(), in_compartment.params.begin(), in_compartment.params.end());
+            rows += (rows.empty() ? "" : " UNION ALL ") + std::string("SELECT p.* FROM ") + fhir::partition_table(t) +
+                    " p WHERE " + in_compartment.where;
+        }
+        if (rows.empty())
+            st.where = "false";
+        else
+            st.table = "(" + rows + ")";
     }
     bind_sql_params(params, &st.types, &st.values);
     for (const auto &p : params)

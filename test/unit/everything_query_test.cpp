@@ -84,7 +84,7 @@ TEST(EverythingQueryTest, ClinicalDates) {
 
 TEST(EverythingQueryTest, PageSql) {
     fhir::EverythingQuery plain = fhir::parse_everything_query("");
-    std::string sql = fhir::everything_page_sql(plain, {{"Observation", false}, {"Condition", true}});
+    std::string sql = fhir::everything_page_sql("Patient", plain, {{"Observation", false}, {"Condition", true}});
     // One branch per member type over its partition, each with its own hashes.
     EXPECT_NE(sql.find("FROM fhir.resource_observation r WHERE r.tokens && $11::bigint[]"), std::string::npos);
     EXPECT_NE(sql.find("FROM fhir.resource_condition r WHERE fhir.tokens_overlap(r.tokens, $12::bigint[])"),
@@ -96,7 +96,8 @@ TEST(EverythingQueryTest, PageSql) {
     EXPECT_EQ(sql.find("$3"), std::string::npos);          // no _since
     fhir::EverythingQuery all = fhir::parse_everything_query(
         "start=2020&_since=2020&_type=Observation&_cursor=" + fhir::encode_everything_cursor({2, 5}));
-    sql = fhir::everything_page_sql(all, {});
+    sql = fhir::everything_page_sql("Encounter", all, {});
+    EXPECT_NE(sql.find("FROM fhir.resource_encounter f WHERE f.id = $2"), std::string::npos);
     EXPECT_EQ(sql.find("UNION ALL SELECT r.rid"), std::string::npos); // the focal resource alone
     EXPECT_NE(sql.find("last_updated >= $3"), std::string::npos);
     EXPECT_NE(sql.find("bool_or(d.hi > $4 AND d.lo < $5)"), std::string::npos);
