@@ -478,7 +478,7 @@ void build_search_where(SearchStatement &st) {
         // partition under its own compartment condition (a few hashes each), and
         // the system-level WHERE clause applies to them. One array of every type's
         // hashes over the parent made each partition probe all of them or scan
-        // (60 ms for a patient's 21 resources; 1 ms this way).
+        // (60 ms for a patient's 21 resources; 1.8 ms this way).
         std::string rows;
         for (const std::string &t : st.compartment_empty ? std::vector<std::string>() : st.system_types) {
             fhir::SqlFragment in_compartment = fhir::compartment_where(
@@ -486,8 +486,9 @@ void build_search_where(SearchStatement &st) {
             if (in_compartment.where == "false")
                 continue;
             params.insert(params.end(), in_compartment.params.begin(), in_compartment.params.end());
-            rows += (rows.empty() ? "" : " UNION ALL ") + std::string("SELECT p.* FROM ") + fhir::partition_table(t) +
-                    " p WHERE " + in_compartment.where;
+            rows += (rows.empty() ? "" : " UNION ALL ") +
+                    std::string("SELECT p.rid, p.rtype, p.id, p.version_id, p.last_updated, p.content, p.tokens FROM ") +
+                    fhir::partition_table(t) + " p WHERE " + in_compartment.where;
         }
         if (rows.empty())
             st.where = "false";
