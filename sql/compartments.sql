@@ -93,6 +93,20 @@ SELECT pg_temp.entries(b), pg_temp.outcome(b)
   FROM fhir.search(NULL, '_type=Condition,Organization,Patient&_sort=_id', compartment => 'Patient/cmp-p1') b;
 SELECT pg_temp.entries(b), pg_temp.outcome(b) FROM fhir.search(NULL, '_type=Organization', compartment => 'Patient/cmp-p1') b;
 SELECT pg_temp.links(fhir.search(NULL, '_count=2&_sort=_id', compartment => 'Patient/cmp-p1'));
+-- Following the next links of a type NULL search: the same 21 entries, in pages of 8.
+CREATE TEMP TABLE all_pages (n int, b jsonb);
+INSERT INTO all_pages SELECT 1, fhir.search(NULL, '_count=8&_sort=_id', compartment => 'Patient/cmp-p1');
+DO $$
+DECLARE i int := 1; nxt text;
+BEGIN
+  LOOP
+    SELECT pg_temp.link(b, 'next') INTO nxt FROM all_pages WHERE n = i;
+    EXIT WHEN nxt IS NULL OR i > 10;
+    i := i + 1;
+    INSERT INTO all_pages SELECT i, fhir.search(NULL, nxt, compartment => 'Patient/cmp-p1');
+  END LOOP;
+END $$;
+SELECT n, pg_temp.entries(b) FROM all_pages ORDER BY n;
 
 -- Practitioner compartment: Observation through performer (its only parameter), Encounter
 -- through participant, Condition through asserter, Patient through general-practitioner,

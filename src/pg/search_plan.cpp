@@ -240,6 +240,7 @@ void plan_contained(SearchStatement &st, const std::vector<TypedQuery> &queries,
         st.late_rows = false;
         st.table = "(SELECT o.rid, o.rtype, o.id, o.content, o.last_updated FROM " + partitions_union(row_types) +
                    " o WHERE o.rid IN (" + rids + "))";
+        st.table_binds = true;
         sort_by_own_parameters(st, row_types);
     } else {
         std::string rows =
@@ -252,6 +253,7 @@ void plan_contained(SearchStatement &st, const std::vector<TypedQuery> &queries,
         st.table = "(" + rows + ")";
         st.late_rows = false;
         st.entry_columns = "r.entry_type AS rtype, r.entry_id AS id";
+        st.table_binds = true;
     }
     st.where = "true";
 }
@@ -490,10 +492,12 @@ void build_search_where(SearchStatement &st) {
                     std::string("SELECT p.rid, p.rtype, p.id, p.version_id, p.last_updated, p.content, p.tokens FROM ") +
                     fhir::partition_table(t) + " p WHERE " + in_compartment.where;
         }
-        if (rows.empty())
+        if (rows.empty()) {
             st.where = "false";
-        else
+        } else {
             st.table = "(" + rows + ")";
+            st.table_binds = true;
+        }
     }
     bind_sql_params(params, &st.types, &st.values);
     for (const auto &p : params)

@@ -27,6 +27,8 @@ struct SearchStatement {
                                    // subquery of a _contained search (plan_contained)
     std::string entry_columns = "r.rtype, r.id"; // type and id of each match's fullUrl, as rtype, id
     bool late_rows = false;        // `table` is one type's partition: pages read their rows by rid (page_query)
+    bool table_binds = false;      // `table` uses the WHERE clause's bound values (a _contained search's
+                                   // subquery, a type NULL compartment search's union of partitions)
     std::vector<std::string> system_types; // types of a system-level search (_type, or all)
     fhir::SearchQuery query;
     std::string base_query;        // the client's raw query without _cursor (for links)
