@@ -123,7 +123,21 @@ const SearchParamDef *clinical_date_param(const Registry &registry, std::string_
 }
 
 std::string everything_page_sql(const std::string &focal_type, const EverythingQuery &query,
-                                const std::vector<EverythingMember> &members) {
+                                const std::vector<EverythingMember> &members, const std::vector<std::string> &stored_types) {
+    // A row of any stored type by (type, id) from the outer query: one branch per
+    // partition, gated by the type (a one-time filter per probe), so a probe reads
+    // one partition's primary key and the plan holds only the partitions with data.
+    auto lookup = [&stored_types](const std::string &alias, const std::string &columns, const std::string &type_ref,
+                                  const std::string &id_ref) {
+        std::string sql;
+        for (const std::string &t : stored_types)
+            sql += (sql.empty() ? "" : " UNION ALL ") + std::string("SELECT ") + columns + " FROM " +
+                   partition_table(t) + " " + alias + " WHERE " + type_ref + " = '" + t + "' AND " + alias +
+                   ".rtype = '" + t + "' AND " + alias + ".id = " + id_ref; // both key columns: one index probe
+        if (sql.empty())
+            sql = "SELECT " + columns + " FROM fhir.resource " + alias + " WHERE false";
+        return sql;
+    };
     // Groups 0-1: the focal resource, then each member type's partition with its
     // own linking hashes (one GIN probe of a few hashes per partition; one array
     // of all of them over the parent made every partition probe them all, or
@@ -139,16 +153,16 @@ std::string everything_page_sql(const std::string &focal_type, const EverythingQ
                        " AND NOT (r.rtype = $1 AND r.id = $2)";
     }
     // Group 2: the distinct targets of the references of groups 0-1, each looked
-    // up by its key in its own partition, minus groups 0-1. The LATERAL subquery
-    // is kept a subquery (OFFSET 0), so it runs per target with the other
-    // partitions pruned at run time; flattened, the planner hashed a scan of
-    // every partition (300 ms for a patient's 5,000 resources).
+    // up by its key in its own partition (`lookup`), minus groups 0-1. Through the
+    // parent, the planner hashed a scan of every partition (300 ms for a patient's
+    // 5,000 resources), or, kept a subquery, initialized and locked all 146
+    // partitions for each page.
     const std::string referenced =
         "SELECT t.rid, t.rtype, t.id, 2 AS grp FROM (SELECT DISTINCT s.target_type, s.target_id "
         "FROM fhir.search_reference s WHERE s.rid IN (SELECT m.rid FROM m) AND s.target_type <> ''" +
         std::string(query.types.empty() ? "" : " AND s.target_type = ANY ($7::text[])") +
-        ") g CROSS JOIN LATERAL (SELECT t.rid, t.rtype, t.id, t.last_updated FROM fhir.resource t "
-        "WHERE t.rtype = g.target_type AND t.id = g.target_id OFFSET 0) t "
+        ") g CROSS JOIN LATERAL (" + lookup("t", "t.rid, t.rtype, t.id, t.last_updated", "g.target_type", "g.target_id") +
+        ") t "
         "WHERE NOT EXISTS (SELECT 1 FROM m WHERE m.rid = t.rid)" + filters(query, "t");
     const std::string cursor = query.cursor ? " WHERE (a.grp, a.rid) > ($8, $9)" : "";
     // Groups 0-1 sort before group 2, so the page is m's rows after the cursor,
@@ -162,7 +176,7 @@ std::string everything_page_sql(const std::string &focal_type, const EverythingQ
            "FROM (SELECT u.* FROM ((SELECT a.grp, a.rid, a.rtype, a.id FROM m a" + cursor +
            " ORDER BY a.grp, a.rid LIMIT $10) UNION ALL (SELECT a.grp, a.rid, a.rtype, a.id FROM x a" + cursor +
            " ORDER BY a.rid LIMIT $10)) u LIMIT $10) p "
-           "CROSS JOIN LATERAL (SELECT c.content FROM fhir.resource c WHERE c.rtype = p.rtype AND c.id = p.id OFFSET 0) c "
+           "CROSS JOIN LATERAL (" + lookup("c", "c.content", "p.rtype", "p.id") + ") c "
            "ORDER BY p.grp, p.rid";
 }
 

@@ -93,9 +93,12 @@ struct EverythingMember {
 // (the entries of groups 0-1 within the filters, the Bundle's total; the same on
 // every row).
 constexpr int kEverythingParamCount = 10;
-// Groups 0-1 read the partitions (so their row-level security policies apply);
-// group 2's targets are looked up through the parent fhir.resource by (rtype, id).
+// Every row is read from its partition (so partitions' row-level security
+// policies apply); group 2's targets and the page's content are looked up by
+// (type, id) in `stored_types`, the types whose partitions can hold rows (others
+// have nothing to find).
 std::string everything_page_sql(const std::string &focal_type, const EverythingQuery &query,
-                                const std::vector<EverythingMember> &members);
+                                const std::vector<EverythingMember> &members,
+                                const std::vector<std::string> &stored_types);
 
 } // namespace fhir

@@ -15,6 +15,7 @@
 #include "everything.h"
 #include "everything_query.h"
 #include "guc.h"
+#include "partition_rows.h"
 #include "registry_cache.h"
 #include "resource.h"
 #include "resource_writer.h"
@@ -89,9 +90,11 @@ Datum run_everything(const std::string &type, const std::string &id, const std::
                                  Int32GetDatum(position.group),
                                  Int64GetDatum(position.rid),
                                  Int64GetDatum(static_cast<int64_t>(count) + 1)};
-    for (const std::string &t : fhir::compartment_member_types(type)) {
-        if (!eq.types.empty() && std::find(eq.types.begin(), eq.types.end(), t) == eq.types.end())
-            continue;
+    std::vector<std::string> member_types;
+    for (const std::string &t : fhir::compartment_member_types(type))
+        if (eq.types.empty() || std::find(eq.types.begin(), eq.types.end(), t) != eq.types.end())
+            member_types.push_back(t);
+    for (const std::string &t : types_with_partition_rows(member_types)) {
         fhir::CompartmentCondition c = fhir::compartment_condition(registry, compartment, t, base_url_prefix());
         if (c.hashes.empty())
             continue; // only the focal resource ({def}), or every linking parameter disabled
@@ -100,13 +103,18 @@ Datum run_everything(const std::string &type, const std::string &id, const std::
         types.push_back(INT8ARRAYOID);
         values.push_back(int8_array(c.hashes));
     }
-    // Planned for each call's values (the search_date and reference estimates).
-    // Without JIT: the statement's estimates (a LATERAL probe per reference target
+    // One generic plan per statement text, kept by the backend (planning the
+    // member branches and the 146-partition lookups per call cost more than the
+    // page). Index probes only: a generic plan cannot estimate `tokens && $n` and
+    // chose sequential scans of mid-sized partitions. Without JIT: the statement's estimates (a LATERAL probe per reference target
     // over 146 partitions) pass jit_above_cost, and compiling its ~1,500
     // expressions took 10 s for a page that runs in 70 ms.
     const int settings = search_settings_push();
-    pg_call([] { (void)set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false); });
-    SPIPlanPtr plan = prepare_cached(fhir::everything_page_sql(type, eq, members), types, CURSOR_OPT_GENERIC_PLAN);
+    pg_call([] {
+        (void)set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+        (void)set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+    });
+    SPIPlanPtr plan = prepare_cached(fhir::everything_page_sql(type, eq, members, types_with_partition_rows(fhir::Registry::resource_types())), types, CURSOR_OPT_GENERIC_PLAN);
     const uint64_t rows = spi_execute(plan, values.data(), nullptr, true);
     search_settings_pop(settings);
     const bool more = rows > static_cast<uint64_t>(count);

@@ -84,19 +84,26 @@ TEST(EverythingQueryTest, ClinicalDates) {
 
 TEST(EverythingQueryTest, PageSql) {
     fhir::EverythingQuery plain = fhir::parse_everything_query("");
-    std::string sql = fhir::everything_page_sql("Patient", plain, {{"Observation", false}, {"Condition", true}});
+    std::string sql = fhir::everything_page_sql("Patient", plain, {{"Observation", false}, {"Condition", true}}, {"Observation", "Practitioner"});
     // One branch per member type over its partition, each with its own hashes.
     EXPECT_NE(sql.find("FROM fhir.resource_observation r WHERE r.tokens && $11::bigint[]"), std::string::npos);
     EXPECT_NE(sql.find("FROM fhir.resource_condition r WHERE fhir.tokens_overlap(r.tokens, $12::bigint[])"),
               std::string::npos);
     EXPECT_EQ(sql.find("$13"), std::string::npos);
+    // References and content are looked up in the stored types' partitions only.
+    EXPECT_NE(sql.find("FROM fhir.resource_practitioner t WHERE g.target_type = 'Practitioner' AND t.rtype = 'Practitioner' AND "
+                       "t.id = g.target_id"),
+              std::string::npos);
+    EXPECT_NE(sql.find("FROM fhir.resource_observation c WHERE p.rtype = 'Observation' AND c.rtype = 'Observation' AND c.id = p.id"),
+              std::string::npos);
+    EXPECT_EQ(sql.find("FROM fhir.resource "), std::string::npos);
     EXPECT_EQ(sql.find("search_date"), std::string::npos); // no care range, no date probe
     EXPECT_EQ(sql.find("$8"), std::string::npos);          // no cursor
     EXPECT_EQ(sql.find("$7"), std::string::npos);          // no _type
     EXPECT_EQ(sql.find("$3"), std::string::npos);          // no _since
     fhir::EverythingQuery all = fhir::parse_everything_query(
         "start=2020&_since=2020&_type=Observation&_cursor=" + fhir::encode_everything_cursor({2, 5}));
-    sql = fhir::everything_page_sql("Encounter", all, {});
+    sql = fhir::everything_page_sql("Encounter", all, {}, {});
     EXPECT_NE(sql.find("FROM fhir.resource_encounter f WHERE f.id = $2"), std::string::npos);
     EXPECT_EQ(sql.find("UNION ALL SELECT r.rid"), std::string::npos); // the focal resource alone
     EXPECT_NE(sql.find("last_updated >= $3"), std::string::npos);
