@@ -11,6 +11,7 @@
 
 #include "conditional.h"
 #include "cpp_wrapper.h"
+#include "everything.h"
 #include "guc.h"
 #include "pg_json.h"
 #include "query_string.h"
@@ -219,9 +220,10 @@ Response with_handling(const fhir::Prefer &prefer, Body &&body) {
     return r;
 }
 
-Response search_interaction(const std::string &type, const std::string &query, const std::string &cache_control) {
+Response search_interaction(const std::string &type, const std::string &query, const std::string &cache_control,
+                            const std::string &compartment = std::string()) {
     Response r;
-    r.body = run_search(type, std::string(fhir::query_of_url(query)), cache_control);
+    r.body = run_search(type, std::string(fhir::query_of_url(query)), cache_control, compartment);
     SearchReport report = last_search_report();
     r.cache = report.cache;
     r.cache_entry_id = report.entry_id;
@@ -393,6 +395,50 @@ Response history_interaction(const fhir::RestRoute &route) {
     return r;
 }
 
+// The query of POST $everything: the URL's query and the Parameters body's
+// parameters (name and a primitive value[x]) as query pairs.
+std::string operation_query(const fhir::RestRoute &route, const std::optional<std::string> &body) {
+    std::string query(fhir::query_of_url(route.query));
+    if (!body || body->empty())
+        return query;
+    BodyResource parameters = body_resource(body, "Parameters");
+    for (const fhir::Json &p : parameters.parsed.value("parameter", fhir::Json::array())) {
+        if (!p.is_object() || !p.contains("name") || !p["name"].is_string())
+            throw Error(ErrorKind::InvalidResource, "a Parameters.parameter without a name");
+        std::string value;
+        for (auto it = p.begin(); it != p.end(); ++it) {
+            if (it.key().rfind("value", 0) != 0)
+                continue;
+            if (it.value().is_string())
+                value = it.value().get<std::string>();
+            else if (it.value().is_number_integer())
+                value = std::to_string(it.value().get<int64_t>());
+            else
+                throw Error(ErrorKind::InvalidResource, "parameter " + p["name"].get<std::string>() +
+                                                            " of $everything needs a primitive value");
+        }
+        query += (query.empty() ? "" : "&") + fhir::percent_encode(p["name"].get<std::string>()) + "=" +
+                 fhir::percent_encode(value);
+    }
+    return query;
+}
+
+// Patient/1/$everything, Encounter/1/$everything: 404 for an unknown resource, 410 for a deleted one.
+Response everything_interaction(const fhir::RestRoute &route, const std::optional<std::string> &body) {
+    bool found = false;
+    Response r;
+    r.body = run_everything(route.type, route.id, operation_query(route, body), &found);
+    if (found)
+        return r;
+    spi_connect();
+    Version v = newest_version(route.type, route.id);
+    spi_finish();
+    const std::string what = route.type + "/" + route.id;
+    if (v.found && v.deleted)
+        return outcome_response(410, "deleted", what + " was deleted (version " + std::to_string(v.version) + ")");
+    return outcome_response(404, "not-found", what + " is not known");
+}
+
 Response capabilities_interaction() {
     Response r;
     r.body = call_api("SELECT fhir.capability_statement()", {}, {});
@@ -427,12 +473,19 @@ Response dispatch(const fhir::RestRoute &route, const std::optional<std::string>
     case Interaction::Capabilities:
         return capabilities_interaction();
     case Interaction::CompartmentSearch:
-        throw Error(ErrorKind::UnsupportedFeature, "compartment search is not supported yet");
+        // Patient/1/Observation (type "" for Patient/1/*: every type in the compartment).
+        return with_handling(prefer, [&] {
+            return search_interaction(route.type, route.query, header(headers, "cache-control"),
+                                      route.compartment_type + "/" + route.compartment_id);
+        });
     case Interaction::Patch:
     case Interaction::ConditionalPatch:
         throw Error(ErrorKind::UnsupportedFeature, "patch is not supported yet");
     case Interaction::Operation:
-        throw Error(ErrorKind::UnsupportedFeature, "operation $" + route.operation + " is not supported");
+        if (route.operation == "everything" && !route.id.empty())
+            return everything_interaction(route, body);
+        throw Error(ErrorKind::UnsupportedFeature,
+                    "operation $" + route.operation + (route.id.empty() ? " on a type" : "") + " is not supported");
     case Interaction::None:
         break;
     }
@@ -567,7 +620,7 @@ FHIR_FUNCTION(fhir_request) {
     return response_datum(fcinfo, r, started);
 }
 
-// fhir.search_response(type, query, cache_control): fhir.search as a response row.
+// fhir.search_response(type, query, cache_control, compartment): fhir.search as a response row.
 FHIR_FUNCTION(fhir_search_response) {
     using namespace fhir_pg;
     const int64_t started = now_unix_micros();
@@ -583,6 +636,14 @@ FHIR_FUNCTION(fhir_search_response) {
     Headers headers;
     if (std::optional<std::string> cc = optional_arg(fcinfo, 2))
         headers["cache-control"] = *cc;
+    if (std::optional<std::string> compartment = optional_arg(fcinfo, 3)) {
+        // "Patient/123": routed like GET Patient/123/Type; a malformed one fails in the search (400).
+        route.interaction = route.interaction == fhir::Interaction::None ? route.interaction
+                                                                         : fhir::Interaction::CompartmentSearch;
+        size_t slash = compartment->find('/');
+        route.compartment_type = compartment->substr(0, slash);
+        route.compartment_id = slash == std::string::npos ? std::string() : compartment->substr(slash + 1);
+    }
     return response_datum(fcinfo, run_request(route, std::nullopt, headers), started);
 }
 

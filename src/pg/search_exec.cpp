@@ -59,7 +59,12 @@ std::string link_url(const SearchStatement &st, const std::string &cursor) {
     std::string query = st.base_query;
     if (!cursor.empty())
         query += (query.empty() ? "" : "&") + std::string("_cursor=") + cursor;
-    return base_url_prefix() + (st.type.empty() ? std::string() : st.type) + (query.empty() ? "" : "?" + query);
+    // A compartment search's links are R4's compartment URLs: [base]Patient/123/Observation?...
+    // ("*" for every type); fhir.search reads the query part of any of them.
+    std::string path = st.type;
+    if (st.compartment)
+        path = st.compartment->type + "/" + st.compartment->id + "/" + (st.type.empty() ? "*" : st.type);
+    return base_url_prefix() + path + (query.empty() ? "" : "?" + query);
 }
 
 // What the last fhir.search() of this backend did, for fhir.last_search()
@@ -103,8 +108,9 @@ std::vector<std::string> dependency_types(const SearchStatement &st) {
 
 // The cache key: security context, type, canonical query, and every setting
 // that changes the Bundle.
-std::string cache_key(const std::string &type, const std::string &raw_query) {
-    return cache::security_context() + "\x1f" + (type.empty() ? "*" : type) + "\x1f" + fhir::normalize_query(raw_query) +
+std::string cache_key(const std::string &type, const std::string &compartment, const std::string &raw_query) {
+    return cache::security_context() + "\x1f" + (type.empty() ? "*" : type) + "\x1f" + compartment + "\x1f" +
+           fhir::normalize_query(raw_query) +
            "\x1f" + base_url_prefix() + "\x1f" + std::to_string(guc_default_count) + "/" +
            std::to_string(guc_max_count) + "/" + (guc_strict_handling ? "strict" : "lenient");
 }
@@ -151,7 +157,8 @@ std::string new_bundle_id() {
 
 } // namespace
 
-Datum run_search(const std::string &type, const std::string &raw_query, const std::string &cache_control) {
+Datum run_search(const std::string &type, const std::string &raw_query, const std::string &cache_control,
+                 const std::string &compartment) {
     LastSearch &last = last_search();
     last = LastSearch();
     last.kept_plans_before = kept_plan_uses();
@@ -176,7 +183,7 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
     } else if (cc.no_store) {
         last.cache = "BYPASS";
     } else {
-        key = cache_key(type, raw_query + (cc.max_results ? "&_max_results=" + std::to_string(*cc.max_results) : ""));
+        key = cache_key(type, compartment, raw_query + (cc.max_results ? "&_max_results=" + std::to_string(*cc.max_results) : ""));
     }
     if (!key.empty() && !cc.no_cache) {
         std::optional<cache::Hit> hit = cache::lookup(key);
@@ -193,7 +200,7 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
 
     spi_connect();
     const int settings = search_settings_push();
-    SearchStatement st = plan_search(type, raw_query);
+    SearchStatement st = plan_search(type, raw_query, compartment);
     if (cc.max_results) {
         // max-results=N: the matches at once, no paging, up to N, _count and
         // fhir_search.max_count; a truncation is reported (total and a warning).
@@ -216,7 +223,7 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
     // when the page reaches past the rows it holds.
     // Links stay plain keyset cursors, so they work with or without the cache.
     const bool use_sets = stamp && !st.summary_count && !st.no_paging;
-    const std::string set_key = use_sets ? cache_key(type, st.base_query) + "\x1fresult-set" : std::string();
+    const std::string set_key = use_sets ? cache_key(type, compartment, st.base_query) + "\x1fresult-set" : std::string();
     int64_t t_sql = now_unix_micros();
     std::optional<int64_t> total;
     Page page;
@@ -346,6 +353,12 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
     for (const Included &inc : included)
         bundle_parts.entries.push_back({base + inc.path(), inc.content, "include"});
     fhir::Json outcome = ignored_outcome(st.query);
+    if (!st.compartment_note.empty()) {
+        if (outcome.is_null())
+            outcome = {{"resourceType", "OperationOutcome"}, {"issue", fhir::Json::array()}};
+        outcome["issue"].push_back(
+            {{"severity", "information"}, {"code", "informational"}, {"diagnostics", st.compartment_note}});
+    }
     if (!truncated.empty()) {
         if (outcome.is_null())
             outcome = {{"resourceType", "OperationOutcome"}, {"issue", fhir::Json::array()}};
@@ -416,7 +429,12 @@ FHIR_FUNCTION(fhir_search) {
     // The query as clients send it ("?code=x", a whole next link): links and the cache
     // key are then built from the query string alone.
     const std::string query(fhir::query_of_url(fhir_pg::optional_text_arg(fcinfo, 1)));
-    return fhir_pg::run_search(fhir_pg::optional_text_arg(fcinfo, 0), query, fhir_pg::optional_text_arg(fcinfo, 2));
+    // compartment (4th argument, named in SQL): "Patient/123", NULL for none.
+    const std::string compartment = PG_NARGS() > 3 ? fhir_pg::optional_text_arg(fcinfo, 3) : std::string();
+    if (PG_NARGS() > 3 && !PG_ARGISNULL(3) && compartment.empty())
+        fhir::parse_compartment(compartment); // says what a compartment looks like
+    return fhir_pg::run_search(fhir_pg::optional_text_arg(fcinfo, 0), query, fhir_pg::optional_text_arg(fcinfo, 2),
+                               compartment);
 }
 
 FHIR_FUNCTION(fhir_last_search) { return fhir_pg::last_search_info(); }

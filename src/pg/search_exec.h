@@ -12,7 +12,9 @@ namespace fhir_pg {
 // Runs a search and returns the Bundle (jsonb, in the caller's memory context).
 // `raw_query` is a query string (query_of_url already applied). Needs no SPI
 // connection (makes its own).
-Datum run_search(const std::string &type, const std::string &raw_query, const std::string &cache_control);
+// `compartment` is "Patient/123" for a compartment search, "" for none.
+Datum run_search(const std::string &type, const std::string &raw_query, const std::string &cache_control,
+                 const std::string &compartment = std::string());
 
 // What the last run_search of this backend did.
 struct SearchReport {

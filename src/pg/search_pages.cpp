@@ -609,7 +609,7 @@ Page page_from_set(const SearchStatement &st, const fhir::ResultSet &set, const 
     std::vector<Oid> arg_types;
     std::vector<Datum> values;
     const bool contained = st.query.contained != fhir::ContainedMode::False;
-    if (contained) { // the table is plan_contained's subquery: it holds the WHERE clause and its values
+    if (st.table_binds) { // the table is a subquery using the WHERE clause's values (plan_contained, compartments)
         arg_types.assign(st.types.begin(), st.types.begin() + static_cast<long>(st.where_params));
         values.assign(st.values.begin(), st.values.begin() + static_cast<long>(st.where_params));
     }

@@ -5,6 +5,7 @@
 
 #include "pg_includes.h"
 
+#include "compartments.h"
 #include "projection.h"
 #include "search_cursor.h"
 #include "search_query.h"
@@ -27,6 +28,8 @@ struct SearchStatement {
     std::string entry_columns = "r.rtype, r.id"; // type and id of each match's fullUrl, as rtype, id
     bool late_rows = false;        // `table` is one type's partition: pages read their rows by rid (page_query)
     bool one_partition = false;    // `table` is one type's partition (late_rows may still be off)
+    bool table_binds = false;      // `table` uses the WHERE clause's bound values (a _contained search's
+                                   // subquery, a type NULL compartment search's union of partitions)
     std::vector<std::string> system_types; // types of a system-level search (_type, or all)
     fhir::SearchQuery query;
     std::string base_query;        // the client's raw query without _cursor (for links)
@@ -45,6 +48,11 @@ struct SearchStatement {
     bool no_paging = false;        // Cache-Control no-store / max-results: one page, no links
     fhir::SummaryMode summary = fhir::SummaryMode::False;
     std::vector<std::string> elements;
+    // A compartment search (`compartment => 'Patient/123'`): its condition is
+    // ANDed to the WHERE clause (compartments.h); links are [base]Patient/123/Type?...
+    std::optional<fhir::Compartment> compartment;
+    bool compartment_empty = false; // no searched type can be in the compartment (where = false)
+    std::string compartment_note; // why (some) searched types cannot be in the compartment, for the outcome
 };
 
 // A statement with its bound values: the WHERE clause's own, then its extras.

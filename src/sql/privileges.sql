@@ -43,13 +43,13 @@ GRANT SELECT ON ALL TABLES IN SCHEMA fhir TO fhir_reader;
 GRANT EXECUTE ON FUNCTION
     fhir.resource_types(), fhir.partition_name(text),
     fhir.read(text, text), fhir.vread(text, text, integer), fhir.history(text, text, text),
-    fhir.search(text, text, text), fhir.explain(text, text), fhir.last_search(),
+    fhir.search(text, text, text, text), fhir.explain(text, text), fhir.last_search(),
     fhir.token_hash(integer, integer, text), fhir.tokens_overlap(bigint[], bigint[]),
     fhir.token_sort_key(jsonb, integer, boolean), fhir.memory_usage(),
     fhir._search_params(), fhir.cache_stats(),
-    fhir.request(text, text, text, jsonb), fhir.search_response(text, text, text),
+    fhir.request(text, text, text, jsonb), fhir.search_response(text, text, text, text),
     fhir.read_response(text, text, integer), fhir._capabilities(), fhir.capability_statement(),
-    fhir.search_rows(text, text)
+    fhir.search_rows(text, text), fhir.compartments(), fhir.everything(text, text, text)
     TO fhir_reader;
 GRANT USAGE ON TYPE fhir.response TO fhir_reader;
 

@@ -22,10 +22,11 @@ CREATE FUNCTION fhir.request(method text, url text, body text DEFAULT NULL, head
     AS 'MODULE_PATHNAME', 'fhir_request' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION fhir.request(text, text, text, jsonb) IS 'any FHIR REST request as an HTTP server receives it: method (GET, HEAD, POST, PUT, PATCH, DELETE), url (relative to the FHIR base, or absolute), body (JSON text, or the form of POST _search) and headers (a JSON object: If-Match, If-None-Exist, If-None-Match, If-Modified-Since, Prefer, Cache-Control); returns the response row. Failures come back as their HTTP status with an OperationOutcome body, nothing written; writes need the fhir_writer grants';
 
-CREATE FUNCTION fhir.search_response(resource_type text, query text, cache_control text DEFAULT NULL)
+CREATE FUNCTION fhir.search_response(resource_type text, query text, cache_control text DEFAULT NULL,
+                                     compartment text DEFAULT NULL)
     RETURNS fhir.response
     AS 'MODULE_PATHNAME', 'fhir_search_response' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION fhir.search_response(text, text, text) IS 'fhir.search as a response row: the Bundle with status 200 and this search''s cache status, entry id and timings (correct behind a transaction-pooling pooler, unlike fhir.last_search()), or the error''s HTTP status and OperationOutcome';
+COMMENT ON FUNCTION fhir.search_response(text, text, text, text) IS 'fhir.search as a response row (the same arguments, compartment included): the Bundle with status 200 and this search''s cache status, entry id and timings (correct behind a transaction-pooling pooler, unlike fhir.last_search()), or the error''s HTTP status and OperationOutcome';
 
 CREATE FUNCTION fhir.read_response(resource_type text, id text, version_id integer DEFAULT NULL)
     RETURNS fhir.response

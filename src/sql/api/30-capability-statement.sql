@@ -46,7 +46,11 @@ WITH params AS (
                                    'name', p.code, 'type', p.type,
                                    'documentation', 'modifiers ' || m.list) ORDER BY p.code), '[]')
                           FROM params p JOIN modifiers m ON m.type = p.type
-                         WHERE p.resource_type = t.type)) AS entry
+                         WHERE p.resource_type = t.type))
+        || CASE WHEN t.type IN ('Patient', 'Encounter') THEN jsonb_build_object('operation', jsonb_build_array(
+               jsonb_build_object('name', 'everything',
+                                  'definition', 'http://hl7.org/fhir/OperationDefinition/' || t.type || '-everything')))
+           ELSE '{}' END AS entry
       FROM fhir.resource_types() AS t(type)
 )
 SELECT jsonb_build_object(
@@ -63,6 +67,7 @@ SELECT jsonb_build_object(
     'format', jsonb_build_array('application/fhir+json', 'json'),
     'rest', jsonb_build_array(jsonb_build_object(
         'mode', 'server',
+        'compartment', (SELECT jsonb_agg(DISTINCT c.url ORDER BY c.url) FROM fhir.compartments() c),
         'resource', (SELECT jsonb_agg(r.entry ORDER BY r.type) FROM resources r),
         'interaction', (SELECT jsonb_agg(jsonb_build_object('code', c.code) ORDER BY c.code)
                           FROM fhir._capabilities() c WHERE c.level = 'system'),
@@ -70,4 +75,4 @@ SELECT jsonb_build_object(
             jsonb_build_object('name', '_type', 'type', 'token',
                                'documentation', 'the resource types of a system-level search')))))
 $$;
-COMMENT ON FUNCTION fhir.capability_statement() IS 'the CapabilityStatement (R4) of this database: every resource type with the interactions the SQL API implements, its enabled search parameters (type and supported modifiers), _include and _revinclude values; what GET [base]/metadata returns';
+COMMENT ON FUNCTION fhir.capability_statement() IS 'the CapabilityStatement (R4) of this database: every resource type with the interactions the SQL API implements, its enabled search parameters (type and supported modifiers), _include and _revinclude values, the compartments searched (rest.compartment); what GET [base]/metadata returns';
