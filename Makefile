@@ -85,3 +85,4 @@ regenerate:
 	python3 tools/gen_registry.py --defs $(FHIR_DEFS) --out src/core/generated/r4_registry.cpp
 	python3 tools/gen_summary.py --defs $(FHIR_DEFS) --out src/core/generated/r4_summary.cpp
 	python3 tools/gen_element_names.py --defs $(FHIR_DEFS) --out src/core/generated/r4_element_names.cpp
+	python3 tools/gen_element_schema.py --defs $(FHIR_DEFS) --out src/core/generated/r4_element_schema.cpp
