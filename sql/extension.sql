@@ -22,7 +22,7 @@ SELECT r.rolname, string_agg(p.proname, ' ' ORDER BY p.proname) AS functions
  WHERE p.pronamespace = 'fhir'::regnamespace AND r.rolname LIKE 'fhir\_%'
  GROUP BY r.rolname ORDER BY r.rolname;
 SELECT p.oid::regprocedure AS security_definer, p.proconfig FROM pg_proc p
- WHERE p.pronamespace = 'fhir'::regnamespace AND p.prosecdef ORDER BY 1::text COLLATE "C";
+ WHERE p.pronamespace = 'fhir'::regnamespace AND p.prosecdef ORDER BY p.oid::regprocedure::text COLLATE "C";
 SELECT pg_has_role('fhir_admin', 'fhir_writer', 'MEMBER') AS admin_writes,
        pg_has_role('fhir_writer', 'fhir_reader', 'MEMBER') AS writer_reads,
        pg_has_role('fhir_reader', 'fhir_writer', 'MEMBER') AS reader_writes;
