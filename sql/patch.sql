@@ -245,5 +245,39 @@ SELECT jsonb_path_query_array(fhir.transaction('{"resourceType": "Bundle", "type
    "resource": {"resourceType": "Binary", "contentType": "application/json-patch+json",
                 "data": "W3sib3AiOiJ0ZXN0IiwicGF0aCI6Ii9hY3RpdmUiLCJ2YWx1ZSI6dHJ1ZX1d"}}]}'),
   '$.entry[*].response.status') AS statuses;
+-- ---- memory stays flat over many patches, failing and succeeding ------------
+CREATE FUNCTION pg_temp.patch_many(n integer) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    caught integer := 0;
+BEGIN
+    FOR i IN 1..n LOOP
+        BEGIN
+            CASE i % 4
+            WHEN 0 THEN PERFORM fhir.patch('Patient', 'pt2',
+                ('[{"op": "replace", "path": "/active", "value": ' || (i % 8 = 0)::text || '}]')::jsonb);
+            WHEN 1 THEN PERFORM fhir.patch('Patient', 'pt2', '[{"op": "test", "path": "/active", "value": "x"}]');
+            WHEN 2 THEN PERFORM fhir.patch('Patient', 'pt2', '{"resourceType": "Parameters", "parameter": [
+                {"name": "operation", "part": [{"name": "type", "valueCode": "delete"},
+                                               {"name": "path", "valueString": "Patient.name.where("}]}]}');
+            ELSE PERFORM fhir.patch('Patient', 'pt2', ('{"resourceType": "Parameters", "parameter": [
+                {"name": "operation", "part": [{"name": "type", "valueCode": "replace"},
+                  {"name": "path", "valueString": "Patient.birthDate"},
+                  {"name": "value", "valueDate": "2001-02-0' || (i % 9 + 1) || '"}]}]}')::jsonb);
+            END CASE;
+        EXCEPTION WHEN OTHERS THEN
+            caught := caught + 1;
+        END;
+    END LOOP;
+    RETURN caught;
+END
+$$;
+SELECT pg_temp.patch_many(100) AS warm_up_errors;
+CREATE TEMP TABLE mem_before AS SELECT * FROM fhir.memory_usage();
+SELECT pg_temp.patch_many(1000) AS errors_caught;
+CREATE TEMP TABLE mem_after AS SELECT * FROM fhir.memory_usage();
+SELECT (a.context_bytes - b.context_bytes) < 1024 * 1024 AS contexts_flat,
+       (a.malloc_bytes - b.malloc_bytes) < 1024 * 1024 AS cpp_heap_flat
+  FROM mem_before b, mem_after a;
+SELECT fhir.read('Patient', 'pt2')->'meta'->>'versionId' AS pt2_version;
 SELECT count(fhir.delete(rtype, id)) >= 0 AS cleared
   FROM fhir.resource WHERE rtype IN ('Patient', 'Observation', 'Organization');
