@@ -528,6 +528,10 @@ void apply_replace(Json &doc, const Operation &op, const Context &ctx) {
     JsonPointer owner_pointer = site.in_list ? pointer.parent().parent() : pointer.parent();
     const std::string key = site.in_list ? pointer.parent().last() : pointer.last();
     Json &owner = *owner_pointer.find(doc);
+    if (!owner.is_object()) { // a list in a list (FHIRPath does not select into one): no schema, no extensions
+        *pointer.find(doc) = place(*op.value, nullptr, key, ctx).json;
+        return;
+    }
     const Structure *owner_structure = describe(doc, owner_pointer).structure;
     // A choice element takes the key of its new value's type (valueString -> valueQuantity).
     std::string name = key;

@@ -1,5 +1,5 @@
-// resource_writer.h: the write path shared by create/update/delete, transactions
-// and bulk load.
+// resource_writer.h: the write path shared by create/update/delete, patch
+// (patch_writer.h), transactions and bulk load.
 //
 // A write validates the resource, locks the current row, moves the superseded
 // version into fhir.resource_history, stores the new version with server-managed

@@ -3,7 +3,8 @@
 // Transaction: every entry or none. All ids are settled before the first write
 // (POST entries get new ids, conditional references and ifNoneExist are
 // searched), references to urn:uuid: fullUrls and conditional references are
-// rewritten in the resources' JSON text, and the writes run in FHIR order. Any
+// rewritten in the resources' JSON text (and in PATCH entries' patches: a
+// Parameters, or a Binary's base64 JSON Patch), and the writes run in FHIR order. Any
 // failure raises an error and the caller's transaction rolls back everything.
 // Batch: each entry runs in its own subtransaction and reports its own outcome.
 #include "pg_includes.h"

@@ -331,6 +331,19 @@ TEST(FhirPathPatchTest, Replace) {
               "resource");
 }
 
+TEST(FhirPathPatchTest, ToleratesShapesFhirDoesNotHave) {
+    // lists in lists and unknown elements are not FHIR, but patching them must not fail
+    Json odd = Json::parse(R"({"resourceType": "Basic", "id": "b", "contained": [{"resourceType": "Nonsense",
+                               "x": [[1, 2]], "y": {"z": "a"}}]})");
+    EXPECT_EQ(odd["contained"][0]["x"][0][1], 2);
+    // FHIRPath flattens one level: x[0] is the inner list
+    Json patched = apply(odd, {operation("replace", "Basic.contained.x[0]", R"([{"name": "value", "valueInteger": 3}])"),
+                               operation("delete", "Basic.contained.y.z"),
+                               operation("add", "Basic.contained", R"([{"name": "name", "valueString": "w"},
+                                                                      {"name": "value", "valueString": "v"}])")});
+    EXPECT_EQ(patched["contained"][0], Json::parse(R"({"resourceType": "Nonsense", "x": [3], "w": "v"})"));
+}
+
 TEST(FhirPathPatchTest, Move) {
     const Json p = patient();
     Json patched = apply(p, {operation("move", "Patient.identifier", R"([{"name": "source", "valueInteger": 0},
