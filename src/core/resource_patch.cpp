@@ -24,6 +24,12 @@ std::string string_member(const Json &resource, const char *key) {
     return value && value->is_string() ? value->get<std::string>() : std::string();
 }
 
+// Member `key` of an object, or null when absent (or `object` is no object).
+Json member_or_null(const Json &object, const char *key) {
+    const Json *value = json_member(object, key);
+    return value ? *value : Json();
+}
+
 } // namespace
 
 PatchFormat patch_format(const Json &patch) {
@@ -68,10 +74,10 @@ Json patch_resource(const Json &resource, const Json &patch, PatchMediaType expe
                                                     : apply_fhirpath_patch(resource, patch);
     const std::string type = string_member(resource, "resourceType");
     const std::string id = string_member(resource, "id");
-    if (!patched.is_object() || string_member(patched, "resourceType") != type)
+    if (!patched.is_object() || member_or_null(patched, "resourceType") != member_or_null(resource, "resourceType"))
         throw patch_error(form_name(format), std::nullopt, {},
                           "the patch changes resourceType; a patched " + type + " must stay one", PatchIssue::Invalid);
-    if (string_member(patched, "id") != id || (patched.contains("id") && !patched["id"].is_string()))
+    if (member_or_null(patched, "id") != member_or_null(resource, "id"))
         throw patch_error(form_name(format), std::nullopt, {},
                           "the patch changes the id; " + type + "/" + id + " must keep it", PatchIssue::Invalid);
     return patched;
