@@ -71,6 +71,7 @@ SELECT fhir.create_index('Observation', 'value-quantity');
 SELECT fhir.drop_index('Patient', 'family');
 SELECT fhir.set_search_param_enabled('Patient', 'language', false);
 SELECT fhir.add_search_param('{"resourceType":"SearchParameter","code":"nick","type":"string","base":["Patient"],"expression":"Patient.name.given"}');
+SELECT fhir.drop_search_param('Patient', 'role-nick');
 SELECT fhir.reindex('Patient');
 SELECT fhir.cache_reset();
 INSERT INTO fhir.search_param_override (id, resource_type, code, enabled) VALUES (1, 'Patient', 'x', false);
@@ -86,6 +87,8 @@ SELECT fhir.set_search_param_enabled('Patient', 'language', true) AS reindex_nee
 SELECT fhir.add_search_param('{"resourceType":"SearchParameter","code":"role-nick","type":"string","base":["Patient"],"expression":"Patient.name.family"}') AS added;
 SELECT fhir.reindex('Patient') > 0 AS reindexed;
 SELECT jsonb_array_length(fhir.search('Patient', 'role-nick=rol')->'entry') AS custom_found;
+SELECT fhir.add_search_param('{"resourceType":"SearchParameter","code":"gender","type":"token","base":["Patient"],"expression":"Patient.gender"}') AS overridden;
+SELECT fhir.drop_search_param('Patient', 'gender') AS restored;
 SELECT fhir.cache_reset();
 RESET ROLE;
 

@@ -48,5 +48,4 @@ SELECT jsonb_path_query_array(fhir.search('Patient', 'nickname=bob'), '$.entry[*
        jsonb_path_query_array(fhir.search('Patient', 'nickname=rob'), '$.entry[*].resource.id') AS not_official;
 SELECT code, type, builtin, enabled FROM fhir.search_parameters WHERE code = 'nickname';
 \set VERBOSITY terse
-SELECT fhir.add_search_param('{"resourceType":"SearchParameter","code":"name","type":"string","base":["Patient"],"expression":"Patient.name"}');
 SELECT fhir.add_search_param('{"resourceType":"SearchParameter","code":"bad","type":"string","base":["Patient"],"expression":"Patient.name.("}');

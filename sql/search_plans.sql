@@ -5,6 +5,8 @@ SELECT count(fhir.delete(rtype, id)) >= 0 AS cleared FROM fhir.resource WHERE rt
 SELECT fhir.load(string_agg(format('{"resourceType":"Observation","id":"pl%s","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"%s"}]},"effectiveDateTime":"2024-01-%sT10:00:00Z"}',
                                    i, CASE WHEN i % 3 = 0 THEN '8867-4' ELSE '9279-1' END, lpad((i % 28 + 1)::text, 2, '0')), E'\n')) AS loaded
   FROM generate_series(1, 30) i;
+-- (statistics of the 30 rows: the page statements are then the planner's own, see the end of this file)
+VACUUM ANALYZE fhir.resource_observation;
 CREATE FUNCTION pg_temp.ids(b jsonb) RETURNS text LANGUAGE sql AS
   $$ SELECT string_agg(e->'resource'->>'id', ' ' ORDER BY n) FROM jsonb_array_elements(b->'entry') WITH ORDINALITY x(e, n) $$;
 -- first run: planned for its values; the repeat: the kept plan
@@ -39,3 +41,32 @@ SELECT pg_temp.ids(fhir.search('Observation', '_id=pl10', 'no-cache')) AS recent
 SET fhir_search.plan_cache_size = 0;
 SELECT pg_temp.ids(fhir.search('Observation', '_id=pl10', 'no-cache')) AS off, (fhir.last_search()->>'kept_plans')::int AS kept;
 RESET fhir_search.plan_cache_size;
+-- A lone value condition that matches many rows walks the partition in rid order,
+-- probing each row, instead of reading and sorting every match; a rare one starts
+-- from its matches. Both give the same pages (insertion order). So do conditions
+-- on the row (tokens) whose matches cluster past the walk's budget of rows.
+SELECT fhir.load(string_agg(format('{"resourceType":"Observation","id":"vq%s","status":"final","code":{"text":"x"},"valueQuantity":{"value":%s,"unit":"mg","system":"http://unitsofmeasure.org","code":"mg"}}',
+                                   i, (i * 7919) % 3000), E'\n')) AS loaded
+  FROM generate_series(1, 3000) i;
+ANALYZE fhir.resource_observation; -- what autovacuum does after a load (the row estimate decides too)
+CREATE FUNCTION pg_temp.expected_ids(v int, n int, skip int DEFAULT 0) RETURNS text LANGUAGE sql AS
+  $$ SELECT string_agg(id, ' ' ORDER BY rid) FROM (SELECT id, rid FROM fhir.resource_observation
+                                                     WHERE (content->'valueQuantity'->>'value')::numeric > v ORDER BY rid OFFSET skip LIMIT n) x $$;
+SELECT position('SELECT DISTINCT' IN fhir.explain('Observation', 'value-quantity=gt500')->>'sql') = 0 AS dense_walks,
+       position('SELECT DISTINCT' IN fhir.explain('Observation', 'value-quantity=gt2990')->>'sql') > 0 AS rare_starts_from_matches;
+SELECT pg_temp.ids(fhir.search('Observation', 'value-quantity=gt500&_count=7', 'no-cache')) = pg_temp.expected_ids(500, 7) AS dense_page,
+       pg_temp.ids(fhir.search('Observation', 'value-quantity=gt2990&_count=7', 'no-cache')) = pg_temp.expected_ids(2990, 7) AS rare_page;
+-- 1,500 Observations with a code after 3,000 without (the walk's budget: 1,000 rows for 7): the page
+-- ends with the first matches past it, read from the token index
+SELECT fhir.load(string_agg(format('{"resourceType":"Observation","id":"vc%s","status":"final","code":{"coding":[{"system":"http://example.org","code":"%s"}]}}',
+                                   i, CASE WHEN i > 3000 THEN 'late' ELSE 'early' END), E'\n')) AS loaded
+  FROM generate_series(1, 4500) i;
+ANALYZE fhir.resource_observation;
+SELECT pg_temp.ids(fhir.search('Observation', 'code=http://example.org|late&_count=7', 'no-cache')) AS clustered_page,
+       pg_temp.ids(fhir.search('Observation', 'code=http://example.org|early&_count=3', 'no-cache')) AS spread_page;
+SELECT count(fhir.delete('Observation', id)) AS removed FROM fhir.resource_observation WHERE id LIKE 'vc%';
+CREATE TEMP TABLE vq_first AS SELECT fhir.search('Observation', 'value-quantity=gt500&_count=7&_total=accurate', 'no-cache') AS b;
+SELECT (b->>'total')::int AS dense_total,
+       pg_temp.ids(fhir.search('Observation', split_part(b->'link'->1->>'url', '?', 2), 'no-cache')) = pg_temp.expected_ids(500, 7, 7) AS dense_page2
+  FROM vq_first;
+SELECT count(fhir.delete('Observation', id)) AS removed FROM fhir.resource_observation WHERE id LIKE 'vq%';

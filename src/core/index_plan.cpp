@@ -41,7 +41,7 @@ std::vector<IndexSpec> index_specs(const SearchParamDef &param) {
         IndexSpec lu;
         lu.name = partition + "_last_updated_idx";
         lu.table = "fhir." + partition;
-        lu.definition = "(last_updated)";
+        lu.definition = "(last_updated) INCLUDE (rid)";
         lu.shared = true;
         specs.push_back(lu);
         return specs;

@@ -6,7 +6,8 @@
 // copy); the full-text parameters _text and _content start disabled. A Registry
 // owns its entries in one vector and keeps four hash indexes into it; add()
 // updates them in place rather than rebuilding, because the glue may add many
-// custom SearchParameters at backend start.
+// custom SearchParameters at backend start. Built-ins replaced by an override are
+// kept in a second vector, found by code (replaced_builtin) and canonical URL.
 #include "registry.h"
 
 #include <algorithm>
@@ -171,8 +172,8 @@ void Registry::index_entry(size_t pos) {
     of_type.insert(at, pos);
 }
 
-// Adds or replaces a parameter. A replacement with id 0 keeps the old id so rows
-// already indexed under it stay attached; a new one with id 0 gets the next custom id.
+// Adds or replaces a custom parameter. A replacement with id 0 keeps the old id so
+// rows already indexed under it stay attached; a new one with id 0 gets the next custom id.
 void Registry::add(SearchParamDef def) {
     if (!is_resource_type(def.resource_type))
         throw Error(ErrorKind::UnknownResourceType,
@@ -181,6 +182,9 @@ void Registry::add(SearchParamDef def) {
         throw Error(ErrorKind::InvalidResource, "search parameter on \"" + def.resource_type + "\" has no code");
 
     auto existing = by_key_.find(make_key(def.resource_type, def.code));
+    if (existing != by_key_.end() && params_[existing->second].id < kFirstCustomParamId)
+        throw Error(ErrorKind::InvalidResource, "search parameter \"" + def.code + "\" of " + def.resource_type +
+                                                    " is built in: only an override replaces it");
     if (def.id == 0) {
         if (existing != by_key_.end()) {
             def.id = params_[existing->second].id;
@@ -196,16 +200,62 @@ void Registry::add(SearchParamDef def) {
         throw Error(ErrorKind::InvalidResource,
                     "search parameter id " + std::to_string(def.id) + " is already used by " +
                         params_[same_id->second].resource_type + "." + params_[same_id->second].code);
+    def.overrides_builtin = false;
 
     if (existing == by_key_.end()) {
         params_.push_back(std::move(def));
         index_entry(params_.size() - 1);
         return;
     }
+    replace_entry(existing->second, std::move(def));
+}
 
-    // Replace in place: the position and by-type order (same code) are unchanged,
-    // only the id and URL keys can move.
-    size_t pos = existing->second;
+// Replaces a built-in with a custom definition under the built-in's id. The first
+// override of an entry keeps the built-in aside (replaced_); a later one replaces
+// only the override.
+void Registry::override_builtin(SearchParamDef def) {
+    check_override(def);
+    size_t pos = by_key_.at(make_key(def.resource_type, def.code));
+    if (!params_[pos].overrides_builtin) {
+        const SearchParamDef &builtin = params_[pos];
+        replaced_by_key_[make_key(builtin.resource_type, builtin.code)] = replaced_.size();
+        if (!builtin.url.empty())
+            replaced_by_url_[make_key(builtin.resource_type, builtin.url)] = replaced_.size();
+        replaced_.push_back(builtin);
+    }
+    def.id = params_[pos].id;
+    def.overrides_builtin = true;
+    replace_entry(pos, std::move(def));
+}
+
+// The rules of an override, checked against the built-in definition (the one kept
+// aside when (type, code) is overridden already).
+void Registry::check_override(const SearchParamDef &def) const {
+    if (!is_resource_type(def.resource_type))
+        throw Error(ErrorKind::UnknownResourceType,
+                    "search parameter base \"" + def.resource_type + "\" is not an R4 resource type");
+    auto existing = by_key_.find(make_key(def.resource_type, def.code));
+    if (existing == by_key_.end() || params_[existing->second].id >= kFirstCustomParamId)
+        throw Error(ErrorKind::InvalidResource, "search parameter \"" + def.code + "\" of " + def.resource_type +
+                                                    " is not built in: there is nothing to override");
+    const SearchParamDef *builtin = replaced_builtin(def.resource_type, def.code);
+    if (!builtin)
+        builtin = &params_[existing->second];
+    if (def.code == "_id" || def.code == "_lastUpdated")
+        throw Error(ErrorKind::InvalidResource, "search parameter \"" + def.code + "\" of " + def.resource_type +
+                                                    " is answered from the resource row itself and cannot be overridden");
+    if (builtin->expression.empty())
+        throw Error(ErrorKind::InvalidResource, "search parameter \"" + def.code + "\" of " + def.resource_type +
+                                                    " has no FHIRPath expression to replace and cannot be overridden");
+    if (def.id != 0 && def.id != builtin->id)
+        throw Error(ErrorKind::InvalidResource, "an override of search parameter \"" + def.code + "\" of " +
+                                                    def.resource_type + " must keep its id " +
+                                                    std::to_string(builtin->id) + ", not " + std::to_string(def.id));
+}
+
+// Puts def at params_[pos] (same type and code): the position and by-type order are
+// unchanged, only the id and URL keys can move.
+void Registry::replace_entry(size_t pos, SearchParamDef def) {
     SearchParamDef &old = params_[pos];
     if (!old.url.empty())
         by_url_.erase(make_key(old.resource_type, old.url));
@@ -214,6 +264,12 @@ void Registry::add(SearchParamDef def) {
     if (!old.url.empty())
         by_url_[make_key(old.resource_type, old.url)] = pos;
     by_id_[old.id] = pos;
+}
+
+// Finds what an override of (type, code) replaced.
+const SearchParamDef *Registry::replaced_builtin(std::string_view resource_type, std::string_view code) const {
+    auto it = replaced_by_key_.find(make_key(resource_type, code));
+    return it == replaced_by_key_.end() ? nullptr : &replaced_[it->second];
 }
 
 // Looks a parameter up by the name used in queries.
@@ -230,8 +286,12 @@ const SearchParamDef *Registry::find_by_id(int id) const {
 
 // Looks a parameter up by canonical URL, as composite components and custom params refer to them.
 const SearchParamDef *Registry::find_by_url(std::string_view resource_type, std::string_view url) const {
-    auto it = by_url_.find(make_key(resource_type, url));
-    return it == by_url_.end() ? nullptr : &params_[it->second];
+    std::string key = make_key(resource_type, url);
+    auto it = by_url_.find(key);
+    if (it != by_url_.end())
+        return &params_[it->second];
+    auto replaced = replaced_by_url_.find(key);
+    return replaced == replaced_by_url_.end() ? nullptr : &replaced_[replaced->second];
 }
 
 // Lists a type's parameters in code order, so extraction and listings are deterministic.

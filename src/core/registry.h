@@ -10,6 +10,12 @@
 // (resource type, code) order and never exceed kFirstCustomParamId; custom
 // SearchParameters get ids from kFirstCustomParamId up. Ids are stored in the
 // search side tables, so changing the numbering requires a re-index.
+//
+// A custom SearchParameter may replace a built-in one on a base (override_builtin):
+// the entry keeps the built-in's id, so the side rows, token hashes (which embed
+// the id) and partial indexes written under it stay attached, and dropping the
+// override gives the same id back to the built-in definition. The replaced
+// built-in stays reachable by its canonical URL, for composites naming it.
 #pragma once
 
 #include <cstdint>
@@ -48,10 +54,14 @@ struct SearchParamDef {
     // Ranges: generated for built-ins, true for custom parameters (an untyped
     // path may reach one). Searches add the span condition only then (search_sql.h).
     bool may_hold_ranges = false;
+    // A custom definition replacing the built-in of the same (resource_type, code);
+    // id is the built-in's.
+    bool overrides_builtin = false;
 };
 
 // The set of search parameters in force. Built from the generated tables, then
-// adjusted (enabled flags, custom parameters) by the glue from fhir.search_param.
+// adjusted (enabled flags, custom parameters, overrides of built-ins) by the glue
+// from fhir.search_param_override.
 class Registry {
   public:
     // The generated R4 built-ins, all enabled except _text and _content (fulltext.h).
@@ -61,9 +71,23 @@ class Registry {
     static const std::vector<std::string> &resource_types();
     static bool is_resource_type(std::string_view name);
 
-    void add(SearchParamDef def);                     // replaces an entry with the same (type, code)
+    // Adds a custom parameter, or replaces the custom one with the same (type, code);
+    // a built-in of that (type, code) is replaced only through override_builtin().
+    void add(SearchParamDef def);
+    // Replaces the built-in (def.resource_type, def.code) with a custom definition
+    // that keeps the built-in's id (def.id must be 0 or that id). Parameters served
+    // by the resource row itself (_id, _lastUpdated) or built by the extension
+    // without an expression (_text, _content) cannot be replaced.
+    void override_builtin(SearchParamDef def);
+    // Throws what override_builtin(def) would throw, changing nothing.
+    void check_override(const SearchParamDef &def) const;
+    // The built-in definition an override replaced, or null when (type, code) is not overridden.
+    const SearchParamDef *replaced_builtin(std::string_view resource_type, std::string_view code) const;
     const SearchParamDef *find(std::string_view resource_type, std::string_view code) const;
     const SearchParamDef *find_by_id(int id) const;
+    // The entry in force with that canonical URL, else a built-in an override
+    // replaced: a composite names its components by canonical URL and means
+    // that definition, whatever now answers to the component's code.
     const SearchParamDef *find_by_url(std::string_view resource_type, std::string_view url) const;
     // Every entry for one resource type (including Resource/DomainResource common ones).
     std::vector<const SearchParamDef *> for_type(std::string_view resource_type) const;
@@ -75,6 +99,7 @@ class Registry {
 
   private:
     void index_entry(size_t pos);
+    void replace_entry(size_t pos, SearchParamDef def);
 
     std::vector<SearchParamDef> params_;
     // Lookup indexes into params_, kept in step by add(); plain members so that
@@ -83,6 +108,11 @@ class Registry {
     std::unordered_map<std::string, size_t> by_url_;              // "Type\x1furl"
     std::unordered_map<int, size_t> by_id_;
     std::unordered_map<std::string, std::vector<size_t>> by_type_; // ordered by code
+    // Built-ins replaced by override_builtin(), by "Type\x1fcode" and by "Type\x1furl"
+    // (find_by_url falls back to them when no entry in force has the URL).
+    std::vector<SearchParamDef> replaced_;
+    std::unordered_map<std::string, size_t> replaced_by_key_;
+    std::unordered_map<std::string, size_t> replaced_by_url_;
 };
 
 } // namespace fhir

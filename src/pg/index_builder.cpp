@@ -1,7 +1,8 @@
 // index_builder.cpp: the DBA's interface to search parameters and their indexes:
 // the registry as a set (fhir._search_params, behind the fhir.search_parameters
 // view), index builders (create/drop/DDL for CONCURRENTLY), enabling and
-// disabling parameters, custom SearchParameters, and re-indexing.
+// disabling parameters, custom SearchParameters and overrides of built-in ones
+// (add and drop), and re-indexing.
 //
 // DDL text is assembled only from registry data (index_plan.cpp); the resource
 // type and code given by the caller are looked up in the registry first.
@@ -215,7 +216,24 @@ FHIR_FUNCTION(fhir_set_search_param_enabled) {
     PG_RETURN_BOOL(enabled && !was_enabled);
 }
 
-// Adds (or replaces) a custom SearchParameter for each of its base types.
+namespace {
+
+// Tells the DBA what a registry change means for resources stored before it: their
+// search values are those of the previous definition until fhir.reindex(type).
+void notice_reindex(const std::string &what, const std::string &type, const std::string &code,
+                    const std::string &hint) {
+    std::string message = "search parameter \"" + code + "\" of " + type + " " + what;
+    const char *m = message.c_str();
+    const char *h = hint.c_str();
+    fhir_pg::pg_call([m, h] { ereport(NOTICE, (errmsg("%s", m), errhint("%s", h))); });
+}
+
+} // namespace
+
+// Adds (or replaces) a custom SearchParameter for each of its base types; on a base
+// where its code is a built-in one it overrides that built-in under the built-in's id
+// (registry.h), so the stored values, token hashes and partial indexes of that id
+// serve the override and come back to the built-in when it is dropped.
 FHIR_FUNCTION(fhir_add_search_param) {
     Jsonb *def_jsonb = fhir_pg::pg_call([fcinfo] { return PG_GETARG_JSONB_P(0); });
     fhir::Json def = fhir_pg::jsonb_to_json(def_jsonb);
@@ -234,27 +252,130 @@ FHIR_FUNCTION(fhir_add_search_param) {
     if (!expression.empty())
         fhir::fhirpath::Expression::compile(expression); // reject what we cannot evaluate, now
     fhir_pg::spi_connect();
+    // Every base is checked before any row is written, so a bad base changes nothing
+    // (and the registry, reloaded after the first write, is not read past it).
+    struct Change {
+        std::string type;
+        int builtin_id = 0;          // overriding this built-in, or 0 for a custom parameter
+        std::string notice, hint;
+    };
+    std::vector<Change> changes;
     const fhir::Registry &registry = fhir_pg::current_registry();
-    std::vector<std::string> added;
     for (const auto &base : def["base"]) {
-        std::string t = base.is_string() ? base.get<std::string>() : std::string();
-        if (!fhir::Registry::is_resource_type(t))
-            throw Error(ErrorKind::UnknownResourceType, "unknown base resource type \"" + t + "\"");
-        const fhir::SearchParamDef *existing = registry.find(t, code);
-        if (existing && existing->id < fhir::kFirstCustomParamId)
-            throw Error(ErrorKind::InvalidResource, "search parameter \"" + code + "\" of " + t + " is built in");
-        SPIPlanPtr plan = fhir_pg::prepare_cached(
-            "INSERT INTO fhir.search_param_override (id, resource_type, code, enabled, definition) "
-            "VALUES (coalesce((SELECT id FROM fhir.search_param_override WHERE resource_type = $1 AND code = $2), "
-            "nextval('fhir.custom_param_id_seq')), $1, $2, true, $3) "
-            "ON CONFLICT (resource_type, code) DO UPDATE SET definition = EXCLUDED.definition, enabled = true",
-            {TEXTOID, TEXTOID, JSONBOID});
-        Datum v[3] = {fhir_pg::text_datum(t), fhir_pg::text_datum(code), PointerGetDatum(def_jsonb)};
-        fhir_pg::spi_execute(plan, v, nullptr, false);
-        added.push_back(t + "/" + code);
+        Change change;
+        change.type = base.is_string() ? base.get<std::string>() : std::string();
+        if (!fhir::Registry::is_resource_type(change.type))
+            throw Error(ErrorKind::UnknownResourceType, "unknown base resource type \"" + change.type + "\"");
+        const std::string reindex = "fhir.reindex('" + change.type + "')";
+        const fhir::SearchParamDef *existing = registry.find(change.type, code);
+        if (existing && existing->id < fhir::kFirstCustomParamId) {
+            fhir::SearchParamDef probe;
+            probe.resource_type = change.type;
+            probe.code = code;
+            probe.type = type;
+            registry.check_override(probe);
+            change.builtin_id = existing->id;
+            change.notice = existing->overrides_builtin ? "has a new custom definition in place of the built-in one"
+                                                        : "now has a custom definition in place of the built-in one";
+        } else {
+            change.notice = existing ? "has a new definition" : "was added";
+        }
+        if (!existing)
+            change.hint = change.type + " resources stored before are found by it only after " + reindex + ".";
+        else if (existing->type != type)
+            change.hint = std::string("Its type changes from ") + fhir::param_type_name(existing->type) + " to " +
+                          type_name + ": " + change.type + " resources stored before are found by it only after " +
+                          reindex + ", and fhir.create_index('" + change.type + "', '" + code +
+                          "') builds the indexes of its new type.";
+        else
+            change.hint = change.type + " resources stored before keep the values of the previous definition until " +
+                          reindex + ".";
+        changes.push_back(std::move(change));
+    }
+    std::vector<std::string> added;
+    for (const Change &change : changes) {
+        Datum v[4] = {fhir_pg::text_datum(change.type), fhir_pg::text_datum(code), PointerGetDatum(def_jsonb),
+                      Int32GetDatum(change.builtin_id)};
+        if (change.builtin_id != 0) {
+            // The built-in's id, whatever row (an enabled flag) it has already.
+            SPIPlanPtr plan = fhir_pg::prepare_cached(
+                "INSERT INTO fhir.search_param_override (id, resource_type, code, enabled, definition) "
+                "VALUES ($4, $1, $2, true, $3) "
+                "ON CONFLICT (resource_type, code) DO UPDATE SET definition = EXCLUDED.definition, enabled = true",
+                {TEXTOID, TEXTOID, JSONBOID, INT4OID});
+            fhir_pg::spi_execute(plan, v, nullptr, false);
+        } else {
+            SPIPlanPtr plan = fhir_pg::prepare_cached(
+                "INSERT INTO fhir.search_param_override (id, resource_type, code, enabled, definition) "
+                "VALUES (coalesce((SELECT id FROM fhir.search_param_override WHERE resource_type = $1 AND code = $2), "
+                "nextval('fhir.custom_param_id_seq')), $1, $2, true, $3) "
+                "ON CONFLICT (resource_type, code) DO UPDATE SET definition = EXCLUDED.definition, enabled = true",
+                {TEXTOID, TEXTOID, JSONBOID});
+            fhir_pg::spi_execute(plan, v, nullptr, false);
+        }
+        notice_reindex(change.notice, change.type, code, change.hint);
+        added.push_back(change.type + "/" + code);
     }
     fhir_pg::spi_finish();
     return return_text_rows(fcinfo, added);
+}
+
+// Removes a custom SearchParameter from one base, or drops the override of a
+// built-in there so that its R4 definition is in force again. The indexes only the
+// dropped definition used (its partial indexes, when the one in force has others
+// or none) are dropped with it; the values stored under its id are replaced at
+// fhir.reindex(type), and until then never searched (a removed parameter) or
+// searched with the built-in's conditions (a dropped override of the same type).
+FHIR_FUNCTION(fhir_drop_search_param) {
+    std::string type = text_arg(fcinfo, 0);
+    std::string code = text_arg(fcinfo, 1);
+    fhir_pg::spi_connect();
+    const fhir::Registry &registry = fhir_pg::current_registry();
+    const fhir::SearchParamDef *p = selected_params(registry, type, &code)[0];
+    // Read before the first write: the registry is rebuilt once the override table changes.
+    int id = p->id;
+    bool overridden = p->overrides_builtin;
+    if (id < fhir::kFirstCustomParamId && !overridden)
+        throw Error(ErrorKind::InvalidResource, "search parameter \"" + code + "\" of " + type +
+                                                    " is built in and has no custom definition to drop");
+    std::vector<fhir::IndexSpec> dropped_specs = fhir::index_specs(*p);
+    std::vector<fhir::IndexSpec> kept_specs;
+    if (overridden)
+        kept_specs = fhir::index_specs(*registry.replaced_builtin(type, code));
+    SPIPlanPtr plan = fhir_pg::prepare_cached(
+        overridden ? "UPDATE fhir.search_param_override SET definition = NULL WHERE id = $1"
+                   : "DELETE FROM fhir.search_param_override WHERE id = $1",
+        {INT4OID});
+    Datum v[1] = {Int32GetDatum(id)};
+    fhir_pg::spi_execute(plan, v, nullptr, false);
+    std::vector<std::string> dropped_names;
+    SPIPlanPtr exists = fhir_pg::prepare_cached("SELECT to_regclass($1) IS NOT NULL", {TEXTOID});
+    for (const fhir::IndexSpec &spec : dropped_specs) {
+        bool kept = spec.shared;
+        for (const fhir::IndexSpec &have : kept_specs)
+            kept = kept || have.name == spec.name;
+        Datum name[1] = {fhir_pg::text_datum("fhir." + spec.name)};
+        if (kept || fhir_pg::spi_execute(exists, name, nullptr, true) != 1 || !fhir_pg::spi_get_bool(0, 1))
+            continue;
+        fhir_pg::spi_exec_sql(spec.drop_sql(false));
+        dropped_names.push_back(spec.name);
+    }
+    std::string dropped;
+    for (const std::string &name : dropped_names)
+        dropped += (dropped.empty() ? "" : ", ") + name;
+    if (!dropped.empty())
+        dropped = (dropped_names.size() == 1 ? " Dropped its index " : " Dropped its indexes ") + dropped + ".";
+    const std::string reindex = "fhir.reindex('" + type + "')";
+    if (overridden)
+        notice_reindex("has its built-in definition again", type, code,
+                       type + " resources stored before keep the values of the custom definition until " + reindex +
+                           "." + dropped);
+    else
+        notice_reindex("was removed", type, code,
+                       "Its values stay with the " + type + " resources stored before, never searched, until " +
+                           reindex + "." + dropped);
+    fhir_pg::spi_finish();
+    return fhir_pg::text_datum(overridden ? "built-in restored" : "removed");
 }
 
 // Re-extracts search values of every resource of a type (or of all types).

@@ -80,7 +80,12 @@ void load() {
         bool enabled = spi_get_bool(row, 5);
         if (!spi_isnull(row, 6)) {
             Jsonb *def = DatumGetJsonbP(spi_get_datum(row, 6));
-            registry->add(custom_param(id, type, code, jsonb_to_json(def)));
+            fhir::SearchParamDef custom = custom_param(id, type, code, jsonb_to_json(def));
+            // A definition stored under a built-in's id replaces that built-in (fhir.add_search_param).
+            if (id < fhir::kFirstCustomParamId)
+                registry->override_builtin(std::move(custom));
+            else
+                registry->add(std::move(custom));
         }
         if (registry->find_by_id(id))
             registry->set_enabled(id, enabled);

@@ -1,7 +1,8 @@
 // registry_cache.h: this backend's search parameter registry and extractor.
 //
 // Built on first use from the generated built-ins plus fhir.search_param_override
-// (DBA enable/disable and custom parameters), then kept until that table changes:
+// (DBA enable/disable, custom parameters, and overrides: a definition stored under
+// a built-in's id replaces that built-in), then kept until that table changes:
 // its statement trigger (fhir._registry_changed) sends a relcache invalidation
 // that every backend receives at commit, which drops the cached copy.
 #pragma once

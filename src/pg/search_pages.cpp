@@ -63,11 +63,24 @@ std::string walk_window_sql(const SearchStatement &st, const std::optional<fhir:
                                    bind_extra(q, INT8OID, Int64GetDatum(budget), std::to_string(budget)), distinct);
 }
 
+// How an unsorted page statement finds its rows (unsorted_rows): as the planner
+// chooses, walking the partition in rid order (conditions as a filter), or from
+// every match (an index's matches, sorted by rid).
+enum class Start { Planner, Walk, Matches };
+
+// Where in rid order an unsorted page statement starts and stops, in page direction.
+struct RidRange {
+    Start start = Start::Planner;
+    std::optional<int64_t> before; // only rows before this rid
+    std::optional<int64_t> from;   // only rows at or past this rid
+};
+
 // The page query: rid, type, id, (content,) and sort keys as text of up to
 // `limit` rows (-1: all) of `zone` after or before `cursor`, in page direction,
 // within `limits`.
 BoundQuery page_query(const SearchStatement &st, const std::optional<fhir::SearchCursor> &cursor, bool backward,
-                      bool with_content, int64_t limit, Zone zone = Zone::All, const FirstKeyLimits &limits = {}) {
+                      bool with_content, int64_t limit, Zone zone = Zone::All, const FirstKeyLimits &limits = {},
+                      const RidRange &rids = {}) {
     BoundQuery q;
     q.types.assign(st.types.begin(), st.types.begin() + static_cast<long>(st.where_params));
     q.values.assign(st.values.begin(), st.values.begin() + static_cast<long>(st.where_params));
@@ -76,7 +89,7 @@ BoundQuery page_query(const SearchStatement &st, const std::optional<fhir::Searc
     // rows are read afterwards (`late`): conditions answered by side-table indexes
     // then walk the partition's rid index without reading a heap row per
     // candidate (2,259 rows for a page of 21 in search 6 of bench/results/search.md).
-    const bool late = with_content && st.late_rows;
+    const bool late = with_content && (st.late_rows || rids.start == Start::Matches);
     // The valued zone's rid is its side row's: equal to the match's, and the one
     // the parameter's (key, rid) index is ordered by (a row looked up per side
     // row, SideSortKey::valued_rows, is not known to the planner to be equal).
@@ -88,7 +101,7 @@ BoundQuery page_query(const SearchStatement &st, const std::optional<fhir::Searc
     for (size_t i = first_computed; i < st.sort.size(); i++)
         computed += ", " + st.sort[i].expr + " AS k" + std::to_string(i);
     std::string inner;
-    if (zone == Zone::All && late && st.sort.empty() && !st.driver.empty())
+    if (zone == Zone::All && late && st.sort.empty() && !st.driver.empty() && rids.start != Start::Walk)
         // One side-table condition: start from its rows' distinct rids, which the
         // planner can sort and join in rid order, stopping at the page's end. As
         // an EXISTS it unique-ifies them by hashing (output unordered), probes the
@@ -96,6 +109,10 @@ BoundQuery page_query(const SearchStatement &st, const std::optional<fhir::Searc
         // 479 matches, 0.55 -> 0.11 ms.
         inner = "SELECT r.rid FROM (SELECT DISTINCT dr.rid FROM (" + st.driver + ") dr) d JOIN " + st.table +
                 " r ON r.rid = d.rid";
+    else if (zone == Zone::All && rids.start == Start::Matches)
+        // Every match first (no rid order to walk): OFFSET 0 keeps the planner from
+        // walking the rid index with the conditions as a filter.
+        inner = select + computed + " FROM " + st.table + " r WHERE " + st.where + " OFFSET 0";
     else if (zone == Zone::All)
         inner = select + computed + " FROM " + st.table + " r WHERE " + st.where;
     else if (zone == Zone::Valued && limits.walk_window > 0)
@@ -145,6 +162,12 @@ BoundQuery page_query(const SearchStatement &st, const std::optional<fhir::Searc
         keyset = key_refs[0] + ((desc[0] != backward) ? " <= " : " >= ") + value_refs[0] + " AND (" + terms + ")";
     }
     const bool falling = !st.sort.empty() && st.sort[0].descending != backward; // the first key falls in page direction
+    if (rids.before)
+        keyset += std::string(" AND m.rid ") + (backward ? "> " : "< ") +
+                  bind_extra(q, INT8OID, Int64GetDatum(*rids.before), std::to_string(*rids.before));
+    if (rids.from)
+        keyset += std::string(" AND m.rid ") + (backward ? "<= " : ">= ") +
+                  bind_extra(q, INT8OID, Int64GetDatum(*rids.from), std::to_string(*rids.from));
     if (limits.past)
         keyset += " AND m.k0" +
                   std::string(falling ? (limits.past_inclusive ? " <= " : " < ") : (limits.past_inclusive ? " >= " : " > ")) +
@@ -260,6 +283,15 @@ std::optional<std::vector<Row>> run_rows_if_sorting(const SearchStatement &st, B
     return rows;
 }
 
+// Whether the plan of a page statement (made for its values) sorts.
+bool plans_to_sort(BoundQuery q) {
+    SPIPlanPtr plan = prepare_search_plan(q.sql, q.types, q.values);
+    Portal cursor = spi_cursor_open(plan, q.values.data(), nullptr, true);
+    const bool sorts = plan_sorts(spi_cursor_plan(cursor));
+    spi_cursor_close(cursor);
+    return sorts;
+}
+
 // The most side rows the walk of a filtered page may pass before the page gives
 // up on index order (see add_valued_rows): per row of the page, and in all.
 constexpr int64_t kWalkRowsPerPageRow = 50;
@@ -333,11 +365,121 @@ bool add_valued_rows(const SearchStatement &st, const std::optional<fhir::Search
 // largest cache entry at ~32 bytes a row.
 int64_t max_set_rows() { return std::max<int64_t>(1000, int64_t(cache::guc_max_entry_kb) * 1024 / 32); }
 
+// The rows of a partition ("fhir.<name>", from the registry) as the planner
+// estimates them: its current size at the row density of its last ANALYZE
+// (about 20 rows a page before one).
+double estimated_rows(const std::string &table) {
+    const size_t dot = table.find('.');
+    if (dot == std::string::npos)
+        return 0;
+    const std::string schema = table.substr(0, dot), name = table.substr(dot + 1);
+    return pg_call([&schema, &name] {
+        Oid relid = get_relname_relid(name.c_str(), get_namespace_oid(schema.c_str(), false));
+        if (!OidIsValid(relid))
+            return 0.0;
+        Relation rel = relation_open(relid, AccessShareLock);
+        const double pages = static_cast<double>(RelationGetNumberOfBlocks(rel));
+        const double density = rel->rd_rel->relpages > 0 && rel->rd_rel->reltuples >= 0
+                                   ? rel->rd_rel->reltuples / rel->rd_rel->relpages
+                                   : 20.0;
+        relation_close(rel, AccessShareLock);
+        return density * pages;
+    });
+}
+
+// Whether unsorted_rows chooses how a page statement of `st` starts: filtered,
+// unsorted searches of one partition with a page size.
+bool start_chosen(const SearchStatement &st, int64_t limit) {
+    return st.sort.empty() && st.one_partition && st.where != "true" && limit >= 0 &&
+           st.query.contained == fhir::ContainedMode::False;
+}
+
+// How many side rows unsorted_start counts, what reading a match costs against
+// passing a row in a walk of rid order, and the walk budgets.
+constexpr int64_t kCountedMatches = 1000;
+constexpr int64_t kMatchCostInWalkedRows = 10;
+constexpr int64_t kMinWalkBudget = 1000;
+constexpr int64_t kWalkBudgetPerPageRow = 200; // conditions on the row itself (tokens, lastUpdated)
+constexpr int64_t kMaxWalkBudget = 50000;
+
+// How the unsorted page of up to `limit` rows after `cursor` starts. Walking the
+// partition in rid order with the conditions as a filter stops at the page's end:
+// cheap when matches are spread through it, but matches often cluster (a
+// patient's resources, written by one transaction Bundle, are neighbours in rid
+// order; so are the rows of a lastUpdated window), and then the walk passes every
+// row before them (`subject=Patient/x` on 205k Synthea Observations walked 52k
+// rows for 21 of 430 matches: 72 ms). So a walk gets a budget of rows, the rid at
+// its end bounding it (Start::Walk, RidRange::before); when it ends before the
+// page is full, the rest comes from reading every match past it and sorting
+// their rids (Start::Matches, page_rows), which costs about ten walked rows a
+// match. A lone side-table condition (SearchStatement::driver) can count its
+// matches cheaply in its index (up to kCountedMatches): the page then walks
+// only when walking the rows spread matches would need is cheaper than reading
+// them, within four times that many rows. Conditions on the row itself (tokens,
+// lastUpdated) cannot be counted without reading the rows (a GIN match is
+// rechecked on the heap: 5,000 of 9,160 token matches took longer than the
+// search), so they walk kWalkBudgetPerPageRow rows per page row first, unless the planner
+// already reads the matches (its plan sorts them: it expects few; page_rows). A
+// partition smaller than the budget is left to the planner (walk_may_stray).
+// Pages are in rid order: rows = the partition's estimated rows (estimated_rows).
+int64_t walk_budget(int64_t limit) { return std::clamp(limit * kWalkBudgetPerPageRow, kMinWalkBudget, kMaxWalkBudget); }
+
+// Whether a walk of the partition (`rows` of them) could pass many more rows
+// than the page needs; if not, the page statement is left to the planner.
+bool walk_may_stray(const SearchStatement &st, double rows, int64_t limit) {
+    return rows > static_cast<double>(st.driver.empty() ? walk_budget(limit) : kMinWalkBudget);
+}
+
+RidRange unsorted_start(const SearchStatement &st, const std::optional<fhir::SearchCursor> &cursor, bool backward,
+                        int64_t limit, double rows) {
+    RidRange range;
+    int64_t budget = walk_budget(limit);
+    if (!st.driver.empty()) {
+        BoundQuery q;
+        q.types.assign(st.types.begin(), st.types.begin() + static_cast<long>(st.where_params));
+        q.values.assign(st.values.begin(), st.values.begin() + static_cast<long>(st.where_params));
+        const std::string counted = "SELECT count(*) FROM (SELECT 1 FROM (" + st.driver + ") d LIMIT " +
+                                    bind_extra(q, INT8OID, Int64GetDatum(kCountedMatches), std::to_string(kCountedMatches)) +
+                                    ") x";
+        // From the condition's index: a sequential scan, which the planner takes for
+        // a LIMIT it expects to reach early, passes every row before the matches.
+        const int settings = index_scans_push();
+        spi_execute(prepare_search_plan(counted, q.types, q.values), q.values.data(), nullptr, true, 1);
+        search_settings_pop(settings);
+        const int64_t matches = spi_get_int64(0, 1);
+        range.start = Start::Matches;
+        if (matches == 0)
+            return range;
+        const double walk = static_cast<double>(limit) * rows / static_cast<double>(matches);
+        if (walk > static_cast<double>(matches * kMatchCostInWalkedRows))
+            return range;
+        budget = std::max<int64_t>(kMinWalkBudget, static_cast<int64_t>(4 * walk));
+    }
+    range.start = Start::Walk;
+    BoundQuery b;
+    std::string after = "true";
+    if (cursor)
+        after = std::string("r.rid ") + (backward ? "< " : "> ") +
+                bind_extra(b, INT8OID, Int64GetDatum(cursor->rid), std::to_string(cursor->rid));
+    const std::string sql = "SELECT r.rid FROM " + st.table + " r WHERE " + after + " ORDER BY r.rid" +
+                            (backward ? " DESC" : "") + " OFFSET " +
+                            bind_extra(b, INT8OID, Int64GetDatum(budget), std::to_string(budget)) + " LIMIT 1";
+    if (spi_execute(prepare_search_plan(sql, b.types, b.values), b.values.data(), nullptr, true, 1) > 0)
+        range.before = spi_get_int64(0, 1);
+    return range;
+}
+
 } // namespace
 
 BoundQuery first_page_query(const SearchStatement &st) {
-    return page_query(st, st.cursor, st.cursor && st.cursor->backward, true, st.count + 1,
-                      zone_walk(st, st.cursor).first);
+    const bool backward = st.cursor && st.cursor->backward;
+    const Zone zone = zone_walk(st, st.cursor).first;
+    RidRange range;
+    const double rows = zone == Zone::All && start_chosen(st, st.count + 1) ? estimated_rows(st.table) : 0;
+    if (rows > 0 && walk_may_stray(st, rows, st.count + 1) &&
+        (!st.driver.empty() || !plans_to_sort(page_query(st, st.cursor, backward, true, st.count + 1))))
+        range = unsorted_start(st, st.cursor, backward, st.count + 1, rows);
+    return page_query(st, st.cursor, backward, true, st.count + 1, zone, {}, range);
 }
 
 // Up to `limit` rows (-1: all) after (or, backward, before) `cursor`, in page
@@ -353,7 +495,28 @@ std::vector<Row> page_rows(const SearchStatement &st, const std::optional<fhir::
     bool complete = false;
     if (walk.first == Zone::Valued)
         complete = add_valued_rows(st, cursor, backward, with_content, limit, &rows);
-    else
+    else if (walk.first == Zone::All && start_chosen(st, limit) && walk_may_stray(st, estimated_rows(st.table), limit)) {
+        if (st.driver.empty())
+            // A plan that reads the matches and sorts them (the planner expects
+            // few) is what Start::Matches would run: keep it.
+            if (std::optional<std::vector<Row>> sorted =
+                    run_rows_if_sorting(st, page_query(st, cursor, backward, with_content, limit), with_content))
+                return std::move(*sorted);
+        const RidRange range = unsorted_start(st, cursor, backward, limit, estimated_rows(st.table));
+        rows = run_rows(st, page_query(st, cursor, backward, with_content, limit, Zone::All, {}, range), with_content);
+        if (range.start == Start::Walk && range.before && static_cast<int64_t>(rows.size()) < limit) {
+            // The walk ran out of budget: the rest of the page from the matches past it.
+            RidRange rest;
+            rest.start = Start::Matches;
+            rest.from = range.before;
+            for (Row &r : run_rows(st,
+                                   page_query(st, cursor, backward, with_content,
+                                              limit - static_cast<int64_t>(rows.size()), Zone::All, {}, rest),
+                                   with_content))
+                rows.push_back(std::move(r));
+        }
+        return rows;
+    } else
         rows = run_rows(st, page_query(st, cursor, backward, with_content, limit, walk.first), with_content);
     if (complete || !walk.then || (limit >= 0 && static_cast<int64_t>(rows.size()) >= limit))
         return rows;

@@ -238,6 +238,7 @@ void plan_contained(SearchStatement &st, const std::vector<TypedQuery> &queries,
         if (both)
             rids += " UNION ALL SELECT t.rid FROM " + top_level + " t WHERE " + on_top_level;
         st.late_rows = false;
+        st.one_partition = false;
         st.table = "(SELECT o.rid, o.rtype, o.id, o.content, o.last_updated FROM " + partitions_union(row_types) +
                    " o WHERE o.rid IN (" + rids + "))";
         sort_by_own_parameters(st, row_types);
@@ -251,6 +252,7 @@ void plan_contained(SearchStatement &st, const std::vector<TypedQuery> &queries,
                    top_level + " t WHERE " + on_top_level + " UNION ALL " + rows;
         st.table = "(" + rows + ")";
         st.late_rows = false;
+        st.one_partition = false;
         st.entry_columns = "r.entry_type AS rtype, r.entry_id AS id";
     }
     st.where = "true";
@@ -287,6 +289,7 @@ SearchStatement plan_search(const std::string &type, const std::string &raw_quer
             throw Error(ErrorKind::UnknownResourceType, "unknown resource type \"" + type + "\"");
         st.table = fhir::partition_table(type);
         st.late_rows = true;
+        st.one_partition = true;
         st.query = fhir::parse_search_query(registry, type, parse_query, guc_strict_handling);
     }
     st.count = st.query.count ? std::min(*st.query.count, guc_max_count) : guc_default_count;

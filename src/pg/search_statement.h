@@ -26,6 +26,7 @@ struct SearchStatement {
                                    // subquery of a _contained search (plan_contained)
     std::string entry_columns = "r.rtype, r.id"; // type and id of each match's fullUrl, as rtype, id
     bool late_rows = false;        // `table` is one type's partition: pages read their rows by rid (page_query)
+    bool one_partition = false;    // `table` is one type's partition (late_rows may still be off)
     std::vector<std::string> system_types; // types of a system-level search (_type, or all)
     fhir::SearchQuery query;
     std::string base_query;        // the client's raw query without _cursor (for links)

@@ -45,6 +45,14 @@ int search_settings_push() {
     });
 }
 
+int index_scans_push() {
+    return pg_call([] {
+        int nest_level = NewGUCNestLevel();
+        (void)set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+        return nest_level;
+    });
+}
+
 void search_settings_pop(int nest_level) {
     pg_call([nest_level] { AtEOXact_GUC(true, nest_level); });
 }

@@ -28,6 +28,10 @@ void spi_finish();
 // planner's estimate cost about 2 ms to set up (bench/results/search.md, run E).
 // An error rolls the settings back with the (sub)transaction.
 int search_settings_push();
+// Plans in a GUC nest level of their own without sequential scans (a bounded
+// count that must read an index, not the table: search_pages.cpp); undone by
+// search_settings_pop (or the transaction's end, on error).
+int index_scans_push();
 void search_settings_pop(int nest_level);
 
 // A prepared statement with its parameter types, kept for the backend's life.

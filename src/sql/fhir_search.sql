@@ -200,7 +200,8 @@ CREATE INDEX contained_resource_container_type_idx ON fhir.contained_resource (r
 CREATE INDEX contained_resource_tokens_idx ON fhir.contained_resource USING gin (tokens);
 ALTER TABLE fhir.contained_resource ALTER COLUMN tokens SET STATISTICS 1000;
 
--- Registry overrides: built-in parameters disabled by the DBA, and custom ones.
+-- Registry overrides: built-in parameters disabled by the DBA, custom ones, and custom
+-- definitions replacing built-in ones (stored under the built-in's id).
 CREATE TABLE fhir.search_param_override (
     id            integer PRIMARY KEY,
     resource_type text NOT NULL,
@@ -209,7 +210,7 @@ CREATE TABLE fhir.search_param_override (
     definition    jsonb,
     UNIQUE (resource_type, code)
 );
-COMMENT ON TABLE fhir.search_param_override IS 'changes to the built-in search parameter registry (enabled flag) and custom SearchParameters (definition); use fhir.enable_search_param()/fhir.add_search_param()';
+COMMENT ON TABLE fhir.search_param_override IS 'changes to the built-in search parameter registry: enabled flags (fhir.set_search_param_enabled), custom SearchParameters (definition, ids from fhir.custom_param_id_seq) and overrides of built-in ones (definition under the built-in''s id); use fhir.add_search_param()/fhir.drop_search_param()';
 CREATE SEQUENCE fhir.custom_param_id_seq START 100000;
 
 -- ---------------------------------------------------------------------------
@@ -298,7 +299,8 @@ BEGIN
         EXECUTE format('CREATE TABLE fhir.%I PARTITION OF fhir.resource FOR VALUES IN (%L)', p, t);
         EXECUTE format('CREATE INDEX %I ON fhir.%I (rid)', p || '_rid_idx', p);
         EXECUTE format('CREATE INDEX %I ON fhir.%I USING gin (tokens)', p || '_tokens_idx', p);
-        EXECUTE format('CREATE INDEX %I ON fhir.%I (last_updated)', p || '_last_updated_idx', p);
+        -- rid too: a _lastUpdated window's rids come from the index alone (search_pages.cpp)
+        EXECUTE format('CREATE INDEX %I ON fhir.%I (last_updated) INCLUDE (rid)', p || '_last_updated_idx', p);
     END LOOP;
 END
 $$;
@@ -325,9 +327,11 @@ CREATE VIEW fhir.search_parameters AS
 SELECT p.id, p.resource_type, p.code, p.type, p.expression, p.targets, p.enabled, p.builtin, p.index_names,
        cardinality(p.search_index_names) > 0 AND NOT EXISTS (
            SELECT 1 FROM unnest(p.search_index_names) n
-            WHERE to_regclass(format('fhir.%I', n)) IS NULL) AS indexed
+            WHERE to_regclass(format('fhir.%I', n)) IS NULL) AS indexed,
+       p.builtin AND EXISTS (
+           SELECT 1 FROM fhir.search_param_override o WHERE o.id = p.id AND o.definition IS NOT NULL) AS overridden
   FROM fhir._search_params() p;
-COMMENT ON VIEW fhir.search_parameters IS 'every search parameter per resource type (R4 built-ins and custom ones) with its FHIRPath expression, whether it is enabled, the indexes that serve it (index_names, including a reference''s _sort btrees, made on demand) and whether those its searches need exist (indexed)';
+COMMENT ON VIEW fhir.search_parameters IS 'every search parameter per resource type (R4 built-ins and custom ones) with its FHIRPath expression, whether it is enabled, the indexes that serve it (index_names, including a reference''s _sort btrees, made on demand), whether those its searches need exist (indexed), and whether a custom definition overrides the built-in one (overridden: type and expression are the override''s)';
 
 CREATE VIEW fhir.search_indexes AS
 SELECT p.resource_type, p.code, n AS index_name, c.oid IS NOT NULL AS present,
@@ -361,7 +365,7 @@ COMMENT ON FUNCTION fhir.set_search_param_enabled(text, text, boolean) IS 'enabl
 
 CREATE FUNCTION fhir.add_search_param(search_parameter jsonb) RETURNS SETOF text
     AS 'MODULE_PATHNAME', 'fhir_add_search_param' LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION fhir.add_search_param(jsonb) IS 'adds or replaces a custom SearchParameter (code, type, base, expression); searchable for existing resources after fhir.reindex(type)';
+COMMENT ON FUNCTION fhir.add_search_param(jsonb) IS 'adds or replaces a custom SearchParameter (code, type, base, expression) on each base; where its code is a built-in parameter of a base it overrides that one there under the built-in''s id (not _id, _lastUpdated, _text, _content; fhir.drop_search_param goes back); returns Type/code per base. Writes use the new definition at once; resources stored before keep their values until fhir.reindex(type), as its NOTICE says';
 
 CREATE FUNCTION fhir.reindex(resource_type text DEFAULT NULL) RETURNS bigint
     AS 'MODULE_PATHNAME', 'fhir_reindex' LANGUAGE C VOLATILE;

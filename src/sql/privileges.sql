@@ -8,8 +8,8 @@
 --   fhir_admin   fhir_writer + index builders, search parameter changes,
 --                re-index, cache reset
 -- Functions run as the caller (row-level security applies to searches and
--- writes) except the four that build indexes or re-extract every resource,
--- which must own the tables: SECURITY DEFINER with a fixed search_path.
+-- writes) except the five that build or drop indexes or re-extract every
+-- resource, which must own the tables: SECURITY DEFINER with a fixed search_path.
 -- ---------------------------------------------------------------------------
 DO $$
 BEGIN
@@ -80,9 +80,10 @@ GRANT USAGE ON SEQUENCE fhir.custom_param_id_seq TO fhir_admin;
 GRANT EXECUTE ON FUNCTION
     fhir.create_index(text, text), fhir.index_ddl(text, text, boolean), fhir.drop_index(text, text),
     fhir.create_default_indexes(), fhir._default_index_names(), fhir.set_search_param_enabled(text, text, boolean),
-    fhir.add_search_param(jsonb), fhir.reindex(text), fhir.cache_reset()
+    fhir.add_search_param(jsonb), fhir.drop_search_param(text, text), fhir.reindex(text), fhir.cache_reset()
     TO fhir_admin;
 ALTER FUNCTION fhir.create_index(text, text) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION fhir.drop_index(text, text) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION fhir.create_default_indexes() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION fhir.reindex(text) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION fhir.drop_search_param(text, text) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;

@@ -622,7 +622,7 @@ TEST(Extract, RegistryChangesAfterConstructionAreSeen) {
 
     fhir::SearchParamDef replaced = *custom.find("Patient", "family");
     replaced.expression = "Patient.name.prefix";
-    custom.add(replaced);
+    custom.override_builtin(replaced);
     EXPECT_EQ(strings_of(extractor.extract(kPatient), family), std::vector<std::string>{"dr."});
 
     fhir::SearchParamDef added;

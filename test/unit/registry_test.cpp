@@ -245,35 +245,174 @@ TEST(RegistryTest, AddCustom) {
     EXPECT_EQ(Registry::builtin().find("Patient", "mothers-maiden-name"), nullptr);
 }
 
-// Replacing a built-in keeps its id and position unless a new id is given.
+// Replacing a custom parameter keeps its id and position unless a new id is given.
 TEST(RegistryTest, AddReplaces) {
     Registry registry = Registry::builtin();
+    SearchParamDef custom;
+    custom.resource_type = "Patient";
+    custom.code = "nickname";
+    custom.type = ParamType::String;
+    custom.expression = "Patient.name.given";
+    custom.url = "http://example.org/SearchParameter/nickname";
+    registry.add(custom);
     size_t before = registry.all().size();
-    const SearchParamDef *old = registry.find("Patient", "name");
-    ASSERT_NE(old, nullptr);
-    int old_id = old->id;
-    std::string old_url = old->url;
+    int old_id = registry.find("Patient", "nickname")->id;
 
-    SearchParamDef replacement;
-    replacement.resource_type = "Patient";
-    replacement.code = "name";
-    replacement.type = ParamType::String;
-    replacement.expression = "Patient.name.family";
-    replacement.url = "http://example.org/SearchParameter/family-only";
+    SearchParamDef replacement = custom;
+    replacement.expression = "Patient.name.where(use = 'nickname').given";
+    replacement.url = "http://example.org/SearchParameter/nickname-2";
     registry.add(replacement);
 
     EXPECT_EQ(registry.all().size(), before);
-    const SearchParamDef *now = registry.find("Patient", "name");
+    const SearchParamDef *now = registry.find("Patient", "nickname");
     ASSERT_NE(now, nullptr);
     EXPECT_EQ(now->id, old_id);
-    EXPECT_EQ(now->expression, "Patient.name.family");
-    EXPECT_EQ(registry.find_by_url("Patient", old_url), nullptr);
+    EXPECT_EQ(now->expression, replacement.expression);
+    EXPECT_FALSE(now->overrides_builtin);
+    EXPECT_EQ(registry.find_by_url("Patient", custom.url), nullptr);
     EXPECT_EQ(registry.find_by_url("Patient", replacement.url), now);
 
     replacement.id = 123456;
     registry.add(replacement);
     EXPECT_EQ(registry.find_by_id(old_id), nullptr);
-    EXPECT_EQ(registry.find_by_id(123456), registry.find("Patient", "name"));
+    EXPECT_EQ(registry.find_by_id(123456), registry.find("Patient", "nickname"));
+}
+
+// add() never replaces a built-in: that is an override's job.
+TEST(RegistryTest, AddDoesNotReplaceBuiltins) {
+    Registry registry = Registry::builtin();
+    SearchParamDef def;
+    def.resource_type = "Patient";
+    def.code = "family";
+    def.type = ParamType::String;
+    def.expression = "Patient.name.given";
+    try {
+        registry.add(def);
+        FAIL() << "expected an error";
+    } catch (const fhir::Error &e) {
+        EXPECT_EQ(e.kind(), fhir::ErrorKind::InvalidResource);
+    }
+    EXPECT_EQ(registry.find("Patient", "family")->expression, Registry::builtin().find("Patient", "family")->expression);
+}
+
+// An override takes the built-in's place under the built-in's id, on its base only;
+// the built-in stays reachable by its canonical URL (what composites name) and by code.
+TEST(RegistryTest, OverrideBuiltin) {
+    Registry registry = Registry::builtin();
+    const SearchParamDef builtin = *registry.find("Observation", "code");
+    const SearchParamDef condition_code = *registry.find("Condition", "code");
+    ASSERT_EQ(builtin.url, condition_code.url); // one multi-base R4 SearchParameter
+    size_t before = registry.all().size();
+
+    SearchParamDef def;
+    def.resource_type = "Observation";
+    def.code = "code";
+    def.type = ParamType::Token;
+    def.expression = "Observation.code.coding.where(system = 'http://loinc.org')";
+    def.url = "http://example.org/SearchParameter/observation-loinc-code";
+    registry.override_builtin(def);
+
+    EXPECT_EQ(registry.all().size(), before);
+    const SearchParamDef *now = registry.find("Observation", "code");
+    ASSERT_NE(now, nullptr);
+    EXPECT_EQ(now->id, builtin.id);
+    EXPECT_TRUE(now->overrides_builtin);
+    EXPECT_EQ(now->expression, def.expression);
+    EXPECT_EQ(registry.find_by_id(builtin.id), now);
+    EXPECT_EQ(registry.find_by_url("Observation", def.url), now);
+    auto observation = registry.for_type("Observation");
+    EXPECT_EQ(std::count(observation.begin(), observation.end(), now), 1);
+
+    // The replaced built-in: by code, and by its URL for the composites that name it.
+    const SearchParamDef *replaced = registry.replaced_builtin("Observation", "code");
+    ASSERT_NE(replaced, nullptr);
+    EXPECT_EQ(replaced->expression, builtin.expression);
+    EXPECT_FALSE(replaced->overrides_builtin);
+    EXPECT_EQ(registry.find_by_url("Observation", builtin.url), replaced);
+    EXPECT_EQ(registry.replaced_builtin("Condition", "code"), nullptr);
+
+    // Other bases of the same R4 parameter are untouched.
+    EXPECT_EQ(registry.find("Condition", "code")->expression, condition_code.expression);
+    EXPECT_FALSE(registry.find("Condition", "code")->overrides_builtin);
+    EXPECT_EQ(registry.find_by_url("Condition", builtin.url), registry.find("Condition", "code"));
+
+    // A second override replaces the first; the built-in kept aside is still the original.
+    def.expression = "Observation.code.coding.where(system = 'http://snomed.info/sct')";
+    def.id = builtin.id;
+    registry.override_builtin(def);
+    EXPECT_EQ(registry.find("Observation", "code")->expression, def.expression);
+    EXPECT_EQ(registry.replaced_builtin("Observation", "code")->expression, builtin.expression);
+
+    // The cached built-ins are not affected.
+    EXPECT_FALSE(Registry::builtin().find("Observation", "code")->overrides_builtin);
+    EXPECT_EQ(Registry::builtin().replaced_builtin("Observation", "code"), nullptr);
+}
+
+// An override with the built-in's own canonical URL is what that URL now means.
+TEST(RegistryTest, OverrideWithTheBuiltinUrl) {
+    Registry registry = Registry::builtin();
+    const SearchParamDef builtin = *registry.find("Patient", "family");
+    SearchParamDef def = builtin;
+    def.id = 0;
+    def.expression = "Patient.name.where(use = 'official').family";
+    registry.override_builtin(def);
+    EXPECT_EQ(registry.find_by_url("Patient", builtin.url), registry.find("Patient", "family"));
+    EXPECT_EQ(registry.find_by_url("Patient", builtin.url)->expression, def.expression);
+}
+
+// A composite over an overridden component keeps the built-in component's type.
+TEST(RegistryTest, OverrideOfACompositeComponent) {
+    Registry registry = Registry::builtin();
+    const SearchParamDef &composite = *registry.find("Observation", "code-value-quantity");
+    ASSERT_FALSE(composite.components.empty());
+    std::string component_url = composite.components[0].definition;
+    ASSERT_EQ(registry.find_by_url("Observation", component_url), registry.find("Observation", "code"));
+
+    SearchParamDef def;
+    def.resource_type = "Observation";
+    def.code = "code";
+    def.type = ParamType::String; // a different type
+    def.expression = "Observation.code.text";
+    def.url = "http://example.org/SearchParameter/observation-code-text";
+    registry.override_builtin(def);
+    const SearchParamDef *component = registry.find_by_url("Observation", component_url);
+    ASSERT_NE(component, nullptr);
+    EXPECT_EQ(component->type, ParamType::Token);
+    EXPECT_EQ(registry.find("Observation", "code")->type, ParamType::String);
+}
+
+// What cannot be overridden, and what is not an override.
+TEST(RegistryTest, OverrideRejects) {
+    Registry registry = Registry::builtin();
+    auto kind_of = [&](SearchParamDef def) {
+        try {
+            registry.override_builtin(std::move(def));
+        } catch (const fhir::Error &e) {
+            return e.kind();
+        }
+        return fhir::ErrorKind::Internal; // no error
+    };
+    SearchParamDef def;
+    def.resource_type = "Patient";
+    def.type = ParamType::Token;
+    def.expression = "Patient.id";
+    for (const char *code : {"_id", "_lastUpdated", "_text", "_content", "no-such-code"}) {
+        def.code = code;
+        EXPECT_EQ(kind_of(def), fhir::ErrorKind::InvalidResource) << code;
+    }
+    def.code = "gender";
+    def.id = registry.find("Patient", "birthdate")->id; // not this built-in's id
+    EXPECT_EQ(kind_of(def), fhir::ErrorKind::InvalidResource);
+    EXPECT_FALSE(registry.find("Patient", "gender")->overrides_builtin);
+
+    SearchParamDef custom;
+    custom.resource_type = "Patient";
+    custom.code = "nickname";
+    custom.type = ParamType::String;
+    custom.expression = "Patient.name.given";
+    registry.add(custom);
+    custom.id = 0;
+    EXPECT_EQ(kind_of(custom), fhir::ErrorKind::InvalidResource); // a custom one is replaced by add()
 }
 
 // Bad definitions are rejected with the error kinds the glue maps to SQLSTATEs.

@@ -610,3 +610,29 @@ TEST(SearchSqlTest, DriverOfASingleSideCondition) {
     EXPECT_TRUE(sql("Observation", "subject:Patient.family=kow").driver.empty()); // a chain
     EXPECT_TRUE(sql("Patient", "_count=5").driver.empty());
 }
+
+// An override's search conditions are its own type's, under the built-in's id; a
+// built-in composite naming the overridden parameter as a component is unchanged.
+TEST(SearchSqlTest, OverriddenBuiltin) {
+    Registry overridden = Registry::builtin();
+    fhir::SearchParamDef def;
+    def.resource_type = "Observation";
+    def.code = "code";
+    def.type = fhir::ParamType::String;
+    def.expression = "Observation.code.text";
+    def.url = "http://example.org/SearchParameter/observation-code-text";
+    overridden.override_builtin(def);
+    const int id = id_of("Observation", "code");
+
+    SqlFragment f = fhir::build_where(fhir::parse_search_query(overridden, "Observation", "code=blood", true));
+    EXPECT_NE(f.where.find("fhir.search_string"), std::string::npos) << f.where;
+    EXPECT_NE(f.where.find(".param = " + std::to_string(id) + " "), std::string::npos) << f.where;
+    EXPECT_EQ(sql("Observation", "code=blood").where, "(r.tokens && $1::bigint[])");
+
+    const std::string composite = "code-value-quantity=http://loinc.org|8480-6$gt100";
+    SqlFragment with_override = fhir::build_where(fhir::parse_search_query(overridden, "Observation", composite, true));
+    SqlFragment builtin = sql("Observation", composite);
+    EXPECT_EQ(with_override.where, builtin.where);
+    ASSERT_EQ(with_override.params.size(), builtin.params.size());
+    EXPECT_EQ(with_override.params[0].ints, builtin.params[0].ints);
+}

@@ -37,7 +37,8 @@ SELECT pg_temp.fingerprint(t, q) FROM (VALUES
   (10, 'Observation', 'value-quantity=gt100&_count=30'),
   (11, 'Condition', '_count=20&_sort=-_lastUpdated'),
   (12, 'Patient', 'nickname=a&_count=10'),
-  (13, NULL, '_type=Patient,Practitioner&_count=20&_sort=_id')
+  (13, NULL, '_type=Patient,Practitioner&_count=20&_sort=_id'),
+  (14, 'Patient', 'given=a&_count=10&_sort=_id')
 ) s(n, t, q) ORDER BY n;
 SELECT 'rows ' || c.relname || ' ' ||
        (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %s', c.oid::regclass), false, true, '')))[1]::text
