@@ -86,3 +86,4 @@ regenerate:
 	python3 tools/gen_summary.py --defs $(FHIR_DEFS) --out src/core/generated/r4_summary.cpp
 	python3 tools/gen_element_names.py --defs $(FHIR_DEFS) --out src/core/generated/r4_element_names.cpp
 	python3 tools/gen_compartments.py --defs $(FHIR_DEFS) --out src/core/generated/r4_compartments.cpp
+	python3 tools/gen_element_schema.py --defs $(FHIR_DEFS) --out src/core/generated/r4_element_schema.cpp

@@ -1,6 +1,7 @@
 // bundle_plan.cpp: transaction/batch Bundle planning (see bundle_plan.h).
 #include "bundle_plan.h"
 
+#include "base64.h"
 #include "error.h"
 #include "registry.h"
 #include "resource.h"
@@ -65,6 +66,36 @@ static void parse_request_url(PlannedEntry &entry, std::string url) {
     entry.error = "request.url \"" + url + "\" names no known resource type";
 }
 
+// Reads the patch of a PATCH entry: a Parameters resource, or a Binary holding
+// a JSON Patch (or a FHIRPath Patch) as base64 data. Problems go to entry.error.
+static void plan_patch(PlannedEntry &entry) {
+    const Json *resource = entry.resource;
+    const Json *type = resource ? json_member(*resource, "resourceType") : nullptr;
+    if (type && type->is_string() && type->get_ref<const std::string &>() == "Parameters")
+        return;
+    if (!type || !type->is_string() || type->get_ref<const std::string &>() != "Binary") {
+        entry.error = "PATCH needs entry.resource: a Binary holding the patch or a Parameters (FHIRPath Patch)";
+        return;
+    }
+    const Json *content_type = json_member(*resource, "contentType");
+    const Json *data = json_member(*resource, "data");
+    entry.patch_media_type =
+        fhir::patch_media_type(content_type && content_type->is_string() ? content_type->get<std::string>() : "");
+    if (entry.patch_media_type == PatchMediaType::Unsupported) {
+        entry.error = "the PATCH Binary's contentType \"" + content_type->get<std::string>() +
+                      "\" is not application/json-patch+json or application/fhir+json";
+        return;
+    }
+    std::optional<std::string> decoded =
+        data && data->is_string() ? base64_decode(data->get_ref<const std::string &>()) : std::nullopt;
+    if (!decoded) {
+        entry.error = "the PATCH Binary has no base64 data";
+        return;
+    }
+    entry.is_binary_patch = true;
+    entry.binary_patch = std::move(*decoded);
+}
+
 // Plans one entry; problems go to entry.error.
 static PlannedEntry plan_entry(const Json &item, size_t index) {
     PlannedEntry entry;
@@ -83,8 +114,9 @@ static PlannedEntry plan_entry(const Json &item, size_t index) {
         return entry;
     }
     entry.method = (*request)["method"].get<std::string>();
-    if (entry.method != "POST" && entry.method != "PUT" && entry.method != "DELETE" && entry.method != "GET") {
-        entry.error = "entry.request.method \"" + entry.method + "\" is not supported (POST, PUT, DELETE, GET)";
+    if (entry.method != "POST" && entry.method != "PUT" && entry.method != "PATCH" && entry.method != "DELETE" &&
+        entry.method != "GET") {
+        entry.error = "entry.request.method \"" + entry.method + "\" is not supported (POST, PUT, PATCH, DELETE, GET)";
         return entry;
     }
     if (!request->contains("url") || !(*request)["url"].is_string()) {
@@ -120,7 +152,10 @@ static PlannedEntry plan_entry(const Json &item, size_t index) {
             entry.error = e.what();
         }
     }
-    if ((entry.method == "DELETE" || entry.method == "GET") && entry.id.empty() && entry.conditional.empty())
+    if (entry.method == "PATCH")
+        plan_patch(entry);
+    if ((entry.method == "DELETE" || entry.method == "GET" || entry.method == "PATCH") && entry.id.empty() &&
+        entry.conditional.empty())
         entry.error = entry.method + " needs request.url Type/id or Type?query";
     if (!entry.id.empty() && !is_valid_id(entry.id))
         entry.error = "invalid id \"" + entry.id + "\" in request.url";

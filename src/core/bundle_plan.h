@@ -7,6 +7,7 @@
 #pragma once
 
 #include "json.h"
+#include "resource_patch.h"
 
 #include <map>
 #include <optional>
@@ -19,14 +20,20 @@ enum class BundleKind { Transaction, Batch };
 
 struct PlannedEntry {
     size_t index = 0;           // position in Bundle.entry (responses keep this order)
-    std::string method;         // POST, PUT, DELETE, GET
+    std::string method;         // POST, PUT, PATCH, DELETE, GET
     std::string type;           // target resource type
     std::string id;             // target id (PUT/DELETE/GET by id); for POST assigned later
-    std::string conditional;    // query of a conditional PUT/DELETE ("identifier=a|b"), else ""
+    std::string conditional;    // query of a conditional PUT/PATCH/DELETE ("identifier=a|b"), else ""
     std::string if_none_exist;  // POST ifNoneExist query, else ""
     std::optional<int> if_match; // from request.ifMatch W/"n"
     std::string full_url;       // entry.fullUrl ("urn:uuid:..." or absolute), may be ""
     const Json *resource = nullptr;
+    // PATCH: the patch is entry.resource, a Parameters (FHIRPath Patch), or a
+    // Binary whose data (decoded here into binary_patch) is the patch its
+    // contentType names (R4 http.html#transaction).
+    bool is_binary_patch = false;
+    std::string binary_patch;
+    PatchMediaType patch_media_type = PatchMediaType::Any;
     std::string error;          // non-empty: the entry is invalid (batch reports it; transaction fails)
 };
 

@@ -19,6 +19,7 @@ enum class ErrorKind {
     UnknownParameter,    // unknown search parameter (strict)     -> 42704
     UnsupportedFeature,  // valid FHIR we do not implement        -> 0A000
     NotFound,            // a referenced resource does not exist  -> FH404
+    Gone,                // the resource was deleted              -> FH410
     VersionConflict,     // If-Match / version check failed       -> FH409
     PreconditionFailed,  // conditional operation matched >1      -> FH412
     Internal,            // a bug of ours                         -> XX000
@@ -39,6 +40,8 @@ inline const char *issue_type(ErrorKind kind) noexcept {
         return "not-supported";
     case ErrorKind::NotFound:
         return "not-found";
+    case ErrorKind::Gone:
+        return "deleted";
     case ErrorKind::VersionConflict:
         return "conflict";
     case ErrorKind::PreconditionFailed:

@@ -10,6 +10,7 @@ namespace fhir_pg {
 
 // Custom SQLSTATEs (class FH) mirror the HTTP status a FHIR server would send.
 static const int kSqlstateNotFound = MAKE_SQLSTATE('F', 'H', '4', '0', '4');
+static const int kSqlstateGone = MAKE_SQLSTATE('F', 'H', '4', '1', '0');
 static const int kSqlstateConflict = MAKE_SQLSTATE('F', 'H', '4', '0', '9');
 static const int kSqlstatePrecondition = MAKE_SQLSTATE('F', 'H', '4', '1', '2');
 
@@ -28,6 +29,8 @@ int sqlstate_for(fhir::ErrorKind kind) {
         return ERRCODE_FEATURE_NOT_SUPPORTED;
     case fhir::ErrorKind::NotFound:
         return kSqlstateNotFound;
+    case fhir::ErrorKind::Gone:
+        return kSqlstateGone;
     case fhir::ErrorKind::VersionConflict:
         return kSqlstateConflict;
     case fhir::ErrorKind::PreconditionFailed:

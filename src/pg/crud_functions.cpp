@@ -1,5 +1,5 @@
 // crud_functions.cpp: SQL entry points for single-resource operations
-// (fhir.create/update/read/vread/delete) and small helpers; fhir.history is
+// (fhir.create/update/patch/read/vread/delete) and small helpers; fhir.history is
 // history_functions.cpp.
 //
 // Each function is declared with FHIR_FUNCTION, so its body runs inside the
@@ -7,6 +7,7 @@
 #include "pg_includes.h"
 
 #include "cpp_wrapper.h"
+#include "patch_writer.h"
 #include "pg_json.h"
 #include "registry.h"
 #include "resource.h"
@@ -71,6 +72,28 @@ FHIR_FUNCTION(fhir_update) {
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     return create_or_update(fcinfo, false);
+}
+
+// fhir.patch(type, id, patch, if_match): NULL when type, id or patch is NULL,
+// as fhir.update is for a NULL resource (the function is not STRICT so that
+// if_match may be NULL).
+FHIR_FUNCTION(fhir_patch) {
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+        PG_RETURN_NULL();
+    std::string type = text_arg(fcinfo, 0);
+    std::string id = text_arg(fcinfo, 1);
+    check_type_and_id(type, id);
+    Jsonb *patch_jsonb = fhir_pg::pg_call([fcinfo] { return PG_GETARG_JSONB_P(2); });
+    fhir::Json patch = fhir_pg::jsonb_to_json(patch_jsonb, /*exact_decimals=*/true);
+    std::optional<int> if_match;
+    if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
+        if_match = PG_GETARG_INT32(3);
+    spi_connect();
+    fhir_pg::StoredResource stored = fhir_pg::patch_resource(type, id, patch, if_match);
+    Datum stored_content = stored.content;
+    Datum result = fhir_pg::pg_call([stored_content] { return SPI_datumTransfer(stored_content, false, -1); });
+    spi_finish();
+    return result;
 }
 
 FHIR_FUNCTION(fhir_read) {

@@ -402,6 +402,18 @@ void archive_current(const std::string &table, const std::string &type, const st
 
 } // namespace
 
+Error version_conflict(const std::string &type, const std::string &id, std::optional<int> current, int expected) {
+    if (!current)
+        return Error(ErrorKind::VersionConflict,
+                     "version conflict: " + type + "/" + id + " does not exist, but version " +
+                         std::to_string(expected) + " was expected",
+                     fhir::operation_outcome("error", "conflict", "resource does not exist"));
+    return Error(ErrorKind::VersionConflict,
+                 "version conflict: " + type + "/" + id + " is at version " + std::to_string(*current) + ", not " +
+                     std::to_string(expected),
+                 fhir::operation_outcome("error", "conflict", "version mismatch"));
+}
+
 StoredResource write_resource(Datum content, fhir::Json parsed, const std::string &type,
                               const std::string &id_in, std::optional<int> if_match) {
     const std::string table = fhir::partition_table(type);
@@ -440,18 +452,8 @@ StoredResource write_resource(Datum content, fhir::Json parsed, const std::strin
         int current_version = exists ? spi_get_int32(0, 2) : 0;
         bool had_contained = exists && spi_get_bool(0, 3);
 
-        if (if_match) {
-            if (!exists)
-                throw Error(ErrorKind::VersionConflict,
-                            "version conflict: " + type + "/" + id + " does not exist, but version " +
-                                std::to_string(*if_match) + " was expected",
-                            fhir::operation_outcome("error", "conflict", "resource does not exist"));
-            if (current_version != *if_match)
-                throw Error(ErrorKind::VersionConflict,
-                            "version conflict: " + type + "/" + id + " is at version " +
-                                std::to_string(current_version) + ", not " + std::to_string(*if_match),
-                            fhir::operation_outcome("error", "conflict", "version mismatch"));
-        }
+        if (if_match && (!exists || current_version != *if_match))
+            throw version_conflict(type, id, exists ? std::optional<int>(current_version) : std::nullopt, *if_match);
         out.version = exists ? current_version + 1 : last_history_version(type, id) + 1;
         out.created = !exists;
         stamp_parsed(parsed, id, out.version, out.last_updated);

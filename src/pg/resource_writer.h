@@ -1,5 +1,5 @@
-// resource_writer.h: the write path shared by create/update/delete, transactions
-// and bulk load.
+// resource_writer.h: the write path shared by create/update/delete, patch
+// (patch_writer.h), transactions and bulk load.
 //
 // A write validates the resource, locks the current row, moves the superseded
 // version into fhir.resource_history, stores the new version with server-managed
@@ -10,6 +10,7 @@
 
 #include "pg_includes.h"
 
+#include "error.h"
 #include "json.h"
 #include "resource.h"
 
@@ -35,6 +36,11 @@ struct StoredResource {
 // version number. Requires an SPI connection.
 StoredResource write_resource(Datum content, fhir::Json parsed, const std::string &type, const std::string &id,
                               std::optional<int> if_match);
+
+// The error of a failed version check (if_match, If-Match) of type/id:
+// `current` is its current version, nullopt when it has none. SQLSTATE FH409.
+fhir::Error version_conflict(const std::string &type, const std::string &id, std::optional<int> current,
+                             int expected);
 
 // Deletes the current version; returns false if there was none. Requires SPI.
 bool delete_resource(const std::string &type, const std::string &id);

@@ -13,6 +13,7 @@
 #include "cpp_wrapper.h"
 #include "everything.h"
 #include "guc.h"
+#include "patch_writer.h"
 #include "pg_json.h"
 #include "query_string.h"
 #include "registry.h"
@@ -330,6 +331,40 @@ Response update_interaction(const fhir::RestRoute &route, const std::optional<st
     return r;
 }
 
+// PATCH: a JSON Patch (Content-Type application/json-patch+json) or a FHIRPath
+// Patch (application/fhir+json); application/json or no Content-Type: the body's
+// shape decides. Conditional: no match 404, several 412.
+Response patch_interaction(const fhir::RestRoute &route, const std::optional<std::string> &body,
+                           const Headers &headers, const fhir::Prefer &prefer) {
+    const std::string content_type = header(headers, "content-type");
+    const fhir::PatchMediaType media_type = fhir::patch_media_type(content_type);
+    if (media_type == fhir::PatchMediaType::Unsupported)
+        return outcome_response(415, "not-supported",
+                                "Content-Type \"" + content_type +
+                                    "\" is not a patch this server takes: application/json-patch+json (JSON Patch) "
+                                    "or application/fhir+json (FHIRPath Patch)");
+    if (!body || body->empty())
+        throw Error(ErrorKind::InvalidResource, "the request has no body; PATCH needs a JSON Patch or a FHIRPath Patch",
+                    fhir::operation_outcome("error", "required", "the PATCH request has no body"));
+    fhir::Json patch = patch_document(*body);
+    std::optional<int> if_match = if_match_version(headers);
+    spi_connect();
+    std::string id = route.id;
+    if (route.interaction == Interaction::ConditionalPatch) {
+        std::optional<std::string> match = single_match(route.type, route.query, "conditional patch");
+        if (!match) {
+            spi_finish();
+            return outcome_response(404, "not-found", "no " + route.type + " matched \"" + route.query +
+                                                          "\"; nothing patched");
+        }
+        id = *match;
+    }
+    StoredResource stored = patch_resource(route.type, id, patch, if_match, media_type);
+    Response r = stored_response(stored, prefer, "patched");
+    spi_finish();
+    return r;
+}
+
 Response delete_interaction(const fhir::RestRoute &route, const fhir::Prefer &prefer) {
     spi_connect();
     std::string id = route.id;
@@ -480,7 +515,7 @@ Response dispatch(const fhir::RestRoute &route, const std::optional<std::string>
         });
     case Interaction::Patch:
     case Interaction::ConditionalPatch:
-        throw Error(ErrorKind::UnsupportedFeature, "patch is not supported yet");
+        return patch_interaction(route, body, headers, prefer);
     case Interaction::Operation:
         if (route.operation == "everything" && !route.id.empty())
             return everything_interaction(route, body);
@@ -509,6 +544,8 @@ const char *issue_code_for_status(int status) {
         return "forbidden";
     case 404:
         return "not-found";
+    case 410:
+        return "deleted";
     case 409:
         return "conflict";
     case 412:

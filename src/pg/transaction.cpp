@@ -3,7 +3,8 @@
 // Transaction: every entry or none. All ids are settled before the first write
 // (POST entries get new ids, conditional references and ifNoneExist are
 // searched), references to urn:uuid: fullUrls and conditional references are
-// rewritten in the resources' JSON text, and the writes run in FHIR order. Any
+// rewritten in the resources' JSON text (and in PATCH entries' patches: a
+// Parameters, or a Binary's base64 JSON Patch), and the writes run in FHIR order. Any
 // failure raises an error and the caller's transaction rolls back everything.
 // Batch: each entry runs in its own subtransaction and reports its own outcome.
 #include "pg_includes.h"
@@ -11,6 +12,7 @@
 #include "bundle_plan.h"
 #include "conditional.h"
 #include "cpp_wrapper.h"
+#include "patch_writer.h"
 #include "pg_json.h"
 #include "resource.h"
 #include "resource_writer.h"
@@ -79,6 +81,15 @@ void settle_ids(fhir::BundlePlan &plan, std::map<std::string, std::string> &rewr
             }
             if (e.id.empty())
                 e.id = new_resource_id();
+        } else if (e.method == "PATCH" && !e.conditional.empty()) {
+            std::vector<std::string> ids = match_conditional(e.type, e.conditional, 2);
+            if (ids.empty())
+                throw Error(ErrorKind::NotFound, "conditional patch \"" + e.conditional + "\" matched no " + e.type,
+                            fhir::operation_outcome("error", "not-found", "conditional patch matched nothing"));
+            if (ids.size() > 1)
+                throw Error(ErrorKind::PreconditionFailed,
+                            "conditional patch \"" + e.conditional + "\" matched more than one " + e.type);
+            e.id = ids[0];
         } else if (e.method == "PUT" && !e.conditional.empty()) {
             std::vector<std::string> ids = match_conditional(e.type, e.conditional, 2);
             if (ids.size() > 1)
@@ -96,27 +107,55 @@ void settle_ids(fhir::BundlePlan &plan, std::map<std::string, std::string> &rewr
     }
 }
 
+// `text` (of `parsed`) with its references to this Bundle's entries
+// (urn:uuid: fullUrls) and its conditional references ("Patient?identifier=...")
+// rewritten to Type/id.
+std::string with_resolved_references(const std::string &text, const fhir::Json &parsed,
+                                     const std::map<std::string, std::string> &rewrites,
+                                     std::map<std::string, std::string> &conditional_cache) {
+    std::map<std::string, std::string> mapping = rewrites;
+    for (const std::string &ref : fhir::references_to_resolve(parsed)) {
+        if (mapping.count(ref))
+            continue;
+        std::string type, query;
+        if (!fhir::split_conditional_reference(ref, &type, &query))
+            throw Error(ErrorKind::InvalidResource, "reference \"" + ref + "\" points to no entry of this Bundle");
+        auto cached = conditional_cache.find(ref);
+        if (cached == conditional_cache.end())
+            cached = conditional_cache.emplace(ref, type + "/" + resolve_single(type, query, "conditional reference")).first;
+        mapping[ref] = cached->second;
+    }
+    return fhir::rewrite_reference_strings(text, mapping);
+}
+
+// The patch of a PATCH entry, its references resolved: the Binary's decoded data
+// or the Parameters' own text.
+fhir::Json entry_patch(const fhir::PlannedEntry &e, const std::vector<std::string> &texts,
+                       const std::map<std::string, std::string> &rewrites,
+                       std::map<std::string, std::string> &conditional_cache) {
+    if (!e.is_binary_patch)
+        return patch_document(with_resolved_references(texts.at(e.index), *e.resource, rewrites, conditional_cache));
+    fhir::Json parsed = fhir::Json::parse(e.binary_patch, nullptr, false);
+    if (parsed.is_discarded())
+        throw Error(ErrorKind::InvalidJson, "the PATCH Binary's data is not valid JSON",
+                    fhir::operation_outcome("error", "structure", "the patch is not valid JSON"));
+    return patch_document(with_resolved_references(e.binary_patch, parsed, rewrites, conditional_cache));
+}
+
 // Executes one settled entry.
 EntryOutcome execute_entry(const fhir::PlannedEntry &e, const std::vector<std::string> &texts,
                            const std::map<std::string, std::string> &rewrites,
                            std::map<std::string, std::string> &conditional_cache) {
     EntryOutcome out;
-    if (e.method == "POST" || e.method == "PUT") {
-        std::string text = texts.at(e.index);
-        // Conditional references inside this resource ("Patient?identifier=...").
-        std::map<std::string, std::string> mapping = rewrites;
-        for (const std::string &ref : fhir::references_to_resolve(*e.resource)) {
-            if (mapping.count(ref))
-                continue;
-            std::string type, query;
-            if (!fhir::split_conditional_reference(ref, &type, &query))
-                throw Error(ErrorKind::InvalidResource, "reference \"" + ref + "\" points to no entry of this Bundle");
-            auto cached = conditional_cache.find(ref);
-            if (cached == conditional_cache.end())
-                cached = conditional_cache.emplace(ref, type + "/" + resolve_single(type, query, "conditional reference")).first;
-            mapping[ref] = cached->second;
-        }
-        text = fhir::rewrite_reference_strings(text, mapping);
+    if (e.method == "PATCH") {
+        fhir::Json patch = entry_patch(e, texts, rewrites, conditional_cache);
+        StoredResource stored = patch_resource(e.type, e.id, patch, e.if_match, e.patch_media_type);
+        out.status = "200 OK";
+        out.version = stored.version;
+        out.location = e.type + "/" + e.id + "/_history/" + std::to_string(stored.version);
+        out.last_modified = stored.last_updated;
+    } else if (e.method == "POST" || e.method == "PUT") {
+        std::string text = with_resolved_references(texts.at(e.index), *e.resource, rewrites, conditional_cache);
         fhir::Json parsed = fhir::Json::parse(text, nullptr, false);
         if (parsed.is_discarded())
             throw Error(ErrorKind::Internal, "rewritten resource is not valid JSON");
@@ -151,10 +190,13 @@ EntryOutcome execute_entry(const fhir::PlannedEntry &e, const std::vector<std::s
 // HTTP status line for a failed batch entry, from its SQLSTATE.
 std::string status_for_sqlstate(int sqlstate) {
     char *code = unpack_sql_state(sqlstate);
-    if (code[0] == 'F' && code[1] == 'H')
-        return std::string(code + 2, 3) + (code[2] == '4' && code[3] == '0' && code[4] == '4' ? " Not Found"
-                                           : code[4] == '9'                                    ? " Conflict"
-                                                                                               : " Precondition Failed");
+    if (code[0] == 'F' && code[1] == 'H') {
+        const std::string status(code + 2, 3);
+        return status + (status == "404"   ? " Not Found"
+                         : status == "409" ? " Conflict"
+                         : status == "410" ? " Gone"
+                                           : " Precondition Failed");
+    }
     if (code[0] == '4' && code[1] == '2')
         return "404 Not Found";
     return "400 Bad Request";

@@ -4,7 +4,7 @@
 -- Roles (docs/operations.md "Roles"): cluster-wide, created here when absent
 -- and left in place by DROP EXTENSION (other databases may use them).
 --   fhir_reader  search, read, vread, history, explain, the registry views
---   fhir_writer  fhir_reader + create, update, delete, transaction, load
+--   fhir_writer  fhir_reader + create, update, patch, delete, transaction, load
 --   fhir_admin   fhir_writer + index builders, search parameter changes,
 --                re-index, cache reset
 -- Functions run as the caller (row-level security applies to searches and
@@ -69,6 +69,7 @@ $$;
 GRANT USAGE ON SEQUENCE fhir.resource_rid_seq TO fhir_writer;
 GRANT EXECUTE ON FUNCTION
     fhir.create(jsonb), fhir.update(jsonb, integer), fhir.delete(text, text),
+    fhir.patch(text, text, jsonb, integer),
     fhir.transaction(jsonb), fhir.load(text, integer), fhir.load_file(text, integer),
     fhir.cache_invalidate(text)
     TO fhir_writer;

@@ -6,7 +6,7 @@
 -- from the enabled search parameters, so it lists exactly what works.
 CREATE FUNCTION fhir._capabilities(OUT level text, OUT code text)
     RETURNS SETOF record LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    VALUES ('type', 'read'), ('type', 'vread'), ('type', 'update'), ('type', 'delete'),
+    VALUES ('type', 'read'), ('type', 'vread'), ('type', 'update'), ('type', 'patch'), ('type', 'delete'),
            ('type', 'history-instance'), ('type', 'history-type'), ('type', 'create'), ('type', 'search-type'),
            ('system', 'transaction'), ('system', 'batch'), ('system', 'search-system'), ('system', 'history-system')
 $$;
