@@ -495,14 +495,16 @@ std::vector<Row> page_rows(const SearchStatement &st, const std::optional<fhir::
     bool complete = false;
     if (walk.first == Zone::Valued)
         complete = add_valued_rows(st, cursor, backward, with_content, limit, &rows);
-    else if (walk.first == Zone::All && start_chosen(st, limit) && walk_may_stray(st, estimated_rows(st.table), limit)) {
+    else if (const double partition_rows =
+                 walk.first == Zone::All && start_chosen(st, limit) ? estimated_rows(st.table) : 0;
+             partition_rows > 0 && walk_may_stray(st, partition_rows, limit)) {
         if (st.driver.empty())
             // A plan that reads the matches and sorts them (the planner expects
             // few) is what Start::Matches would run: keep it.
             if (std::optional<std::vector<Row>> sorted =
                     run_rows_if_sorting(st, page_query(st, cursor, backward, with_content, limit), with_content))
                 return std::move(*sorted);
-        const RidRange range = unsorted_start(st, cursor, backward, limit, estimated_rows(st.table));
+        const RidRange range = unsorted_start(st, cursor, backward, limit, partition_rows);
         rows = run_rows(st, page_query(st, cursor, backward, with_content, limit, Zone::All, {}, range), with_content);
         if (range.start == Start::Walk && range.before && static_cast<int64_t>(rows.size()) < limit) {
             // The walk ran out of budget: the rest of the page from the matches past it.
