@@ -82,5 +82,11 @@ SELECT e->'resource'->'issue'->0->>'diagnostics' AS lenient_outcome,
   FROM fhir.search('Patient', 'family=van+der&_elements=name,nmae&_count=1') b,
        jsonb_array_elements(b->'entry') e
  WHERE e->'search'->>'mode' = 'outcome';
+-- percent escapes that decode to invalid UTF-8 are refused (22023 with an OperationOutcome),
+-- in names and values, in fhir.search and through fhir.request; valid multi-byte text searches
+SELECT fhir.search('Patient', 'name=%C3%28');
+SELECT fhir.search('Patient', 'fam%FFily=x');
+SELECT status, body::jsonb->'issue'->0->>'code' AS code FROM fhir.request('GET', 'Patient?name=%ED%A0%80');
+SELECT fhir.search('Patient', 'name=%C3%A9l%C3%A8ne')->>'type' AS valid_utf8;
 RESET fhir_search.base_url;
 SELECT count(fhir.delete(rtype, id)) >= 0 AS cleared FROM fhir.resource WHERE id LIKE 'cq%';

@@ -16,7 +16,48 @@ static int hex_value(char c) {
     return -1;
 }
 
-// Decodes %XX escapes, and '+' as a space when plus_is_space.
+// The offset of the first byte of `text` that does not begin a well-formed UTF-8
+// sequence (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF), or
+// npos when all of it is.
+static size_t invalid_utf8_at(std::string_view text) {
+    size_t i = 0;
+    while (i < text.size()) {
+        const auto b = static_cast<unsigned char>(text[i]);
+        size_t n;
+        unsigned char lo = 0x80, hi = 0xBF; // the allowed range of the second byte
+        if (b < 0x80)
+            n = 1;
+        else if (b >= 0xC2 && b <= 0xDF)
+            n = 2;
+        else if (b >= 0xE0 && b <= 0xEF) {
+            n = 3;
+            if (b == 0xE0)
+                lo = 0xA0; // overlong
+            if (b == 0xED)
+                hi = 0x9F; // surrogates
+        } else if (b >= 0xF0 && b <= 0xF4) {
+            n = 4;
+            if (b == 0xF0)
+                lo = 0x90; // overlong
+            if (b == 0xF4)
+                hi = 0x8F; // past U+10FFFF
+        } else
+            return i;
+        if (i + n > text.size())
+            return i;
+        for (size_t k = 1; k < n; k++) {
+            const auto c = static_cast<unsigned char>(text[i + k]);
+            if (k == 1 ? (c < lo || c > hi) : (c < 0x80 || c > 0xBF))
+                return i;
+        }
+        i += n;
+    }
+    return std::string_view::npos;
+}
+
+// Decodes %XX escapes, and '+' as a space when plus_is_space. The result must be
+// UTF-8 (RFC 3986 percent-encodes UTF-8 octets; FHIR strings are Unicode): a value
+// such as `name=%C3%28` is refused rather than searched as bytes no resource holds.
 static std::string decode(std::string_view text, bool plus_is_space) {
     std::string out;
     out.reserve(text.size());
@@ -34,6 +75,14 @@ static std::string decode(std::string_view text, bool plus_is_space) {
                             std::string(text.substr(i, std::min<size_t>(3, text.size() - i))) + "\"");
         out.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;
+    }
+    if (const size_t bad = invalid_utf8_at(out); bad != std::string_view::npos) {
+        static const char kHex[] = "0123456789ABCDEF";
+        const auto b = static_cast<unsigned char>(out[bad]);
+        // (the text itself is not quoted: it may hold the invalid bytes raw)
+        throw Error(ErrorKind::InvalidSearch, "the query string is not valid UTF-8 once decoded (byte %" +
+                                                  std::string(1, kHex[b >> 4]) + std::string(1, kHex[b & 15]) +
+                                                  " at decoded offset " + std::to_string(bad) + ")");
     }
     return out;
 }

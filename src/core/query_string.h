@@ -21,7 +21,8 @@ struct QueryPair {
     std::string value; // decoded
 };
 
-// Throws fhir::Error(InvalidSearch) on a malformed percent escape.
+// Throws fhir::Error(InvalidSearch) on a malformed percent escape or when the
+// decoded text is not valid UTF-8.
 std::vector<QueryPair> split_query_string(std::string_view query);
 
 // Decodes %XX escapes; throws fhir::Error(InvalidSearch) when malformed.

@@ -116,6 +116,20 @@ TEST(QueryString, SplitsAndDecodes) {
     EXPECT_THROW(fhir::split_query_string("a=%4"), fhir::Error);
 }
 
+// Decoded names and values must be UTF-8 (issue 16): invalid sequences are refused,
+// whatever escapes spell them.
+TEST(QueryString, RefusesInvalidUtf8) {
+    EXPECT_EQ(fhir::split_query_string("name=%C3%A9l%C3%A8ne")[0].value, "\xC3\xA9l\xC3\xA8ne");
+    EXPECT_EQ(fhir::split_query_string("name=%F0%9F%98%80")[0].value, "\xF0\x9F\x98\x80"); // U+1F600
+    EXPECT_EQ(fhir::split_query_string("name=%ED%9F%BF")[0].value, "\xED\x9F\xBF");          // U+D7FF
+    for (const char *bad : {"name=%C3%28", "name=%C3", "name=%80", "name=%C0%AF" /* overlong '/' */,
+                            "name=%E0%80%AF" /* overlong */, "name=%ED%A0%80" /* surrogate */,
+                            "name=%F4%90%80%80" /* past U+10FFFF */, "name=%FF", "na%FEme=x", "name=\xC3\x28"}) {
+        EXPECT_THROW(fhir::split_query_string(bad), fhir::Error) << bad;
+    }
+    EXPECT_THROW(fhir::percent_decode("%C3%28"), fhir::Error);
+}
+
 // Form encoding as Python's urlencode and JavaScript's URLSearchParams write it.
 TEST(QueryString, PlusIsASpace) {
     auto pairs = fhir::split_query_string("family=van+der+Berg&given=a%2Bb&x+y=1");
