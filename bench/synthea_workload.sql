@@ -177,26 +177,7 @@ CREATE TABLE bench_cold_results (n int PRIMARY KEY, cold_ms float8);
 \endif
 
 -- ---------------------------------------------------------------- statements and timing
--- Median, p95, p99 (ms) of `runs` executions of stmt after `warmup` executions.
-CREATE OR REPLACE FUNCTION bench_time3(stmt text, runs int, warmup int, OUT med float8, OUT p95 float8, OUT p99 float8)
-LANGUAGE plpgsql AS $$
-DECLARE
-  t timestamptz;
-  r int;
-  ms float8[] := '{}';
-BEGIN
-  FOR i IN 1..warmup LOOP
-    EXECUTE stmt INTO r;
-  END LOOP;
-  FOR i IN 1..runs LOOP
-    t := clock_timestamp();
-    EXECUTE stmt INTO r;
-    ms := ms || (extract(epoch FROM clock_timestamp() - t) * 1000)::float8;
-  END LOOP;
-  SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x), percentile_cont(0.95) WITHIN GROUP (ORDER BY x),
-         percentile_cont(0.99) WITHIN GROUP (ORDER BY x)
-    INTO med, p95, p99 FROM unnest(ms) x;
-END $$;
+\ir lib/timing.sql
 
 -- A searchset Bundle of rows (rtype, id, content, mode, ord) named e, as jsonb text length.
 CREATE OR REPLACE FUNCTION bench_bundle_sql(rows_sql text) RETURNS text LANGUAGE sql AS $$
@@ -295,11 +276,11 @@ BEGIN
 
   EXECUTE format('PREPARE bench_ours_%s AS %s', qn, s.ours);
   EXECUTE format('PREPARE bench_bare_%s AS %s', qn, s.bare);
-  SELECT * INTO o FROM bench_time3(format('EXECUTE bench_ours_%s', qn), runs, warmup);
-  SELECT * INTO b FROM bench_time3(format('EXECUTE bench_bare_%s', qn), runs, warmup);
+  SELECT * INTO o FROM bench_time(format('EXECUTE bench_ours_%s', qn), runs, warmup);
+  SELECT * INTO b FROM bench_time(format('EXECUTE bench_bare_%s', qn), runs, warmup);
   IF floor_sql IS NOT NULL AND run_phase = 'quiet' THEN
     EXECUTE format('PREPARE bench_floor_%s AS %s', qn, floor_sql);
-    SELECT * INTO f FROM bench_time3(format('EXECUTE bench_floor_%s', qn), runs, warmup);
+    SELECT * INTO f FROM bench_time(format('EXECUTE bench_floor_%s', qn), runs, warmup);
   ELSE
     SELECT NULL::float8 AS med, NULL::float8 AS p95 INTO f;
   END IF;
