@@ -516,7 +516,9 @@ bool delete_resource(const std::string &type, const std::string &id) {
     return true;
 }
 
-uint64_t write_batch(std::vector<PendingWrite> &batch) {
+uint64_t write_batch(std::vector<PendingWrite> &batch, std::vector<StoredResource> *results) {
+    if (results)
+        results->assign(batch.size(), StoredResource());
     if (batch.empty())
         return 0;
     const fhir::Extractor &extractor = current_extractor();
@@ -536,22 +538,25 @@ uint64_t write_batch(std::vector<PendingWrite> &batch) {
     std::vector<int64_t> replaced_rids;
     for (auto &[type, members] : by_type) {
         const std::string table = fhir::partition_table(type);
-        std::vector<std::string> ids;
+        std::vector<std::string> ids; // those that may exist
         ids.reserve(members.size());
         for (size_t i : members)
-            ids.push_back(batch[i].id);
+            if (!batch[i].known_new)
+                ids.push_back(batch[i].id);
 
         // Which of these exist already? Those are written one by one (updates are
         // rare in bulk loads); the rest go in one INSERT.
-        SPIPlanPtr existing = prepare_cached(
-            "SELECT id FROM " + table + " WHERE rtype = $1 AND id = ANY($2) "
-            "UNION SELECT DISTINCT id FROM fhir.resource_history WHERE rtype = $1 AND id = ANY($2)",
-            {TEXTOID, TEXTARRAYOID});
-        Datum ev[2] = {text_datum(type), text_array(ids)};
-        uint64_t n_existing = spi_execute(existing, ev, nullptr, false);
         std::unordered_set<std::string> existing_ids;
-        for (uint64_t r = 0; r < n_existing; r++)
-            existing_ids.insert(spi_get_text(r, 1));
+        if (!ids.empty()) {
+            SPIPlanPtr existing = prepare_cached(
+                "SELECT id FROM " + table + " WHERE rtype = $1 AND id = ANY($2) "
+                "UNION SELECT DISTINCT id FROM fhir.resource_history WHERE rtype = $1 AND id = ANY($2)",
+                {TEXTOID, TEXTARRAYOID});
+            Datum ev[2] = {text_datum(type), text_array(ids)};
+            uint64_t n_existing = spi_execute(existing, ev, nullptr, false);
+            for (uint64_t r = 0; r < n_existing; r++)
+                existing_ids.insert(spi_get_text(r, 1));
+        }
 
         std::vector<std::string> new_ids, new_texts;
         std::vector<size_t> new_members; // batch index of each new resource
@@ -562,7 +567,9 @@ uint64_t write_batch(std::vector<PendingWrite> &batch) {
             PendingWrite &w = batch[i];
             if (existing_ids.count(w.id)) {
                 Datum content = text_to_jsonb(w.text);
-                write_resource(content, std::move(w.parsed), w.type, w.id, std::nullopt);
+                StoredResource stored = write_resource(content, std::move(w.parsed), w.type, w.id, std::nullopt);
+                if (results)
+                    (*results)[i] = stored;
                 written++;
                 continue;
             }
@@ -594,8 +601,17 @@ uint64_t write_batch(std::vector<PendingWrite> &batch) {
         std::unordered_map<std::string, int64_t> rid_of;
         for (uint64_t r = 0; r < inserted; r++)
             rid_of.emplace(spi_get_text(r, 2), spi_get_int64(r, 1));
-        for (size_t k = 0; k < new_ids.size(); k++)
+        for (size_t k = 0; k < new_ids.size(); k++) {
             side.add(rid_of.at(new_ids[k]), new_rows[k]);
+            if (results) {
+                StoredResource &stored = (*results)[new_members[k]];
+                stored.type = type;
+                stored.id = new_ids[k];
+                stored.version = 1;
+                stored.last_updated = last_updated;
+                stored.created = true;
+            }
+        }
         // -- contained resources of the new resources of this type
         ContainedRows contained;
         for (size_t k = 0; k < new_ids.size(); k++) {

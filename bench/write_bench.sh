@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Write benchmark (issue 15): the same resources written four ways in one run on one
+# throwaway cluster, each into its own database:
+#   COPY          NDJSON, one jsonb per row, into a bare table (the baseline)
+#   fhir.load     fhir.load_file() of that NDJSON
+#   transaction   fhir.transaction() of the Bundles, one Bundle per statement in
+#                 autocommit, as users load Synthea (psql -f, over the socket)
+# Rates are resources/s of wall time; ratios are to COPY's rate measured in the same run.
+#   sudo bench/write_bench.sh [--data synthea|generator] [--replicas N] [--resources N] [--no-build] [--keep]
+#     --data synthea    the shared SMART Synthea sample (31.6k resources; patient Bundles
+#                       --replicas times, default 2, provider Bundles once; the NDJSON for
+#                       COPY and fhir.load holds the same resources with remapped ids:
+#                       bench/lib/synthea_ndjson.py)
+#     --data generator  tools/gen_sample.py --resources N (default 100000), as NDJSON and as
+#                       one transaction Bundle per patient (--format bundles, same seed)
+# Environment: WORK (/tmp/fhir_search_write_bench), PORT (5496), PG_BIN, SAMPLE.
+# Appends a row to bench/results/write.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+DATA_KIND=synthea REPLICAS=2 N=100000 BUILD=1 KEEP=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --data) DATA_KIND="$2"; shift 2 ;;
+    --replicas) REPLICAS="$2"; shift 2 ;;
+    --resources) N="$2"; shift 2 ;;
+    --no-build) BUILD=0; shift ;;
+    --keep) KEEP=1; shift ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+WORK="${WORK:-/tmp/fhir_search_write_bench}"
+PORT="${PORT:-5496}"
+SAMPLE="${SAMPLE:-$ROOT/../shared/data/synthea/smart-r4-synthea-2019.tar.gz}"
+source scripts/lib/cluster.sh
+
+[ "$BUILD" -eq 0 ] || build_and_install
+cluster_stop
+rm -rf "$WORK/bundles" "$WORK/data.ndjson"
+mkdir -p "$WORK/bundles"
+if [ "$DATA_KIND" = synthea ]; then
+  [ -f "$SAMPLE" ] || { echo "no Synthea sample at $SAMPLE (set SAMPLE)"; exit 1; }
+  rm -rf "$WORK/synthea"; mkdir -p "$WORK/synthea"
+  tar -xzf "$SAMPLE" -C "$WORK/synthea"
+  i=0  # numbered names (Synthea's hold quotes): provider Bundles first, then patients
+  for f in "$WORK"/synthea/*/hospitalInformation*.json "$WORK"/synthea/*/practitionerInformation*.json; do
+    i=$((i + 1)); mv "$f" "$(printf '%s/bundles/p%04d.json' "$WORK" "$i")"
+  done
+  i=0
+  for f in "$WORK"/synthea/*/*.json; do
+    i=$((i + 1)); mv "$f" "$(printf '%s/bundles/b%04d.json' "$WORK" "$i")"
+  done
+  python3 bench/lib/synthea_ndjson.py --replicas "$REPLICAS" --out "$WORK/data.ndjson" "$WORK"/bundles/*.json >/dev/null
+  TAG="Synthea SMART x$REPLICAS"
+else
+  REPLICAS=1
+  python3 tools/gen_sample.py --resources "$N" --seed 1 --out "$WORK/data.ndjson"
+  python3 tools/gen_sample.py --resources "$N" --seed 1 --format bundles --out "$WORK/gen"
+  i=0
+  for f in "$WORK"/gen/*.json; do i=$((i + 1)); mv "$f" "$(printf '%s/bundles/b%06d.json' "$WORK" "$i")"; done
+  rm -rf "$WORK/gen"
+  TAG="generator $N"
+fi
+own_by_postgres -R "$WORK/bundles" "$WORK/data.ndjson"
+COUNT=$(wc -l < "$WORK/data.ndjson")
+{
+  for f in "$WORK"/bundles/p*.json; do
+    [ -e "$f" ] && echo "SELECT length(fhir.transaction(pg_read_file('$f')::jsonb)::text);"
+  done
+  for r in $(seq 1 "$REPLICAS"); do
+    for f in "$WORK"/bundles/b*.json; do
+      echo "SELECT length(fhir.transaction(pg_read_file('$f')::jsonb)::text);"
+    done
+  done
+} > "$WORK/tx.sql"
+own_by_postgres "$WORK/tx.sql"
+
+cluster_init <<CONF
+shared_buffers = '2GB'
+$BENCH_SETTINGS
+CONF
+[ "$KEEP" -eq 1 ] || trap cluster_stop EXIT
+cluster_start
+psql_db() { local db=$1; shift; as_pg psql -X -q -At -h "$WORK" -p "$PORT" -d "$db" -v ON_ERROR_STOP=1 "$@"; }
+for db in copy_db load_db tx_db; do psql_t -c "CREATE DATABASE $db"; done
+psql_db load_db -c "CREATE EXTENSION fhir_search"
+psql_db tx_db -c "CREATE EXTENSION fhir_search"
+psql_db copy_db -c "CREATE TABLE bare (content jsonb)"
+
+wall() { local t0; t0=$(date +%s.%N); "$@" >/dev/null; echo "$(date +%s.%N) - $t0" | bc; }
+log "$COUNT resources ($TAG)"
+copy_opts="(FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')"
+t_copy=$(wall psql_db copy_db -c "COPY bare FROM '$WORK/data.ndjson' WITH $copy_opts")
+log "COPY: $t_copy s"
+t_load=$(wall psql_db load_db -c "SELECT fhir.load_file('$WORK/data.ndjson')")
+log "fhir.load_file: $t_load s"
+t_tx=$(wall psql_db tx_db -f "$WORK/tx.sql")
+log "fhir.transaction: $t_tx s"
+# Every POST gets a new id; the NDJSON may repeat a resource (a second version).
+distinct=$(psql_db copy_db -c "SELECT count(DISTINCT (content->>'resourceType', content->>'id')) FROM bare")
+n_load=$(psql_db load_db -c "SELECT count(*) FROM fhir.resource")
+n_tx=$(psql_db tx_db -c "SELECT count(*) FROM fhir.resource")
+[ "$n_load" -eq "$distinct" ] || { echo "load_db holds $n_load resources, expected $distinct"; exit 1; }
+[ "$n_tx" -eq "$COUNT" ] || { echo "tx_db holds $n_tx resources, expected $COUNT"; exit 1; }
+
+rate() { python3 -c "print(f'{$COUNT/$1:,.0f}')"; }
+ratio() { python3 -c "print(f'{$2/$1:.3f}')"; }
+row="| $(date -u +%F) | $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, PG $(psql_t -c 'SHOW server_version' | cut -d' ' -f1) | $TAG | $COUNT | $(rate "$t_copy") | $(rate "$t_load") | $(rate "$t_tx") | $(ratio "$t_copy" "$t_load") | $(ratio "$t_copy" "$t_tx") | $(python3 -c "print(f'{$t_tx/$t_load:.2f}')") |"
+echo "$row"
+RESULTS="$ROOT/bench/results/write.md"
+if [ ! -f "$RESULTS" ]; then
+  cat > "$RESULTS" <<'MD'
+# Write benchmark (bench/write_bench.sh)
+
+The same resources written three ways in one run on one throwaway cluster: plain COPY of
+NDJSON (one jsonb per row) into a bare table, fhir.load_file() of that NDJSON, and
+fhir.transaction() of the Bundles (one per statement, autocommit, psql -f). Rates are
+resources per second of wall time; ratios are to COPY in the same run. Goals (issue 15):
+transaction >= 0.25 of COPY and within 1.5x of fhir.load's per-resource cost; load >= 0.35.
+
+| date | machine | data | resources | COPY (res/s) | fhir.load_file (res/s) | fhir.transaction (res/s) | load / COPY | transaction / COPY | transaction cost / load cost |
+|---|---|---|---|---|---|---|---|---|---|
+MD
+fi
+echo "$row" >> "$RESULTS"
