@@ -104,7 +104,7 @@ n_tx=$(psql_db tx_db -c "SELECT count(*) FROM fhir.resource")
 [ "$n_tx" -eq "$COUNT" ] || { echo "tx_db holds $n_tx resources, expected $COUNT"; exit 1; }
 
 rate() { python3 -c "print(f'{$COUNT/$1:,.0f}')"; }
-ratio() { python3 -c "print(f'{$2/$1:.3f}')"; }
+ratio() { python3 -c "print(f'{$1/$2:.3f}')"; }
 row="| $(date -u +%F) | $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, PG $(psql_t -c 'SHOW server_version' | cut -d' ' -f1) | $TAG | $COUNT | $(rate "$t_copy") | $(rate "$t_load") | $(rate "$t_tx") | $(ratio "$t_copy" "$t_load") | $(ratio "$t_copy" "$t_tx") | $(python3 -c "print(f'{$t_tx/$t_load:.2f}')") |"
 echo "$row"
 RESULTS="$ROOT/bench/results/write.md"

@@ -226,7 +226,8 @@ void insert_side_rows(const SideRows &rows) {
                               BOOLARRAYOID,                                                          // date multi
                               INT8ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT8ARRAYOID,  // composite string
                               TEXTARRAYOID};
-    SPIPlanPtr plan = prepare_cached(kInsertSideRowsSql, types);
+    // Generic: a custom plan would fold every array in as a constant, each time.
+    SPIPlanPtr plan = prepare_cached(kInsertSideRowsSql, types, CURSOR_OPT_GENERIC_PLAN);
     Datum v[53] = {
         int8_array(rows.s_rid), int4_array(rows.s_param), text_array(rows.s_norm), text_array(rows.s_exact),
         int8_array(rows.d_rid), int4_array(rows.d_param), timestamptz_array(rows.d_lo), timestamptz_array(rows.d_hi),
@@ -593,7 +594,8 @@ uint64_t write_batch(std::vector<PendingWrite> &batch, std::vector<StoredResourc
             "FROM unnest($4::text[], $6::text[]::jsonb[], $7::int[], $8::int[]) AS c(id, content, off, cnt) "
             "RETURNING rid, id",
             {TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTARRAYOID, INT8ARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
-             INT4ARRAYOID});
+             INT4ARRAYOID},
+            CURSOR_OPT_GENERIC_PLAN); // a custom plan would only fold the arrays in as constants
         Datum iv[8] = {text_datum(type),          TimestampTzGetDatum(last_updated_ts), text_datum(last_updated_text),
                        text_array(new_ids),       int8_array(new_tokens),               text_array(new_texts),
                        int4_array(token_offsets), int4_array(token_counts)};

@@ -19,6 +19,7 @@
 
 #include "bundle_plan.h"
 #include "conditional.h"
+#include "conditional_cache.h"
 #include "cpp_wrapper.h"
 #include "patch_writer.h"
 #include "pg_json.h"
@@ -46,7 +47,7 @@ struct EntryOutcome {
 
 // Resolves a conditional query to exactly one id, or explains why it cannot.
 std::string resolve_single(const std::string &type, const std::string &query, const std::string &what) {
-    std::vector<std::string> ids = match_conditional(type, query, 2);
+    std::vector<std::string> ids = match_conditional_cached(type, query, 2);
     if (ids.size() == 1)
         return ids[0];
     throw Error(ErrorKind::PreconditionFailed,
@@ -78,7 +79,7 @@ void settle_ids(fhir::BundlePlan &plan, fhir::ReferenceMap &rewrites,
     auto match_conditional = [&matches](const std::string &type, const std::string &query, long limit) {
         auto it = matches.find(type + "?" + query);
         if (it == matches.end())
-            it = matches.emplace(type + "?" + query, fhir_pg::match_conditional(type, query, limit)).first;
+            it = matches.emplace(type + "?" + query, match_conditional_cached(type, query, limit)).first;
         return it->second;
     };
     for (fhir::PlannedEntry &e : plan.entries) {
