@@ -11,6 +11,10 @@
 #                       --replicas times, default 2, provider Bundles once; the NDJSON for
 #                       COPY and fhir.load holds the same resources with remapped ids:
 #                       bench/lib/synthea_ndjson.py)
+#     --data synthea-hiv  the shared Synthea HIV sample (12 Bundles, 11.5k resources; newer
+#                       Synthea: providers POSTed with ifNoneExist in every Bundle, conditional
+#                       references Practitioner?identifier=...), patient Bundles --replicas times
+#     --match-url-cache N  fhir_search.match_url_cache_size for the transactions (default 0: off)
 #     --data generator  tools/gen_sample.py --resources N (default 100000), as NDJSON and as
 #                       one transaction Bundle per patient (--format bundles, same seed)
 # Environment: WORK (/tmp/fhir_search_write_bench), PORT (5496), PG_BIN, SAMPLE.
@@ -18,7 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-DATA_KIND=synthea REPLICAS=2 N=100000 BUILD=1 KEEP=0
+DATA_KIND=synthea REPLICAS=2 N=100000 BUILD=1 KEEP=0 MATCH_CACHE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --data) DATA_KIND="$2"; shift 2 ;;
@@ -26,24 +30,31 @@ while [ $# -gt 0 ]; do
     --resources) N="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --keep) KEEP=1; shift ;;
+    --match-url-cache) MATCH_CACHE="$2"; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
 WORK="${WORK:-/tmp/fhir_search_write_bench}"
 PORT="${PORT:-5496}"
-SAMPLE="${SAMPLE:-$ROOT/../shared/data/synthea/smart-r4-synthea-2019.tar.gz}"
+case "$DATA_KIND" in
+  synthea) SAMPLE="${SAMPLE:-$ROOT/../shared/data/synthea/smart-r4-synthea-2019.tar.gz}" ;;
+  synthea-hiv) SAMPLE="${SAMPLE:-$ROOT/../shared/data/synthea/synthea-hiv-r4-2021.tar.gz}" ;;
+  generator) ;;
+  *) echo "--data synthea|synthea-hiv|generator" >&2; exit 2 ;;
+esac
 source scripts/lib/cluster.sh
 
 [ "$BUILD" -eq 0 ] || build_and_install
 cluster_stop
 rm -rf "$WORK/bundles" "$WORK/data.ndjson"
 mkdir -p "$WORK/bundles"
-if [ "$DATA_KIND" = synthea ]; then
+if [ "$DATA_KIND" != generator ]; then
   [ -f "$SAMPLE" ] || { echo "no Synthea sample at $SAMPLE (set SAMPLE)"; exit 1; }
   rm -rf "$WORK/synthea"; mkdir -p "$WORK/synthea"
   tar -xzf "$SAMPLE" -C "$WORK/synthea"
   i=0  # numbered names (Synthea's hold quotes): provider Bundles first, then patients
   for f in "$WORK"/synthea/*/hospitalInformation*.json "$WORK"/synthea/*/practitionerInformation*.json; do
+    [ -e "$f" ] || continue
     i=$((i + 1)); mv "$f" "$(printf '%s/bundles/p%04d.json' "$WORK" "$i")"
   done
   i=0
@@ -51,7 +62,7 @@ if [ "$DATA_KIND" = synthea ]; then
     i=$((i + 1)); mv "$f" "$(printf '%s/bundles/b%04d.json' "$WORK" "$i")"
   done
   python3 bench/lib/synthea_ndjson.py --replicas "$REPLICAS" --out "$WORK/data.ndjson" "$WORK"/bundles/*.json >/dev/null
-  TAG="Synthea SMART x$REPLICAS"
+  TAG="$([ "$DATA_KIND" = synthea ] && echo "Synthea SMART" || echo "Synthea HIV") x$REPLICAS"
 else
   REPLICAS=1
   python3 tools/gen_sample.py --resources "$N" --seed 1 --out "$WORK/data.ndjson"
@@ -94,6 +105,7 @@ t_copy=$(wall psql_db copy_db -c "COPY bare FROM '$WORK/data.ndjson' WITH $copy_
 log "COPY: $t_copy s"
 t_load=$(wall psql_db load_db -c "SELECT fhir.load_file('$WORK/data.ndjson')")
 log "fhir.load_file: $t_load s"
+[ "$MATCH_CACHE" -eq 0 ] || { TAG="$TAG, match-URL cache $MATCH_CACHE"; sed -i "1i SET fhir_search.match_url_cache_size = $MATCH_CACHE;" "$WORK/tx.sql"; }
 t_tx=$(wall psql_db tx_db -f "$WORK/tx.sql")
 log "fhir.transaction: $t_tx s"
 # Every POST gets a new id; the NDJSON may repeat a resource (a second version).

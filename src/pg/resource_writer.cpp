@@ -592,7 +592,7 @@ uint64_t write_batch(std::vector<PendingWrite> &batch, std::vector<StoredResourc
             "SELECT nextval('fhir.resource_rid_seq'), $1, c.id, 1, $2, " + stamped + ", "
             "  $5[c.off + 1 : c.off + c.cnt] "
             "FROM unnest($4::text[], $6::text[]::jsonb[], $7::int[], $8::int[]) AS c(id, content, off, cnt) "
-            "RETURNING rid, id",
+            "ON CONFLICT (rtype, id) DO NOTHING RETURNING rid, id",
             {TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTARRAYOID, INT8ARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
              INT4ARRAYOID},
             CURSOR_OPT_GENERIC_PLAN); // a custom plan would only fold the arrays in as constants
@@ -603,6 +603,16 @@ uint64_t write_batch(std::vector<PendingWrite> &batch, std::vector<StoredResourc
         std::unordered_map<std::string, int64_t> rid_of;
         for (uint64_t r = 0; r < inserted; r++)
             rid_of.emplace(spi_get_text(r, 2), spi_get_int64(r, 1));
+        if (inserted < new_ids.size()) // a known_new id that exists, or a concurrent creator won
+            for (size_t k = 0; k < new_ids.size(); k++)
+                if (!rid_of.count(new_ids[k])) {
+                    const std::string what = type + "/" + new_ids[k];
+                    throw Error(ErrorKind::VersionConflict,
+                                batch[new_members[k]].known_new
+                                    ? what + " exists already, but its writer promised a new id"
+                                    : what + " was created by another transaction during this write",
+                                fhir::operation_outcome("error", "duplicate", what + " exists already"));
+                }
         for (size_t k = 0; k < new_ids.size(); k++) {
             side.add(rid_of.at(new_ids[k]), new_rows[k]);
             if (results) {
