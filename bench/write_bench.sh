@@ -98,16 +98,36 @@ psql_db load_db -c "CREATE EXTENSION fhir_search"
 psql_db tx_db -c "CREATE EXTENSION fhir_search"
 psql_db copy_db -c "CREATE TABLE bare (content jsonb)"
 
-wall() { local t0; t0=$(date +%s.%N); "$@" >/dev/null; echo "$(date +%s.%N) - $t0" | bc; }
+# Runs an SQL file in one session; prints its wall seconds and the CPU seconds its
+# backend used (user + system, from /proc: on a shared machine the CPU figure is
+# the steadier one).
+measure() { # db file
+  local db=$1 file=$2 t0 t1 c0 c1
+  {
+    echo "SELECT pg_backend_pid() AS pid \\gset"
+    echo "\\setenv BPID :pid"
+    echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $WORK/cpu0"
+    cat "$file"
+    echo "\\! awk '{print \$14 + \$15}' /proc/\$BPID/stat > $WORK/cpu1"
+  } > "$WORK/measure.sql"
+  own_by_postgres "$WORK/measure.sql"
+  t0=$(date +%s.%N)
+  psql_db "$db" -f "$WORK/measure.sql" > /dev/null
+  t1=$(date +%s.%N)
+  echo "$(echo "$t1 - $t0" | bc) $(echo "scale=2; ($(cat "$WORK/cpu1") - $(cat "$WORK/cpu0")) / $(getconf CLK_TCK)" | bc)"
+}
 log "$COUNT resources ($TAG)"
 copy_opts="(FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')"
-t_copy=$(wall psql_db copy_db -c "COPY bare FROM '$WORK/data.ndjson' WITH $copy_opts")
-log "COPY: $t_copy s"
-t_load=$(wall psql_db load_db -c "SELECT fhir.load_file('$WORK/data.ndjson')")
-log "fhir.load_file: $t_load s"
+echo "COPY bare FROM '$WORK/data.ndjson' WITH $copy_opts;" > "$WORK/copy.sql"
+echo "SELECT fhir.load_file('$WORK/data.ndjson');" > "$WORK/load.sql"
+own_by_postgres "$WORK/copy.sql" "$WORK/load.sql"
+read -r t_copy c_copy < <(measure copy_db "$WORK/copy.sql")
+log "COPY: $t_copy s ($c_copy s CPU)"
+read -r t_load c_load < <(measure load_db "$WORK/load.sql")
+log "fhir.load_file: $t_load s ($c_load s CPU)"
 [ "$MATCH_CACHE" -eq 0 ] || { TAG="$TAG, match-URL cache $MATCH_CACHE"; sed -i "1i SET fhir_search.match_url_cache_size = $MATCH_CACHE;" "$WORK/tx.sql"; }
-t_tx=$(wall psql_db tx_db -f "$WORK/tx.sql")
-log "fhir.transaction: $t_tx s"
+read -r t_tx c_tx < <(measure tx_db "$WORK/tx.sql")
+log "fhir.transaction: $t_tx s ($c_tx s CPU)"
 # Every POST gets a new id; the NDJSON may repeat a resource (a second version).
 distinct=$(psql_db copy_db -c "SELECT count(DISTINCT (content->>'resourceType', content->>'id')) FROM bare")
 n_load=$(psql_db load_db -c "SELECT count(*) FROM fhir.resource")
@@ -117,7 +137,7 @@ n_tx=$(psql_db tx_db -c "SELECT count(*) FROM fhir.resource")
 
 rate() { python3 -c "print(f'{$COUNT/$1:,.0f}')"; }
 ratio() { python3 -c "print(f'{$1/$2:.3f}')"; }
-row="| $(date -u +%F) | $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, PG $(psql_t -c 'SHOW server_version' | cut -d' ' -f1) | $TAG | $COUNT | $(rate "$t_copy") | $(rate "$t_load") | $(rate "$t_tx") | $(ratio "$t_copy" "$t_load") | $(ratio "$t_copy" "$t_tx") | $(python3 -c "print(f'{$t_tx/$t_load:.2f}')") |"
+row="| $(date -u +%F) | $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, PG $(psql_t -c 'SHOW server_version' | cut -d' ' -f1), load $(cut -d' ' -f1 /proc/loadavg) | $TAG | $COUNT | $(rate "$t_copy") | $(rate "$t_load") | $(rate "$t_tx") | $(ratio "$t_copy" "$t_load") | $(ratio "$t_copy" "$t_tx") | $(python3 -c "print(f'{$t_tx/$t_load:.2f}')") | $c_copy / $c_load / $c_tx | $(ratio "$c_copy" "$c_load") / $(ratio "$c_copy" "$c_tx") |"
 echo "$row"
 RESULTS="$ROOT/bench/results/write.md"
 if [ ! -f "$RESULTS" ]; then
@@ -130,8 +150,8 @@ fhir.transaction() of the Bundles (one per statement, autocommit, psql -f). Rate
 resources per second of wall time; ratios are to COPY in the same run. Goals (issue 15):
 transaction >= 0.25 of COPY and within 1.5x of fhir.load's per-resource cost; load >= 0.35.
 
-| date | machine | data | resources | COPY (res/s) | fhir.load_file (res/s) | fhir.transaction (res/s) | load / COPY | transaction / COPY | transaction cost / load cost |
-|---|---|---|---|---|---|---|---|---|---|
+| date | machine | data | resources | COPY (res/s) | fhir.load_file (res/s) | fhir.transaction (res/s) | load / COPY | transaction / COPY | transaction cost / load cost | backend CPU s: COPY / load / transaction | CPU ratio: load / transaction to COPY |
+|---|---|---|---|---|---|---|---|---|---|---|---|
 MD
 fi
 echo "$row" >> "$RESULTS"
