@@ -7,7 +7,7 @@ PG_MAJOR="${PG_MAJOR:-15}"
 # pgbouncer, python3-psycopg and Node (with npm, for node-postgres) are for the
 # real-client tests (test/scripts/clients.sh).
 packages=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-contrib nlohmann-json3-dev libgtest-dev
-          cmake g++ make python3 ca-certificates pgbouncer python3-psycopg)
+          cmake g++ clang libclang-rt-dev make python3 ca-certificates pgbouncer python3-psycopg)
 # Node: Debian's nodejs and npm, unless a node with npm is installed already (NodeSource's
 # nodejs package carries npm and conflicts with Debian's).
 if ! { command -v node && command -v npm; } >/dev/null 2>&1; then
