@@ -268,6 +268,11 @@ class Validator {
             issue("not-supported", "unknown resourceType " + quote_text(name));
             return;
         }
+        if (const Json *id = json_member(value, "id"); id && id->is_string() && !id->empty() &&
+                                                      !is_valid_id(id->get_ref<const std::string &>())) {
+            Step step(&path_, "id");
+            issue("value", quote_text(id->get_ref<const std::string &>()) + " is not a valid id");
+        }
         members(value, *s, true);
     }
 
@@ -582,8 +587,6 @@ class Validator {
             ok = is_base64(text);
         else if (type == "xhtml")
             ok = text.compare(0, 4, "<div") == 0;
-        else if (type == "string" || type == "markdown")
-            ok = std::any_of(text.begin(), text.end(), [](char c) { return !is_space(c); });
         if (!ok)
             issue("value", quote_text(text) + " is not a valid " + std::string(type));
     }
