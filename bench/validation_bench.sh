@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Validation-on-write benchmark and false-positive check (issue 16, item 1):
+#  1. every resource of the shared Synthea samples (../shared/data/synthea/*.tar.gz)
+#     goes in through fhir.transaction with fhir_search.validation = strict (the
+#     default); one refused resource stops the script;
+#  2. fhir.load_file of the same generated NDJSON (tools/gen_sample.py) with
+#     validation strict and off, alternately, each into a fresh database of the same
+#     cluster, ROUNDS times; the write cost of validation is the difference.
+#   sudo bench/validation_bench.sh [RESOURCES]        (default 100000)
+# Environment: WORK (/tmp/fhir_search_validation_bench), PORT (5499), PG_BIN, ROUNDS (2),
+# BUILD (1: build and install first). Appends a row to bench/results/validation.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+N="${1:-100000}"
+ROUNDS="${ROUNDS:-2}"
+BUILD="${BUILD:-1}"
+WORK="${WORK:-/tmp/fhir_search_validation_bench}"
+PORT="${PORT:-5499}"
+source scripts/lib/cluster.sh
+
+[ "$BUILD" -eq 0 ] || build_and_install
+cluster_stop
+rm -rf "$WORK/data" "$WORK/synthea"
+sample_ndjson "$WORK/data-$N.ndjson" "$N" 1
+COUNT=$(wc -l < "$WORK/data-$N.ndjson")
+cluster_init <<CONF
+shared_buffers = '1GB'
+$BENCH_SETTINGS
+CONF
+trap cluster_stop EXIT
+cluster_start
+
+# 1. Synthea through fhir.transaction, strict
+psql_t -c "CREATE EXTENSION fhir_search"
+mkdir -p "$WORK/synthea"
+synthea_total=0
+for sample in "$ROOT"/../shared/data/synthea/*.tar.gz; do
+  dir="$WORK/synthea/$(basename "$sample" .tar.gz)"
+  mkdir -p "$dir"
+  tar -xzf "$sample" -C "$dir"
+  # Bundles as numbered files (Synthea's names hold quotes): providers first, then patients.
+  i=0
+  for f in "$dir"/*/hospitalInformation*.json "$dir"/*/practitionerInformation*.json; do
+    [ -e "$f" ] || continue
+    i=$((i + 1)); mv "$f" "$(printf '%s/p%04d.json' "$dir" "$i")"
+  done
+  i=0
+  for f in "$dir"/*/*.json; do
+    i=$((i + 1)); mv "$f" "$(printf '%s/b%04d.json' "$dir" "$i")"
+  done
+done
+own_by_postgres -R "$WORK/synthea"
+{
+  echo "SHOW fhir_search.validation;"
+  for f in "$WORK"/synthea/*/p*.json "$WORK"/synthea/*/b*.json; do
+    echo "SELECT 'ok' FROM (SELECT fhir.transaction(pg_read_file('$f')::jsonb)) t;"
+  done
+} > "$WORK/synthea.sql"
+bundles=$(grep -c transaction "$WORK/synthea.sql")
+log "Synthea: $bundles transaction Bundles with validation strict"
+t0=$(date +%s.%N)
+mode=$(psql_t -f "$WORK/synthea.sql" | head -1)
+t_synthea=$(echo "$(date +%s.%N) - $t0" | bc)
+[ "$mode" = strict ] || { echo "validation is $mode, not strict"; exit 1; }
+synthea_total=$(psql_t -c "SELECT count(*) FROM fhir.resource")
+log "Synthea: $synthea_total resources stored, none refused ($(printf '%.0f' "$t_synthea") s)"
+
+# 2. load_file, strict vs off, alternately
+declare -A secs=([strict]=0 [off]=0)
+run=0
+for r in $(seq 1 "$ROUNDS"); do
+  for mode in strict off; do
+    [ $((r % 2)) -eq 0 ] && mode=$([ "$mode" = strict ] && echo off || echo strict) # alternate the order
+    run=$((run + 1))
+    psql_t -c "DROP DATABASE IF EXISTS v$run" -c "CREATE DATABASE v$run"
+    as_pg psql -X -q -At -h "$WORK" -p "$PORT" -d "v$run" -v ON_ERROR_STOP=1 -c "CREATE EXTENSION fhir_search"
+    t=$(as_pg psql -X -q -At -h "$WORK" -p "$PORT" -d "v$run" -v ON_ERROR_STOP=1 -c "SET fhir_search.validation = $mode" \
+          -c "CREATE TEMP TABLE t0 AS SELECT clock_timestamp() AS t" \
+          -c "SELECT fhir.load_file('$WORK/data-$N.ndjson')" \
+          -c "SELECT extract(epoch FROM clock_timestamp() - t) FROM t0" | tail -1)
+    log "round $r: load_file with validation $mode: $t s"
+    secs[$mode]=$(echo "${secs[$mode]} + $t" | bc)
+    psql_t -c "DROP DATABASE v$run"
+  done
+done
+rate() { echo "$COUNT * $ROUNDS / $1" | bc; }
+cost=$(echo "scale=1; (${secs[strict]} - ${secs[off]}) * 100 / ${secs[off]}" | bc)
+log "strict $(rate "${secs[strict]}") res/s, off $(rate "${secs[off]}") res/s: validation costs $cost % of a write"
+
+RESULTS="$ROOT/bench/results/validation.md"
+if [ ! -f "$RESULTS" ]; then
+  cat > "$RESULTS" <<'HEAD'
+# Validation on write: cost and false positives
+
+`bench/validation_bench.sh`: the shared Synthea samples loaded through `fhir.transaction` with
+`fhir_search.validation = strict` (any refused resource stops the run), then `fhir.load_file` of the
+same generated NDJSON (`tools/gen_sample.py`) with validation `strict` and `off`, alternately, each
+into a fresh database of one cluster. Cost = (strict time - off time) / off time; goal <= 15 %.
+
+| date | machine | Synthea resources (strict, refused) | load_file resources x rounds | strict (res/s) | off (res/s) | cost |
+|---|---|---|---|---|---|---|
+HEAD
+fi
+machine="$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, PG $PG_MAJOR"
+echo "| $(date -u +%F) | $machine | $synthea_total, 0 | $COUNT x $ROUNDS | $(rate "${secs[strict]}") | $(rate "${secs[off]}") | $cost % |" >> "$RESULTS"
+log "recorded in $RESULTS"
