@@ -60,7 +60,8 @@ own_by_postgres -R "$WORK/synthea"
 bundles=$(grep -c transaction "$WORK/synthea.sql")
 log "Synthea: $bundles transaction Bundles with validation strict"
 t0=$(date +%s.%N)
-mode=$(psql_t -f "$WORK/synthea.sql" | head -1)
+psql_t -f "$WORK/synthea.sql" > "$WORK/synthea.out"
+mode=$(head -1 "$WORK/synthea.out")
 t_synthea=$(echo "$(date +%s.%N) - $t0" | bc)
 [ "$mode" = strict ] || { echo "validation is $mode, not strict"; exit 1; }
 synthea_total=$(psql_t -c "SELECT count(*) FROM fhir.resource")
