@@ -78,6 +78,11 @@ SELECT fhir.update('{"resourceType":"Patient","id":"v9","birthDate":"not-a-date"
 RESET fhir_search.validation;
 -- a bad value cannot be set
 SELECT pg_temp.err($$SET fhir_search.validation = sloppy$$);
+-- and only a superuser (or ALTER ROLE ... SET) may change it: the DBA decides what is stored
+SET ROLE fhir_writer;
+SELECT pg_temp.err($$SET fhir_search.validation = off$$);
+SELECT pg_temp.err($$SET fhir_search.max_resource_depth = 1000$$);
+RESET ROLE;
 
 -- fhir.validate: the same check on demand, whatever the mode
 SELECT pg_temp.issues(fhir.validate('{"resourceType":"Patient","id":"ok","name":[{"family":"Smith"}]}'));

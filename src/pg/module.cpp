@@ -36,20 +36,22 @@ static const struct config_enum_entry validation_modes[] = {
 };
 
 // Validation on write: the core reads these through fhir::validation_settings.
+// Superuser-only (or ALTER ROLE/DATABASE ... SET by one): what may be stored is the
+// DBA's choice, not that of every session that writes.
 static void define_validation_gucs() {
     DefineCustomEnumVariable("fhir_search.validation", "Validation of resources on write against FHIR R4.",
                              "strict refuses an invalid resource (SQLSTATE 22023, the OperationOutcome in DETAIL); "
                              "lenient stores it and reports the issues in a NOTICE; off checks only the limits.",
-                             &fhir::validation_settings.mode, fhir::kValidationStrict, validation_modes, PGC_USERSET,
+                             &fhir::validation_settings.mode, fhir::kValidationStrict, validation_modes, PGC_SUSET,
                              0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("fhir_search.max_resource_depth",
                             "Deepest nesting of JSON objects and arrays a written resource may have.",
                             "Checked on every write, whatever fhir_search.validation says.",
-                            &fhir::validation_settings.max_depth, 100, 8, 1000, PGC_USERSET, 0, nullptr, nullptr,
+                            &fhir::validation_settings.max_depth, 100, 8, 1000, PGC_SUSET, 0, nullptr, nullptr,
                             nullptr);
     DefineCustomIntVariable("fhir_search.max_resource_size", "Largest resource a write accepts, as compact JSON text.",
                             "Checked on every write, whatever fhir_search.validation says. 0 means no limit.",
-                            &fhir::validation_settings.max_size_kb, 32768, 0, 1024 * 1024, PGC_USERSET, GUC_UNIT_KB,
+                            &fhir::validation_settings.max_size_kb, 32768, 0, 1024 * 1024, PGC_SUSET, GUC_UNIT_KB,
                             nullptr, nullptr, nullptr);
 }
 
