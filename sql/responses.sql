@@ -133,7 +133,7 @@ GRANT fhir_reader TO resp_reader;
 SET ROLE resp_reader;
 SELECT pg_temp.r(fhir.request('GET', 'Patient/in-tx'));
 SELECT pg_temp.r(fhir.request('PUT', 'Patient/in-tx', '{"resourceType":"Patient","id":"in-tx","active":false}'));
-SELECT pg_temp.r(fhir.request('POST', '', '{"resourceType":"Bundle","type":"batch","entry":[]}'));
+SELECT pg_temp.r(fhir.request('POST', '', '{"resourceType":"Bundle","type":"batch"}'));
 RESET ROLE;
 DROP ROLE resp_reader;
 RESET fhir_search.base_url;

@@ -18,13 +18,16 @@ SELECT fhir.update('{"resourceType":"MedicationRequest","id":"mrc1","status":"ac
   "contained":[{"resourceType":"Patient","id":"pat","name":[{"family":"Inside"}],"birthDate":"1970-05-01"}],
   "subject":{"reference":"#pat"}}') IS NOT NULL AS obsc1;
 -- contained entries that cannot be indexed are stored with the container, not searchable:
--- no id, an unknown type, a bad id, a second use of a local id, a non-object
+-- no id, an unknown type, a bad id, a second use of a local id, a non-object (invalid
+-- R4 on purpose: stored with validation off)
+SET fhir_search.validation = off;
 SELECT fhir.update('{"resourceType":"MedicationRequest","id":"mrc3","status":"draft","intent":"order",
   "contained":[{"resourceType":"Medication","status":"active"},{"resourceType":"Pill","id":"x"},
                {"resourceType":"Medication","id":"bad id!","status":"active"},
                {"resourceType":"Medication","id":"a","status":"active"},{"resourceType":"Medication","id":"b","status":"inactive"},
                {"resourceType":"Medication","id":"a","status":"entered-in-error"}, 42],
   "subject":{"reference":"Patient/pc1"}}') IS NOT NULL AS mrc3;
+RESET fhir_search.validation;
 SELECT container_type || '/' || container_id AS container, rtype, id, content->>'status' AS status, cardinality(tokens) > 0 AS has_tokens
   FROM fhir.contained_resource ORDER BY rid;
 CREATE FUNCTION pg_temp.entries(b jsonb) RETURNS text LANGUAGE sql AS
@@ -110,7 +113,7 @@ SELECT pg_temp.entries(fhir.search('Medication', 'code=197361&_contained=true'))
        (SELECT count(*) FROM fhir.contained_resource WHERE container_id = 'mrc2') AS mrc2_contained;
 -- bulk load and transactions index contained resources too; reindex keeps them
 SELECT fhir.load(E'{"resourceType":"MedicationRequest","id":"mrc4","status":"active","intent":"order","contained":[{"resourceType":"Medication","id":"m","code":{"coding":[{"code":"bulk-1"}]}}],"medicationReference":{"reference":"#m"},"subject":{"reference":"Patient/pc1"}}\n'
-                 '{"resourceType":"MedicationRequest","id":"mrc5","status":"active","intent":"order","subject":{"reference":"Patient/pc1"}}\n') AS loaded;
+                 '{"resourceType":"MedicationRequest","id":"mrc5","status":"active","intent":"order","medicationCodeableConcept":{"text":"none contained"},"subject":{"reference":"Patient/pc1"}}\n') AS loaded;
 SELECT jsonb_path_query_array(fhir.transaction('{"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"PUT","url":"MedicationRequest/mrc6"},
   "resource":{"resourceType":"MedicationRequest","id":"mrc6","status":"active","intent":"order","contained":[{"resourceType":"Medication","id":"m","code":{"coding":[{"code":"bulk-1"}]}}],"medicationReference":{"reference":"#m"},"subject":{"reference":"Patient/pc1"}}}]}'),
   '$.entry[*].response.status') AS transaction;

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # gen_element_schema.py: generates src/core/generated/r4_element_schema.cpp, the
-# element definitions (names, cardinality, types) behind FHIRPath Patch
-# (src/core/element_schema.h), from the official FHIR R4 definitions.
+# element definitions (names, cardinality, types) behind FHIRPath Patch and
+# validation on write (src/core/element_schema.h, src/core/resource_validation.h),
+# from the official FHIR R4 definitions.
 #
 # Regenerate (from the repository root):
 #   python3 tools/gen_element_schema.py --defs ../shared/fhir-r4 --out src/core/generated/r4_element_schema.cpp
@@ -10,8 +11,9 @@
 # they are needed only to regenerate, never at build or run time. The output is a
 # schema graph read from the snapshots: one structure per resource type, per
 # complex data type and per BackboneElement (Patient.contact, Timing.repeat), each
-# listing every child element with whether it repeats (max != "1"), whether it is
-# a choice (value[x], stored as "value"), its type codes, and the structure its
+# listing every child element with whether it repeats (max != "1"), whether it
+# is required (min >= 1; R4's base definitions have no max other than "1" and
+# "*"), whether it is a choice (value[x], stored as "value"), its type codes, and the structure its
 # value is (another row of the graph, a data type named by a choice suffix, any
 # resource named by its resourceType, or none for primitives). A patch uses it to
 # know whether an element it adds is an array, what type its value must have, and
@@ -23,7 +25,7 @@ import json
 import os
 import sys
 
-REPEATS, CHOICE = 1, 2                  # must match kRepeatsFlag, kChoiceFlag in element_schema.h
+REPEATS, CHOICE, REQUIRED = 1, 2, 4     # must match kRepeatsFlag, kChoiceFlag, kRequiredFlag in element_schema.h
 PRIMITIVE, BY_SUFFIX, BY_RESOURCE = -1, -2, -3  # special structure values (element_schema.h)
 KIND = {"resource": 0, "type": 1, "backbone": 2}
 FHIR_TYPE_URL = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
@@ -91,6 +93,8 @@ def row(el, structures, resources):
     """One child row: (name, flags, target structure path or special value, types text)."""
     name = element_name(el["path"])
     flags = REPEATS if el.get("max", "1") != "1" else 0
+    if el.get("min", 0) >= 1:
+        flags |= REQUIRED
     codes = [type_code(t) for t in el.get("type", [])]
     if name.endswith("[x]"):
         return name[:-3], flags | CHOICE, BY_SUFFIX, " ".join(codes)
@@ -143,7 +147,8 @@ def render(nodes, resource_count):
         "--out src/core/generated/r4_element_schema.cpp",
         "// %d structures (%d resource types), %d elements. Layout: src/core/element_schema.h (namespace r4)."
         % (len(nodes), resource_count, first),
-        "// Element {name, flags, structure, types}: flags 1 repeats (max != 1), 2 choice (name without [x]);",
+        "// Element {name, flags, structure, types}: flags 1 repeats (max != 1), 2 choice (name without [x]),",
+        "// 4 required (min >= 1);",
         "// structure = index into kSchemaStructures of the value, -1 primitive, -2 choice (the data type",
         "// named by the key's suffix), -3 a resource (named by its resourceType); types = type codes.",
         "// Structure {name, kind (0 resource, 1 data type, 2 backbone), first element, element count}.",

@@ -152,6 +152,7 @@ static PlannedEntry plan_entry(const Json &item, size_t index) {
             }
         } catch (const Error &e) {
             entry.error = e.what();
+            entry.error_outcome = e.detail();
         }
     }
     if (entry.method == "PATCH")

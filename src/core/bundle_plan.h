@@ -35,6 +35,7 @@ struct PlannedEntry {
     std::string binary_patch;
     PatchMediaType patch_media_type = PatchMediaType::Any;
     std::string error;          // non-empty: the entry is invalid (batch reports it; transaction fails)
+    std::string error_outcome;  // the OperationOutcome of `error` when it has its own (validation issues)
 };
 
 struct BundlePlan {

@@ -1,12 +1,13 @@
 // element_schema.h: the elements of every R4 resource, data type and backbone
-// element: their names, whether they repeat, their types (generated from the
+// element: their names, whether they repeat or are required, their types (generated from the
 // StructureDefinitions into generated/r4_element_schema.cpp by
 // tools/gen_element_schema.py).
 //
 // FHIRPath Patch needs what the JSON alone cannot say: that Patient.identifier
 // is an array even when absent, that birthDate takes a date, that
 // Observation.value[x] holding a Quantity is written valueQuantity, what a
-// nested object is (Patient.contact, a HumanName). Lookups walk the graph from a
+// nested object is (Patient.contact, a HumanName); validation on write
+// (resource_validation.h) checks documents against it. Lookups walk the graph from a
 // resource type down through the keys of a document.
 #pragma once
 
@@ -22,6 +23,7 @@ namespace r4 {
 // Layout of the generated tables; only element_schema.cpp reads them.
 constexpr unsigned char kRepeatsFlag = 1;   // max != "1"
 constexpr unsigned char kChoiceFlag = 2;    // value[x]; the row's name is "value"
+constexpr unsigned char kRequiredFlag = 4;  // min >= 1
 constexpr short kPrimitiveValue = -1;       // SchemaElement::structure: no structure
 constexpr short kStructureBySuffix = -2;    // a choice: the data type its key's suffix names
 constexpr short kStructureByResource = -3;  // a resource: the one its resourceType names
@@ -61,10 +63,15 @@ struct Element {
 
     bool repeats() const { return row->flags & r4::kRepeatsFlag; }
     bool choice() const { return row->flags & r4::kChoiceFlag; }
+    bool required() const { return row->flags & r4::kRequiredFlag; }
     std::string_view name() const { return row->name; } // "value" for value[x]
     // The types the element allows (one, or a choice's several).
     std::vector<std::string_view> types() const;
 };
+
+// The rows of a structure, sorted by name: [elements_begin, elements_end).
+inline const r4::SchemaElement *elements_begin(const Structure &s) { return r4::kSchemaElements + s.first; }
+inline const r4::SchemaElement *elements_end(const Structure &s) { return r4::kSchemaElements + s.first + s.count; }
 
 // The element that key `key` of an object of structure `s` holds: an element of
 // that name, else a choice element whose name is followed by one of its types'

@@ -3,6 +3,7 @@
 
 #include "error.h"
 #include "registry.h"
+#include "resource_validation.h"
 
 namespace fhir {
 
@@ -67,6 +68,7 @@ ResourceIdentity validate_resource(const Json &resource, std::string_view expect
     if (meta_it != resource.end() && !meta_it->is_object())
         throw Error(ErrorKind::InvalidResource, "resource meta must be an object",
                     operation_outcome("error", "structure", "meta is not an object"));
+    enforce_validation(resource); // the R4 rules and limits, as fhir_search.validation says
     return identity;
 }
 

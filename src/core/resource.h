@@ -23,7 +23,9 @@ struct ResourceIdentity {
 
 // Throws fhir::Error when `resource` is not an object, has no or an unknown
 // resourceType, or carries an id that is not a string of valid id syntax. When
-// `expected_type` is non-empty the resourceType must equal it.
+// `expected_type` is non-empty the resourceType must equal it. Then applies
+// validation on write (resource_validation.h): the limits always, the R4
+// definitions as validation_settings.mode says. Every write path calls this.
 ResourceIdentity validate_resource(const Json &resource, std::string_view expected_type = {});
 
 // Formats 16 random bytes as a version-4 UUID string (ids for fhir.create).

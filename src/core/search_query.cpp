@@ -18,11 +18,9 @@
 
 namespace fhir {
 
-namespace {
+SearchLimits search_limits;
 
-// Longest chain (forward and reverse links together) accepted; deeper paths are
-// legal FHIR but make joins no server should run.
-constexpr size_t kMaxChainLinks = 4;
+namespace {
 
 // A parameter the lenient mode may drop: its error kind and reason.
 struct Skip {
@@ -116,9 +114,12 @@ void check_reference_link(const SearchParamDef &param, std::string_view from, st
 // Resolves the chain links of `name` for `type` into `clause`; returns the final "code[:modifier]" segment.
 std::string resolve_path(const Registry &registry, std::string type, std::string_view name, SearchClause &clause) {
     while (true) {
-        if (clause.chain.size() > kMaxChainLinks)
+        // Deeper chains (forward and reverse links together) are legal FHIR but
+        // make joins no server should run.
+        if (clause.chain.size() > static_cast<size_t>(search_limits.max_chain_depth))
             throw Error(ErrorKind::InvalidSearch, "search parameter " + q(clause.name) + " is chained more than " +
-                                                      std::to_string(kMaxChainLinks) + " levels deep");
+                                                      std::to_string(search_limits.max_chain_depth) +
+                                                      " levels deep (fhir_search.max_chain_depth)");
         if (name.substr(0, 5) == "_has:") {
             std::string_view rest = name.substr(5);
             size_t c1 = rest.find(':');
@@ -690,6 +691,10 @@ bool is_result_parameter(std::string_view name) {
 // Splits and decodes, then parses the pairs.
 SearchQuery parse_search_query(const Registry &registry, std::string_view resource_type, std::string_view query,
                                bool strict) {
+    if (search_limits.max_query_length > 0 && query.size() > static_cast<size_t>(search_limits.max_query_length))
+        throw Error(ErrorKind::InvalidSearch, "the query string is longer than fhir_search.max_query_length (" +
+                                                  std::to_string(query.size()) + " bytes, limit " +
+                                                  std::to_string(search_limits.max_query_length) + ")");
     return parse_search_pairs(registry, resource_type, split_query_string(query), strict);
 }
 
@@ -698,6 +703,10 @@ SearchQuery parse_search_pairs(const Registry &registry, std::string_view resour
                                const std::vector<QueryPair> &pairs, bool strict) {
     if (!Registry::is_resource_type(resource_type))
         throw Error(ErrorKind::UnknownResourceType, "unknown resource type " + q(resource_type));
+    if (search_limits.max_parameters > 0 && pairs.size() > static_cast<size_t>(search_limits.max_parameters))
+        throw Error(ErrorKind::InvalidSearch, "the search has more parameters than fhir_search.max_query_parameters (" +
+                                                  std::to_string(pairs.size()) + ", limit " +
+                                                  std::to_string(search_limits.max_parameters) + ")");
     SearchQuery out;
     out.resource_type = std::string(resource_type);
     bool have_count = false, have_sort = false, have_contained = false, have_contained_type = false;

@@ -193,6 +193,16 @@ struct SearchQuery {
     std::vector<IgnoredParam> ignored;
 };
 
+// Limits on a search (issue 16): process-wide plain data, which the glue points
+// the GUCs fhir_search.max_query_length, max_query_parameters and max_chain_depth
+// at. Exceeding one is an Error(InvalidSearch); 0 means no limit for the first two.
+struct SearchLimits {
+    int max_query_length = 65536; // bytes of the query string as sent
+    int max_parameters = 256;     // name=value pairs
+    int max_chain_depth = 4;      // chain and _has links of one parameter
+};
+extern SearchLimits search_limits;
+
 // Parses a query string (percent-encoded, optional leading '?') for `resource_type`.
 // Throws fhir::Error as described in the file comment; UnknownResourceType when
 // the type is not an R4 resource type.

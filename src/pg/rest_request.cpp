@@ -24,6 +24,7 @@
 #include "result_cache.h"
 #include "search_exec.h"
 #include "spi.h"
+#include "validation.h"
 #include "values.h"
 
 #include <cctype>
@@ -475,6 +476,40 @@ Response everything_interaction(const fhir::RestRoute &route, const std::optiona
     return outcome_response(404, "not-found", what + " is not known");
 }
 
+// POST [type]/$validate, POST [type]/[id]/$validate: the resource of the body (or
+// of a Parameters body's "resource" parameter) checked as fhir.validate does;
+// 200 with the OperationOutcome whether or not it found issues (R4
+// resource-operation-validate), 400 when there is no resource to check.
+Response validate_interaction(const fhir::RestRoute &route, const std::optional<std::string> &body) {
+    if (!body || body->empty())
+        throw Error(ErrorKind::InvalidResource, "$validate needs a resource in the request body",
+                    fhir::operation_outcome("error", "required", "$validate needs a resource in the request body"));
+    fhir::Json parsed = fhir::Json::parse(*body, nullptr, false);
+    if (parsed.is_discarded())
+        throw Error(ErrorKind::InvalidJson, "the request body is not valid JSON",
+                    fhir::operation_outcome("error", "structure", "the request body is not valid JSON"));
+    const fhir::Json *resource = &parsed;
+    if (route.type != "Parameters" && fhir::json_member(parsed, "resourceType") &&
+        *fhir::json_member(parsed, "resourceType") == "Parameters") {
+        resource = nullptr;
+        const fhir::Json *parameters = fhir::json_member(parsed, "parameter");
+        if (parameters && parameters->is_array())
+            for (const fhir::Json &p : *parameters) // references into `parsed`, which outlives them
+                if (p.is_object() && p.value("name", "") == "resource" && fhir::json_member(p, "resource"))
+                    resource = fhir::json_member(p, "resource");
+        if (!resource)
+            throw Error(ErrorKind::InvalidResource, "the Parameters of $validate have no resource parameter",
+                        fhir::operation_outcome("error", "required", "no resource parameter"));
+    }
+    const fhir::Json *type = fhir::json_member(*resource, "resourceType");
+    if (!route.type.empty() && type && type->is_string() && *type != route.type)
+        throw Error(ErrorKind::InvalidResource, "$validate on " + route.type + " got a " + type->get<std::string>(),
+                    fhir::operation_outcome("error", "invalid", "resourceType does not match the request"));
+    Response r;
+    r.body = validation_outcome_jsonb(*resource);
+    return r;
+}
+
 Response capabilities_interaction() {
     Response r;
     r.body = call_api("SELECT fhir.capability_statement()", {}, {});
@@ -520,6 +555,8 @@ Response dispatch(const fhir::RestRoute &route, const std::optional<std::string>
     case Interaction::Operation:
         if (route.operation == "everything" && !route.id.empty())
             return everything_interaction(route, body);
+        if (route.operation == "validate")
+            return validate_interaction(route, body);
         throw Error(ErrorKind::UnsupportedFeature,
                     "operation $" + route.operation + (route.id.empty() ? " on a type" : "") + " is not supported");
     case Interaction::None:

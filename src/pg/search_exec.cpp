@@ -112,7 +112,8 @@ std::string cache_key(const std::string &type, const std::string &compartment, c
     return cache::security_context() + "\x1f" + (type.empty() ? "*" : type) + "\x1f" + compartment + "\x1f" +
            fhir::normalize_query(raw_query) +
            "\x1f" + base_url_prefix() + "\x1f" + std::to_string(guc_default_count) + "/" +
-           std::to_string(guc_max_count) + "/" + (guc_strict_handling ? "strict" : "lenient");
+           std::to_string(guc_max_count) + "/" + (guc_strict_handling ? "strict" : "lenient") + "/" +
+           std::to_string(guc_max_include_rounds) + "/" + std::to_string(guc_max_included);
 }
 
 // The public id of a cache entry: the id of the Bundle it stores.
@@ -326,7 +327,8 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
     }
 
     std::vector<Datum> contents = page.contents;
-    std::vector<Included> included = collect_includes(st, page);
+    std::string include_note;
+    std::vector<Included> included = collect_includes(st, page, &include_note);
     if (st.summary != fhir::SummaryMode::False || !st.elements.empty()) {
         // _summary / _elements: project in C++; untouched resources keep their stored jsonb.
         auto project = [&st](Datum content) {
@@ -359,10 +361,12 @@ Datum run_search(const std::string &type, const std::string &raw_query, const st
         outcome["issue"].push_back(
             {{"severity", "information"}, {"code", "informational"}, {"diagnostics", st.compartment_note}});
     }
-    if (!truncated.empty()) {
+    for (const std::string *note : {&truncated, &include_note}) {
+        if (note->empty())
+            continue;
         if (outcome.is_null())
             outcome = {{"resourceType", "OperationOutcome"}, {"issue", fhir::Json::array()}};
-        outcome["issue"].push_back({{"severity", "warning"}, {"code", "too-costly"}, {"diagnostics", truncated}});
+        outcome["issue"].push_back({{"severity", "warning"}, {"code", "too-costly"}, {"diagnostics", *note}});
     }
     if (!outcome.is_null())
         bundle_parts.entries.push_back({"", json_to_jsonb(outcome), "outcome"});

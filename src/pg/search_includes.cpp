@@ -4,10 +4,13 @@
 #include "search_includes.h"
 
 #include "cpp_wrapper.h"
+#include "guc.h"
 #include "registry_cache.h"
 #include "resource.h"
 #include "spi.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <map>
 #include <set>
 
@@ -230,7 +233,7 @@ std::vector<Included> page_resources(const SearchStatement &st, const Page &page
 
 } // namespace
 
-std::vector<Included> collect_includes(const SearchStatement &st, const Page &page) {
+std::vector<Included> collect_includes(const SearchStatement &st, const Page &page, std::string *limit_note) {
     const bool containers =
         st.query.contained != fhir::ContainedMode::False && st.query.contained_type == fhir::ContainedType::Container;
     std::vector<IncludeSpec> specs;
@@ -244,7 +247,10 @@ std::vector<Included> collect_includes(const SearchStatement &st, const Page &pa
     std::vector<Included> frontier = page_resources(st, page);
     for (const Included &match : frontier)
         seen.insert(match.path());
-    for (int round = 0; round < 3 && !frontier.empty(); round++) {
+    const bool iterate = std::any_of(specs.begin(), specs.end(), [](const IncludeSpec &s) { return s.iterate; });
+    const size_t max_included = guc_max_included > 0 ? static_cast<size_t>(guc_max_included) : SIZE_MAX;
+    // One round beyond the last allowed one, run only to tell whether the rounds limit cut anything.
+    for (int round = 0; round <= guc_max_include_rounds && !frontier.empty(); round++) {
         std::vector<Included> found;
         for (const IncludeSpec &spec : specs)
             if (round == 0 || spec.iterate)
@@ -253,8 +259,23 @@ std::vector<Included> collect_includes(const SearchStatement &st, const Page &pa
         for (Included &inc : found)
             if (seen.insert(inc.path()).second)
                 next.push_back(inc);
+        if (round == guc_max_include_rounds) {
+            if (!next.empty())
+                *limit_note = "_include:iterate stopped after fhir_search.max_include_rounds (" +
+                              std::to_string(guc_max_include_rounds) + ") rounds; more resources would be included";
+            break;
+        }
+        if (result.size() + next.size() > max_included) {
+            next.resize(max_included - result.size());
+            result.insert(result.end(), next.begin(), next.end());
+            *limit_note = "included resources cut at fhir_search.max_included (" + std::to_string(max_included) +
+                          "); more would be included";
+            break;
+        }
         result.insert(result.end(), next.begin(), next.end());
         frontier = std::move(next);
+        if (!iterate)
+            break;
     }
     return result;
 }

@@ -27,7 +27,10 @@ struct Included {
 
 // Applies every _include/_revinclude of the query to a page: each included
 // resource once, none that is already a match; :iterate repeats on what was
-// included, at most 3 rounds (cycle-safe through the seen set).
-std::vector<Included> collect_includes(const SearchStatement &st, const Page &page);
+// included, at most fhir_search.max_include_rounds rounds (cycle-safe through the
+// seen set), and at most fhir_search.max_included resources in all. When a limit
+// cut the result, *limit_note says which (for a warning in the Bundle's
+// OperationOutcome); it stays empty otherwise.
+std::vector<Included> collect_includes(const SearchStatement &st, const Page &page, std::string *limit_note);
 
 } // namespace fhir_pg

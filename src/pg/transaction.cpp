@@ -339,7 +339,8 @@ FHIR_FUNCTION(fhir_transaction) {
             if (!e.error.empty())
                 throw fhir::Error(fhir::ErrorKind::InvalidResource,
                                   "transaction entry " + std::to_string(e.index) + ": " + e.error,
-                                  fhir::operation_outcome("error", "invalid", e.error));
+                                  e.error_outcome.empty() ? fhir::operation_outcome("error", "invalid", e.error)
+                                                          : e.error_outcome);
         settle_ids(plan, mapping, outcomes, skip);
         run_transaction(plan, texts, mapping, skip, outcomes);
     } else {
@@ -370,7 +371,8 @@ FHIR_FUNCTION(fhir_transaction) {
         for (const fhir::PlannedEntry &e : plan.entries)
             if (!e.error.empty()) {
                 outcomes[e.index].status = "400 Bad Request";
-                outcomes[e.index].outcome = fhir::operation_outcome("error", "invalid", e.error);
+                outcomes[e.index].outcome = e.error_outcome.empty() ? fhir::operation_outcome("error", "invalid", e.error)
+                                                                    : e.error_outcome;
             }
     }
     spi_finish();

@@ -49,7 +49,8 @@ GRANT EXECUTE ON FUNCTION
     fhir._search_params(), fhir.cache_stats(),
     fhir.request(text, text, text, jsonb), fhir.search_response(text, text, text, text),
     fhir.read_response(text, text, integer), fhir._capabilities(), fhir.capability_statement(),
-    fhir.search_rows(text, text), fhir.compartments(), fhir.everything(text, text, text)
+    fhir.search_rows(text, text), fhir.compartments(), fhir.everything(text, text, text),
+    fhir.validate(jsonb)
     TO fhir_reader;
 GRANT USAGE ON TYPE fhir.response TO fhir_reader;
 

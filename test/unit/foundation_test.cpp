@@ -13,7 +13,7 @@ TEST(ResourceValidation, AcceptsAndReportsIdentity) {
     auto id = fhir::validate_resource(Json::parse(R"({"resourceType":"Patient","id":"a-1.B"})"));
     EXPECT_EQ(id.type, "Patient");
     EXPECT_EQ(id.id, "a-1.B");
-    EXPECT_TRUE(fhir::validate_resource(Json::parse(R"({"resourceType":"Observation"})")).id.empty());
+    EXPECT_TRUE(fhir::validate_resource(Json::parse(R"({"resourceType":"Observation","status":"final","code":{"text":"x"}})")).id.empty());
 }
 
 TEST(ResourceValidation, RejectsBadInputWithKind) {

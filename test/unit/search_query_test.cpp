@@ -570,3 +570,27 @@ TEST(SearchQueryTest, MalformedInput) {
     // A leading '?' is accepted.
     EXPECT_EQ(strict("Patient", "?name=x").clauses.size(), 1u);
 }
+
+// The limits of fhir::search_limits (GUCs fhir_search.max_query_length,
+// max_query_parameters, max_chain_depth): over one is InvalidSearch, at one is fine.
+TEST(SearchQueryTest, Limits) {
+    const fhir::SearchLimits saved = fhir::search_limits;
+    std::string message;
+    fhir::search_limits.max_query_length = 20;
+    EXPECT_NO_THROW(strict("Patient", "name=" + std::string(15, 'a')));
+    EXPECT_EQ(error_of("Patient", "name=" + std::string(16, 'a'), true, &message), ErrorKind::InvalidSearch);
+    EXPECT_EQ(message, "the query string is longer than fhir_search.max_query_length (21 bytes, limit 20)");
+    fhir::search_limits = saved;
+    fhir::search_limits.max_parameters = 2;
+    EXPECT_NO_THROW(strict("Patient", "name=a&gender=male"));
+    EXPECT_EQ(error_of("Patient", "name=a&gender=male&_count=1", true, &message), ErrorKind::InvalidSearch);
+    EXPECT_EQ(message, "the search has more parameters than fhir_search.max_query_parameters (3, limit 2)");
+    fhir::search_limits = saved;
+    fhir::search_limits.max_chain_depth = 2;
+    EXPECT_NO_THROW(strict("Observation", "subject:Patient.organization.name=x"));
+    EXPECT_EQ(error_of("Observation", "subject:Patient.organization.partof.name=x", true, &message),
+              ErrorKind::InvalidSearch);
+    EXPECT_NE(message.find("chained more than 2 levels deep"), std::string::npos);
+    fhir::search_limits = saved;
+    EXPECT_NO_THROW(strict("Observation", "subject:Patient.organization.partof.name=x")); // default 4
+}
