@@ -18,12 +18,13 @@ SELECT i.relname AS name, pg_get_indexdef(i.oid) AS def, x.indisunique AS uniq
  WHERE t.relnamespace = 'fhir'::regnamespace;
 CREATE TABLE mi_user_ddl_before AS SELECT * FROM fhir.user_ddl;
 CREATE TABLE mi_queries (type text, query text);
-INSERT INTO mi_queries VALUES
-    ('Patient', 'family=mas'), ('Patient', 'given=ann'), ('Patient', 'address-city=spring'), ('Patient', 'birthdate=lt1975'),
+INSERT INTO mi_queries VALUES   -- each one only finds this test's resources
+    ('Patient', 'family=mas'), ('Patient', 'given=ann&family=mas'), ('Patient', 'address-city=spring&family=mas'),
+    ('Patient', 'birthdate=lt1975&family=mas'),
     ('Observation', 'code=http://loinc.org|mi-1'), ('Observation', 'subject=Patient/mi-p1'),
-    ('Observation', 'value-quantity=gt5|http://unitsofmeasure.org|mg'), ('Observation', 'date=2020'),
+    ('Observation', 'value-quantity=gt5|http://unitsofmeasure.org|mg&code=mi-1'), ('Observation', 'date=2020&code=mi-1'),
     ('Patient', '_has:Observation:subject:code=mi-1'), ('Observation', 'subject:Patient.family=massey'),
-    ('Patient', '_lastUpdated=gt2000-01-01&_sort=family');
+    ('Patient', 'family=mas&_lastUpdated=gt2000-01-01&_sort=-family');
 CREATE FUNCTION mi_answers() RETURNS TABLE (type text, query text, ids text) LANGUAGE sql AS $$
     SELECT q.type, q.query, (SELECT string_agg(r.id, ',' ORDER BY r.id) FROM fhir.search_rows(q.type, q.query) r)
       FROM mi_queries q
