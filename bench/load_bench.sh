@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # Bulk-load benchmark: fhir.load_file() vs plain COPY of the same NDJSON into a
-# bare jsonb table, measured in one run on the same throwaway cluster.
-#   sudo bench/load_bench.sh [RESOURCES]        (default 100000)
-# Appends a row to bench/results/load.md (date, machine, data size, rates, ratios).
+# bare jsonb table, measured in one run on the same throwaway cluster; then, in the
+# same run, each into an empty database of its own: fhir.load_file in mass ingestion
+# mode (mode => 'mass': indexes dropped, rebuilt at the end, included in the time) and
+# the parallel loader loader/fhir-load at $JOBS connections, plain and with --mass.
+#   sudo bench/load_bench.sh [RESOURCES]        (default 100000; env JOBS=2)
+# Appends a row to each of the two tables of bench/results/load.md (date, machine,
+# data size, rates, ratios).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 N="${1:-100000}"
 WORK="${WORK:-/tmp/fhir_search_bench}"
 PORT="${PORT:-5498}"
+JOBS="${JOBS:-2}"
 source scripts/lib/cluster.sh
 
-build_and_install
+if [ "${NO_BUILD:-0}" != 1 ]; then build_and_install; fi
 cluster_stop
 rm -rf "$WORK"
 sample_ndjson "$WORK/data.ndjson" "$N" 1
@@ -35,6 +40,24 @@ t_load=$(timed "SELECT fhir.load_file('$WORK/data.ndjson')")
 loaded=$(psql_t -c "SELECT count(*) FROM fhir.resource")
 [ "$loaded" -eq "$COUNT" ] || { echo "loaded $loaded of $COUNT resources"; exit 1; }
 
+# Each of the following loads into an empty database of its own.
+fresh_db() { psql_t -c "CREATE DATABASE $1" && as_pg psql -X -q -At -h "$WORK" -p "$PORT" -d "$1" -c "CREATE EXTENSION fhir_search"; }
+count_in() { as_pg psql -X -q -At -h "$WORK" -p "$PORT" -d "$1" -c "SELECT count(*) FROM fhir.resource"; }
+# Wall-clock seconds of a command (the loader's own time, connections included).
+wall() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1 || return 1; t1=$(date +%s.%N); python3 -c "print($t1 - $t0)"; }
+fresh_db mass
+t_mass=$(as_pg psql -X -q -At -h "$WORK" -p "$PORT" -d mass -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
+  -c "CREATE TEMP TABLE t0 AS SELECT clock_timestamp() AS t" \
+  -c "SELECT fhir.load_file('$WORK/data.ndjson', 1000, mode => 'mass')" \
+  -c "SELECT extract(epoch FROM clock_timestamp() - t) FROM t0" | tail -1)
+[ "$(count_in mass)" -eq "$COUNT" ] || { echo "mass: loaded $(count_in mass) of $COUNT"; exit 1; }
+fresh_db par
+t_par=$(wall as_pg "$ROOT/loader/fhir-load" -q -j "$JOBS" -d "host=$WORK port=$PORT dbname=par" "$WORK/data.ndjson")
+[ "$(count_in par)" -eq "$COUNT" ] || { echo "fhir-load: loaded $(count_in par) of $COUNT"; exit 1; }
+fresh_db parmass
+t_parmass=$(wall as_pg "$ROOT/loader/fhir-load" -q -j "$JOBS" --mass -d "host=$WORK port=$PORT dbname=parmass" "$WORK/data.ndjson")
+[ "$(count_in parmass)" -eq "$COUNT" ] || { echo "fhir-load --mass: loaded $(count_in parmass) of $COUNT"; exit 1; }
+
 rate() { python3 -c "print(f'{$COUNT/$1:,.0f}')"; }
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 sizes=$(psql_t -c "SELECT pg_size_pretty(pg_total_relation_size('bare')) || ' / ' ||
@@ -57,4 +80,24 @@ HDR
 fi
 machine="$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, PG $PG_MAJOR"
 echo "| $(date -u +%Y-%m-%d) | $machine | $COUNT | $((BYTES / 1000000)) | $(rate "$t_copy") | $(rate "$t_copy_gin") | $(rate "$t_load") | $(ratio "$t_copy" "$t_load") | $(ratio "$t_copy_gin" "$t_load") | $sizes |" >> "$RESULTS"
+tail -1 "$RESULTS"
+
+# The second table: the same run's COPY against mass mode and the parallel loader.
+if ! grep -q '^## Mass ingestion and the parallel loader' "$RESULTS"; then
+  cat >> "$RESULTS" <<'HDR'
+
+## Mass ingestion and the parallel loader
+
+The same data, same run as the row above in the first table, each load into an empty
+database of its own: `fhir.load_file` (default, from the first table),
+`fhir.load_file(..., mode => 'mass')` (secondary indexes dropped, rebuilt and analyzed at
+the end, all included), and `loader/fhir-load` at N connections without and with
+`--mass` (wall-clock time of the client, connections and index builds included). Ratio =
+rate / COPY bare's rate of the same run.
+
+| date | machine | resources | COPY bare (res/s) | load_file (res/s) | load_file mass (res/s) | fhir-load N=2 (res/s) | fhir-load N=2 --mass (res/s) | ratio load_file | ratio mass | ratio fhir-load | ratio fhir-load --mass |
+|---|---|---|---|---|---|---|---|---|---|---|---|
+HDR
+fi
+echo "| $(date -u +%Y-%m-%d) | $machine | $COUNT | $(rate "$t_copy") | $(rate "$t_load") | $(rate "$t_mass") | $(rate "$t_par") | $(rate "$t_parmass") | $(ratio "$t_copy" "$t_load") | $(ratio "$t_copy" "$t_mass") | $(ratio "$t_copy" "$t_par") | $(ratio "$t_copy" "$t_parmass") |" >> "$RESULTS"
 tail -1 "$RESULTS"
