@@ -32,6 +32,7 @@ SELECT pg_catalog.pg_extension_config_dump('fhir.mass_ingestion', '');
 -- tells every backend at commit to read it again (as for the registry).
 CREATE TRIGGER mass_ingestion_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
     ON fhir.mass_ingestion FOR EACH STATEMENT EXECUTE FUNCTION fhir._registry_changed();
+COMMENT ON TRIGGER mass_ingestion_changed ON fhir.mass_ingestion IS 'tells every backend at commit to read fhir.mass_ingestion again (the WARNING of searches during a mass ingestion)';
 
 -- Drops the secondary indexes of the fhir tables, recording them first.
 CREATE FUNCTION fhir.begin_mass_ingestion() RETURNS integer
