@@ -36,7 +36,16 @@ psql_t -c "CREATE EXTENSION fhir_search; CREATE TABLE bare (content jsonb); CREA
 copy_opts="(FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')"
 t_copy=$(timed "COPY bare FROM '$WORK/data.ndjson' WITH $copy_opts")
 t_copy_gin=$(timed "COPY bare_gin FROM '$WORK/data.ndjson' WITH $copy_opts")
-t_load=$(timed "SELECT fhir.load_file('$WORK/data.ndjson')")
+# Wall-clock and the backend's CPU seconds (/proc/self/stat, which other jobs on a shared
+# machine disturb least) of one statement in database $1: prints "wall cpu".
+CPU_SQL="(split_part(pg_read_file('/proc/self/stat'), ' ', 14)::int + split_part(pg_read_file('/proc/self/stat'), ' ', 15)::int) / 100.0"
+wall_cpu() {
+  as_pg psql -X -q -At -h "$WORK" -p "$PORT" -d "$1" -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
+    -c "SET max_parallel_maintenance_workers = 0" \
+    -c "CREATE TEMP TABLE t0 AS SELECT clock_timestamp() AS t, $CPU_SQL AS c" -c "$2" \
+    -c "SELECT extract(epoch FROM clock_timestamp() - t) || ' ' || ($CPU_SQL - c) FROM t0" | tail -1
+}
+read -r t_load cpu_load <<< "$(wall_cpu postgres "SELECT fhir.load_file('$WORK/data.ndjson')")"
 loaded=$(psql_t -c "SELECT count(*) FROM fhir.resource")
 [ "$loaded" -eq "$COUNT" ] || { echo "loaded $loaded of $COUNT resources"; exit 1; }
 
@@ -46,10 +55,8 @@ count_in() { as_pg psql -X -q -At -h "$WORK" -p "$PORT" -d "$1" -c "SELECT count
 # Wall-clock seconds of a command (the loader's own time, connections included).
 wall() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1 || return 1; t1=$(date +%s.%N); python3 -c "print($t1 - $t0)"; }
 fresh_db mass
-t_mass=$(as_pg psql -X -q -At -h "$WORK" -p "$PORT" -d mass -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
-  -c "CREATE TEMP TABLE t0 AS SELECT clock_timestamp() AS t" \
-  -c "SELECT fhir.load_file('$WORK/data.ndjson', 1000, mode => 'mass')" \
-  -c "SELECT extract(epoch FROM clock_timestamp() - t) FROM t0" | tail -1)
+# (index builds in this backend only, so that its CPU seconds hold all of the work)
+read -r t_mass cpu_mass <<< "$(wall_cpu mass "SELECT fhir.load_file('$WORK/data.ndjson', 1000, mode => 'mass')")"
 [ "$(count_in mass)" -eq "$COUNT" ] || { echo "mass: loaded $(count_in mass) of $COUNT"; exit 1; }
 fresh_db par
 t_par=$(wall as_pg "$ROOT/loader/fhir-load" -q -j "$JOBS" -d "host=$WORK port=$PORT dbname=par" "$WORK/data.ndjson")
@@ -93,11 +100,14 @@ database of its own: `fhir.load_file` (default, from the first table),
 `fhir.load_file(..., mode => 'mass')` (secondary indexes dropped, rebuilt and analyzed at
 the end, all included), and `loader/fhir-load` at N connections without and with
 `--mass` (wall-clock time of the client, connections and index builds included). Ratio =
-rate / COPY bare's rate of the same run.
+rate / COPY bare's rate of the same run. CPU s: the loading backend's CPU seconds
+(`/proc/self/stat`; index builds run in that backend, `max_parallel_maintenance_workers =
+0`), which other jobs on the shared machine disturb far less than wall-clock time.
 
-| date | machine | resources | COPY bare (res/s) | load_file (res/s) | load_file mass (res/s) | fhir-load N=2 (res/s) | fhir-load N=2 --mass (res/s) | ratio load_file | ratio mass | ratio fhir-load | ratio fhir-load --mass |
-|---|---|---|---|---|---|---|---|---|---|---|---|
+| date | machine | load avg | resources | COPY bare (res/s) | load_file (res/s) | load_file mass (res/s) | fhir-load N=2 (res/s) | fhir-load N=2 --mass (res/s) | ratio load_file | ratio mass | ratio fhir-load | ratio fhir-load --mass | CPU s load_file / mass |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 HDR
 fi
-echo "| $(date -u +%Y-%m-%d) | $machine | $COUNT | $(rate "$t_copy") | $(rate "$t_load") | $(rate "$t_mass") | $(rate "$t_par") | $(rate "$t_parmass") | $(ratio "$t_copy" "$t_load") | $(ratio "$t_copy" "$t_mass") | $(ratio "$t_copy" "$t_par") | $(ratio "$t_copy" "$t_parmass") |" >> "$RESULTS"
+loadavg=$(cut -d' ' -f1 /proc/loadavg)
+echo "| $(date -u +%Y-%m-%d) | $machine | $loadavg | $COUNT | $(rate "$t_copy") | $(rate "$t_load") | $(rate "$t_mass") | $(rate "$t_par") | $(rate "$t_parmass") | $(ratio "$t_copy" "$t_load") | $(ratio "$t_copy" "$t_mass") | $(ratio "$t_copy" "$t_par") | $(ratio "$t_copy" "$t_parmass") | $(printf '%.1f / %.1f' "$cpu_load" "$cpu_mass") |" >> "$RESULTS"
 tail -1 "$RESULTS"

@@ -96,7 +96,6 @@ DECLARE
     one timestamptz;
     old_mem text := current_setting('maintenance_work_mem');
     old_workers text := current_setting('max_parallel_maintenance_workers');
-    partitions_loaded boolean := false;
 BEGIN
     LOCK TABLE fhir.mass_ingestion IN EXCLUSIVE MODE;
     SELECT count(*) INTO total FROM fhir.mass_ingestion;
@@ -137,23 +136,18 @@ BEGIN
         END IF;
     END LOOP;
     IF analyze_tables THEN
-        -- fresh tables have no statistics, and autovacuum never analyzes the
-        -- partitioned parent that type NULL searches plan against
+        -- fresh tables have no statistics until autovacuum gets to them; the loaded
+        -- ones are analyzed here, each on its own (ANALYZE fhir.resource would sample
+        -- every partition a second time for the parent's statistics, which no load
+        -- path gathers: a DBA runs it when system-level searches need them)
         FOR t IN
-            SELECT DISTINCT c.oid::regclass AS rel, c.relispartition AS part
+            SELECT DISTINCT c.oid::regclass AS rel
               FROM fhir.mass_ingestion m
               JOIN pg_class c ON c.oid = to_regclass(format('fhir.%I', m.table_name))
-             WHERE pg_relation_size(c.oid) > 0
+             WHERE c.relkind = 'r' AND pg_relation_size(c.oid) > 0
         LOOP
-            IF t.part THEN
-                partitions_loaded := true;
-            ELSE
-                EXECUTE format('ANALYZE %s', t.rel);
-            END IF;
+            EXECUTE format('ANALYZE %s', t.rel);
         END LOOP;
-        IF partitions_loaded THEN
-            ANALYZE fhir.resource;
-        END IF;
     END IF;
     DELETE FROM fhir.mass_ingestion;
     PERFORM set_config('maintenance_work_mem', old_mem, true);
