@@ -133,6 +133,18 @@ SELECT count(*) > 0 AS still_in_progress FROM fhir.mass_ingestion;
 SELECT fhir.end_mass_ingestion(parallel_workers => 1, analyze_tables => false) > 0 AS ended;
 RESET client_min_messages;
 SELECT fhir.end_mass_ingestion() AS nothing_to_end;
+-- limited to the partitions of some types (history, side and contained tables always)
+SET client_min_messages = warning;
+SELECT fhir.begin_mass_ingestion(ARRAY['Patient', 'Observation']) > 0 AS begun_for_two_types;
+RESET client_min_messages;
+SELECT to_regclass('fhir.resource_patient_tokens_idx') AS patient_gin, to_regclass('fhir.resource_encounter_tokens_idx') AS encounter_gin,
+       to_regclass('fhir.search_string_rid_idx') AS side_rid, to_regclass('fhir.resource_history_last_updated_idx') AS history;
+SELECT count(*) AS partitions_touched FROM (SELECT DISTINCT table_name FROM fhir.mass_ingestion WHERE table_name LIKE 'resource\_%' AND table_name <> 'resource_history') p;
+SET client_min_messages = warning;
+SELECT fhir.end_mass_ingestion() > 0 AS ended;
+RESET client_min_messages;
+SELECT fhir.begin_mass_ingestion(ARRAY['Patient', 'NoSuchType']);
+SELECT count(*) AS in_progress FROM fhir.mass_ingestion;
 SELECT fhir.load('{"resourceType":"Patient","id":"mi-p8"}', 10, 'bulk');
 -- writers may load but not drop indexes; fhir.mass_ingestion is the owner's
 CREATE ROLE regress_mass_writer;

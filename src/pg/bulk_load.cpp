@@ -12,15 +12,21 @@
 // fhir.end_mass_ingestion() (src/sql/api/60-mass-ingestion.sql), all in the
 // call's transaction: the secondary indexes are dropped, the rows written without
 // their entries, the indexes rebuilt from all rows; an interrupted call rolls back
-// to the old state. Inside a mass ingestion begun by the DBA it only loads.
+// to the old state. Inside a mass ingestion begun by the DBA it only loads. Only
+// the partitions of the types the data names are touched (a quick scan for
+// "resourceType" values: a type it misses keeps its indexes, which is slower, never
+// wrong).
 #include "pg_includes.h"
 
 #include "cpp_wrapper.h"
 #include "mass_ingestion.h"
 #include "pg_json.h"
 #include "resource.h"
+#include "registry.h"
 #include "resource_writer.h"
 #include "spi.h"
+
+#include <set>
 
 extern "C" {
 #include "catalog/pg_authid.h"
@@ -153,6 +159,28 @@ void load_bundle(const std::string &text, BatchLoader &loader) {
 
 enum class LoadMode { Default, Mass };
 
+// The resource types the text names ("resourceType": "X", anywhere: NDJSON lines,
+// Bundle entries, contained resources), without parsing it.
+std::vector<std::string> resource_types_named(const std::string &data) {
+    static const std::string key = "\"resourceType\"";
+    std::set<std::string> types;
+    for (size_t pos = data.find(key); pos != std::string::npos; pos = data.find(key, pos + 1)) {
+        size_t p = data.find_first_not_of(" \t\r\n", pos + key.size());
+        if (p == std::string::npos || data[p] != ':')
+            continue;
+        p = data.find_first_not_of(" \t\r\n", p + 1);
+        if (p == std::string::npos || data[p] != '"')
+            continue;
+        size_t end = data.find('"', p + 1);
+        if (end == std::string::npos || end - p - 1 > 64)
+            continue;
+        std::string type = data.substr(p + 1, end - p - 1);
+        if (fhir::Registry::is_resource_type(type))
+            types.insert(std::move(type));
+    }
+    return std::vector<std::string>(types.begin(), types.end());
+}
+
 // The mode argument (absent with the 0.2.0 SQL definitions).
 LoadMode mode_arg(FunctionCallInfo fcinfo, int n) {
     if (PG_NARGS() <= n)
@@ -174,8 +202,11 @@ uint64_t load_text(const std::string &data, int batch_size, LoadMode mode) {
     spi_connect();
     // A mass ingestion begun before (by the DBA, or fhir-load) is ended by its owner.
     bool own_mass_ingestion = mode == LoadMode::Mass && mass_ingestion_pending_indexes() == 0;
-    if (own_mass_ingestion)
-        spi_exec_sql("SELECT fhir.begin_mass_ingestion()");
+    if (own_mass_ingestion) {
+        SPIPlanPtr begin = prepare_cached("SELECT fhir.begin_mass_ingestion($1)", {TEXTARRAYOID});
+        Datum v[1] = {text_array(resource_types_named(data))};
+        spi_execute(begin, v, nullptr, false);
+    }
     size_t first = data.find_first_not_of(" \t\r\n");
     bool single_bundle = false;
     if (first != std::string::npos && data[first] == '{') {

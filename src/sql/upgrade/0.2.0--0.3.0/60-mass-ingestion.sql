@@ -1,10 +1,10 @@
 -- 0.3.0: privileges of src/sql/api/60-mass-ingestion.sql (which the upgrade runs first),
 -- and fhir.load / fhir.load_file with their mode argument (mode => 'mass').
-REVOKE EXECUTE ON FUNCTION fhir.begin_mass_ingestion(), fhir.end_mass_ingestion(text, integer, boolean),
+REVOKE EXECUTE ON FUNCTION fhir.begin_mass_ingestion(text[]), fhir.end_mass_ingestion(text, integer, boolean),
     fhir.mass_ingestion_ddl() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION fhir.begin_mass_ingestion(), fhir.end_mass_ingestion(text, integer, boolean),
+GRANT EXECUTE ON FUNCTION fhir.begin_mass_ingestion(text[]), fhir.end_mass_ingestion(text, integer, boolean),
     fhir.mass_ingestion_ddl() TO fhir_admin;
-ALTER FUNCTION fhir.begin_mass_ingestion() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION fhir.begin_mass_ingestion(text[]) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION fhir.end_mass_ingestion(text, integer, boolean) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 GRANT SELECT ON fhir.mass_ingestion TO fhir_reader;
 
