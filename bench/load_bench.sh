@@ -86,8 +86,17 @@ throwaway cluster in the same run. Ratio = our rate / COPY's rate (target >= 0.5
 HDR
 fi
 machine="$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, PG $PG_MAJOR"
-echo "| $(date -u +%Y-%m-%d) | $machine | $COUNT | $((BYTES / 1000000)) | $(rate "$t_copy") | $(rate "$t_copy_gin") | $(rate "$t_load") | $(ratio "$t_copy" "$t_load") | $(ratio "$t_copy_gin" "$t_load") | $sizes |" >> "$RESULTS"
-tail -1 "$RESULTS"
+row="| $(date -u +%Y-%m-%d) | $machine | $COUNT | $((BYTES / 1000000)) | $(rate "$t_copy") | $(rate "$t_copy_gin") | $(rate "$t_load") | $(ratio "$t_copy" "$t_load") | $(ratio "$t_copy_gin" "$t_load") | $sizes |"
+# the first table ends where the second section starts (if it exists yet)
+python3 - "$RESULTS" "$row" <<'PY'
+import sys
+path, row = sys.argv[1], sys.argv[2]
+text = open(path).read()
+at = text.find("\n## Mass ingestion and the parallel loader")
+text = text.rstrip("\n") + "\n" + row + "\n" if at < 0 else text[:at].rstrip("\n") + "\n" + row + "\n" + text[at:]
+open(path, "w").write(text)
+PY
+echo "$row"
 
 # The second table: the same run's COPY against mass mode and the parallel loader.
 if ! grep -q '^## Mass ingestion and the parallel loader' "$RESULTS"; then
@@ -97,8 +106,8 @@ if ! grep -q '^## Mass ingestion and the parallel loader' "$RESULTS"; then
 
 The same data, same run as the row above in the first table, each load into an empty
 database of its own: `fhir.load_file` (default, from the first table),
-`fhir.load_file(..., mode => 'mass')` (secondary indexes dropped, rebuilt and analyzed at
-the end, all included), and `loader/fhir-load` at N connections without and with
+`fhir.load_file(..., mode => 'mass')` (secondary indexes dropped and rebuilt at the end,
+included; no ANALYZE in either, autovacuum does it after both), and `loader/fhir-load` at N connections without and with
 `--mass` (wall-clock time of the client, connections and index builds included). Ratio =
 rate / COPY bare's rate of the same run. CPU s: the loading backend's CPU seconds
 (`/proc/self/stat`; index builds run in that backend, `max_parallel_maintenance_workers =

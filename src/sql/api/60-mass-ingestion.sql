@@ -8,8 +8,8 @@
 -- one transaction; primary keys and unique indexes stay, so ids stay unique and the
 -- write path's existence checks stay index lookups. Loads then write rows only.
 -- fhir.end_mass_ingestion() rebuilds every recorded index that is missing (with a
--- larger maintenance_work_mem and parallel workers), analyzes the loaded tables and
--- empties the table, again in one transaction. Between the two the rows of
+-- larger maintenance_work_mem and parallel workers), optionally analyzes the loaded
+-- tables and empties the table, again in one transaction. Between the two the rows of
 -- fhir.mass_ingestion are the documented, detectable state: searches stay correct
 -- (no index entry is ever missing: an index is either absent or built from all
 -- rows) but slow, and fhir.search warns; a crash or an interrupted end leaves the
@@ -96,7 +96,7 @@ COMMENT ON FUNCTION fhir.mass_ingestion_ddl() IS 'the CREATE INDEX statements of
 
 -- Rebuilds the recorded indexes and ends the mass ingestion.
 CREATE FUNCTION fhir.end_mass_ingestion(maintenance_work_mem text DEFAULT '512MB', parallel_workers integer DEFAULT NULL,
-                                        analyze_tables boolean DEFAULT true) RETURNS integer
+                                        analyze_tables boolean DEFAULT false) RETURNS integer
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     ix record;
@@ -149,8 +149,9 @@ BEGIN
         END IF;
     END LOOP;
     IF analyze_tables THEN
-        -- fresh tables have no statistics until autovacuum gets to them; the loaded
-        -- ones are analyzed here, each on its own (ANALYZE fhir.resource would sample
+        -- asked for: fresh tables have no statistics until autovacuum gets to them
+        -- (as after any load); the loaded ones are analyzed here, each on its own
+        -- (ANALYZE fhir.resource would sample
         -- every partition a second time for the parent's statistics, which no load
         -- path gathers: a DBA runs it when system-level searches need them)
         FOR t IN
@@ -170,4 +171,4 @@ BEGIN
     RETURN built;
 END
 $$;
-COMMENT ON FUNCTION fhir.end_mass_ingestion(text, integer, boolean) IS 'ends a mass ingestion (or finishes an interrupted one): rebuilds every index recorded in fhir.mass_ingestion that is missing, with the given maintenance_work_mem and max_parallel_maintenance_workers (NULL: the session''s), analyzes the tables that hold rows (analyze_tables => false skips it) and empties fhir.mass_ingestion, in one transaction; progress as NOTICEs; returns the number of indexes built';
+COMMENT ON FUNCTION fhir.end_mass_ingestion(text, integer, boolean) IS 'ends a mass ingestion (or finishes an interrupted one): rebuilds every index recorded in fhir.mass_ingestion that is missing, with the given maintenance_work_mem and max_parallel_maintenance_workers (NULL: the session''s), with analyze_tables => true analyzes the loaded tables that hold rows (otherwise autovacuum does, as after any load), and empties fhir.mass_ingestion, in one transaction; progress as NOTICEs; returns the number of indexes built';
