@@ -26,6 +26,9 @@ UPGRADE_BUILT = $(foreach d,$(UPGRADE_DIRS),$(EXTENSION)--$(d).sql)
 DATA_built   = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_BUILT)
 DATA         = $(sort $(wildcard src/sql/versions/*.sql src/sql/versions/*.control))
 EXTRA_CLEAN  = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_BUILT)
+# The parallel loader (a Python script: loader/fhir-load explains why), installed
+# next to the PostgreSQL client programs (pg_config --bindir).
+SCRIPTS      = loader/fhir-load
 
 # pg_regress: sql/*.sql against expected/*.out, in a throwaway instance that
 # preloads the library (test/regress.conf). The order lives in test/schedule.

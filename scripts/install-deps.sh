@@ -5,7 +5,8 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 PG_MAJOR="${PG_MAJOR:-15}"
 # pgbouncer, python3-psycopg and Node (with npm, for node-postgres) are for the
-# real-client tests (test/scripts/clients.sh).
+# real-client tests (test/scripts/clients.sh); python3-psycopg also runs the parallel
+# loader loader/fhir-load (test/scripts/parallel_load.sh).
 packages=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-contrib nlohmann-json3-dev libgtest-dev
           cmake g++ clang libclang-rt-dev make python3 ca-certificates pgbouncer python3-psycopg)
 # Node: Debian's nodejs and npm, unless a node with npm is installed already (NodeSource's

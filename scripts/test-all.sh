@@ -54,6 +54,8 @@ suite "sample generator" bash test/scripts/test_gen_sample.sh
 suite "backup and restore (pg_dump, pg_restore)" env NO_BUILD=1 bash test/scripts/dump_restore.sh
 suite "upgrade from 0.1.0 and uninstall" env NO_BUILD=1 bash test/scripts/upgrade.sh
 suite "Debian package (build, install, remove)" env NO_BUILD=1 bash test/scripts/deb_package.sh
+# the parallel loader (loader/fhir-load) at 2 connections, with mass ingestion
+suite "parallel loader (fhir-load)" env NO_BUILD=1 bash test/scripts/parallel_load.sh
 # real clients: psycopg, node-postgres, pgbouncer in transaction pooling mode
 suite "clients (psycopg, node-postgres, pgbouncer)" env NO_BUILD=1 bash test/scripts/clients.sh
 # result cache under concurrent writes (the isolation specs run inside "pg_regress")

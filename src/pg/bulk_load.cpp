@@ -7,13 +7,26 @@
 // when it is one, otherwise its entries are loaded like NDJSON lines. Each
 // batch's memory is released before the next; progress goes out as NOTICEs
 // every few seconds. Any bad line fails the whole call (nothing half-loaded).
+//
+// mode => 'mass' wraps the load in fhir.begin_mass_ingestion() and
+// fhir.end_mass_ingestion() (src/sql/api/60-mass-ingestion.sql), all in the
+// call's transaction: the secondary indexes are dropped, the rows written without
+// their entries, the indexes rebuilt from all rows; an interrupted call rolls back
+// to the old state. Inside a mass ingestion begun by the DBA it only loads. Only
+// the partitions of the types the data names are touched (a quick scan for
+// "resourceType" values: a type it misses keeps its indexes, which is slower, never
+// wrong).
 #include "pg_includes.h"
 
 #include "cpp_wrapper.h"
+#include "mass_ingestion.h"
 #include "pg_json.h"
 #include "resource.h"
+#include "registry.h"
 #include "resource_writer.h"
 #include "spi.h"
+
+#include <set>
 
 extern "C" {
 #include "catalog/pg_authid.h"
@@ -144,12 +157,56 @@ void load_bundle(const std::string &text, BatchLoader &loader) {
     }
 }
 
+enum class LoadMode { Default, Mass };
+
+// The resource types the text names ("resourceType": "X", anywhere: NDJSON lines,
+// Bundle entries, contained resources), without parsing it.
+std::vector<std::string> resource_types_named(const std::string &data) {
+    static const std::string key = "\"resourceType\"";
+    std::set<std::string> types;
+    for (size_t pos = data.find(key); pos != std::string::npos; pos = data.find(key, pos + 1)) {
+        size_t p = data.find_first_not_of(" \t\r\n", pos + key.size());
+        if (p == std::string::npos || data[p] != ':')
+            continue;
+        p = data.find_first_not_of(" \t\r\n", p + 1);
+        if (p == std::string::npos || data[p] != '"')
+            continue;
+        size_t end = data.find('"', p + 1);
+        if (end == std::string::npos || end - p - 1 > 64)
+            continue;
+        std::string type = data.substr(p + 1, end - p - 1);
+        if (fhir::Registry::is_resource_type(type))
+            types.insert(std::move(type));
+    }
+    return std::vector<std::string>(types.begin(), types.end());
+}
+
+// The mode argument (absent with the 0.2.0 SQL definitions).
+LoadMode mode_arg(FunctionCallInfo fcinfo, int n) {
+    if (PG_NARGS() <= n)
+        return LoadMode::Default;
+    text *t = pg_call([fcinfo, n] { return PG_GETARG_TEXT_PP(n); });
+    std::string mode(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+    if (mode == "default")
+        return LoadMode::Default;
+    if (mode == "mass")
+        return LoadMode::Mass;
+    throw Error(ErrorKind::InvalidResource, "mode must be 'default' or 'mass', not \"" + mode + "\"");
+}
+
 // Loads NDJSON text or one Bundle.
-uint64_t load_text(const std::string &data, int batch_size) {
+uint64_t load_text(const std::string &data, int batch_size, LoadMode mode) {
     if (batch_size < 1 || batch_size > 100000)
         throw Error(ErrorKind::InvalidResource, "batch_size must be between 1 and 100000");
     BatchLoader loader(batch_size);
     spi_connect();
+    // A mass ingestion begun before (by the DBA, or fhir-load) is ended by its owner.
+    bool own_mass_ingestion = mode == LoadMode::Mass && mass_ingestion_pending_indexes() == 0;
+    if (own_mass_ingestion) {
+        SPIPlanPtr begin = prepare_cached("SELECT fhir.begin_mass_ingestion($1)", {TEXTARRAYOID});
+        Datum v[1] = {text_array(resource_types_named(data))};
+        spi_execute(begin, v, nullptr, false);
+    }
     size_t first = data.find_first_not_of(" \t\r\n");
     bool single_bundle = false;
     if (first != std::string::npos && data[first] == '{') {
@@ -181,6 +238,8 @@ uint64_t load_text(const std::string &data, int batch_size) {
     }
     loader.flush();
     loader.report(true);
+    if (own_mass_ingestion)
+        spi_exec_sql("SELECT fhir.end_mass_ingestion()");
     spi_finish();
     return loader.written();
 }
@@ -224,12 +283,14 @@ FHIR_FUNCTION(fhir_load) {
     text *data = fhir_pg::pg_call([fcinfo] { return PG_GETARG_TEXT_PP(0); });
     int batch_size = PG_GETARG_INT32(1);
     std::string input(VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data));
-    PG_RETURN_INT64(static_cast<int64>(fhir_pg::load_text(input, batch_size)));
+    fhir_pg::LoadMode mode = fhir_pg::mode_arg(fcinfo, 2);
+    PG_RETURN_INT64(static_cast<int64>(fhir_pg::load_text(input, batch_size, mode)));
 }
 
 FHIR_FUNCTION(fhir_load_file) {
     text *path = fhir_pg::pg_call([fcinfo] { return PG_GETARG_TEXT_PP(0); });
     int batch_size = PG_GETARG_INT32(1);
+    fhir_pg::LoadMode mode = fhir_pg::mode_arg(fcinfo, 2);
     std::string data = fhir_pg::read_server_file(std::string(VARDATA_ANY(path), VARSIZE_ANY_EXHDR(path)));
-    PG_RETURN_INT64(static_cast<int64>(fhir_pg::load_text(data, batch_size)));
+    PG_RETURN_INT64(static_cast<int64>(fhir_pg::load_text(data, batch_size, mode)));
 }

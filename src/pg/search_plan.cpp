@@ -10,6 +10,7 @@
 
 #include "cpp_wrapper.h"
 #include "guc.h"
+#include "mass_ingestion.h"
 #include "partition_rows.h"
 #include "query_string.h"
 #include "registry_cache.h"
@@ -285,6 +286,7 @@ SearchStatement plan_search(const std::string &type, const std::string &raw_quer
     st.base_query = strip_param(raw_query, "_cursor", &cursor_tokens);
     std::string cursor_token = cursor_tokens.empty() ? std::string() : cursor_tokens.back();
     std::string parse_query = st.base_query;
+    warn_if_mass_ingestion();
     const fhir::Registry &registry = current_registry();
     if (type.empty()) {
         std::vector<std::string> listed;

@@ -252,13 +252,13 @@ CREATE FUNCTION fhir.transaction(bundle jsonb) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'fhir_transaction' LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION fhir.transaction(jsonb) IS 'processes a transaction Bundle (all or nothing) or a batch Bundle (each entry on its own) and returns the response Bundle';
 
-CREATE FUNCTION fhir.load(data text, batch_size integer DEFAULT 1000) RETURNS bigint
+CREATE FUNCTION fhir.load(data text, batch_size integer DEFAULT 1000, mode text DEFAULT 'default') RETURNS bigint
     AS 'MODULE_PATHNAME', 'fhir_load' LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION fhir.load(text, integer) IS 'bulk load: NDJSON (one resource per line, stored under its own id like update) or one Bundle; returns the number of resources written';
+COMMENT ON FUNCTION fhir.load(text, integer, text) IS 'bulk load: NDJSON (one resource per line, stored under its own id like update) or one Bundle; returns the number of resources written; mode => ''mass'' (fhir_admin) drops the secondary indexes first and rebuilds them after, all in the load''s transaction (fhir.begin_mass_ingestion)';
 
-CREATE FUNCTION fhir.load_file(path text, batch_size integer DEFAULT 1000) RETURNS bigint
+CREATE FUNCTION fhir.load_file(path text, batch_size integer DEFAULT 1000, mode text DEFAULT 'default') RETURNS bigint
     AS 'MODULE_PATHNAME', 'fhir_load_file' LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION fhir.load_file(text, integer) IS 'bulk load from a server-side NDJSON or Bundle file (needs pg_read_server_files); reports progress as NOTICEs';
+COMMENT ON FUNCTION fhir.load_file(text, integer, text) IS 'bulk load from a server-side NDJSON or Bundle file (needs pg_read_server_files); reports progress as NOTICEs; mode => ''mass'' as for fhir.load';
 
 CREATE FUNCTION fhir.token_hash(param_id integer, form integer, value text) RETURNS bigint
     AS 'MODULE_PATHNAME', 'fhir_token_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

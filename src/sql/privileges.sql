@@ -54,15 +54,16 @@ GRANT EXECUTE ON FUNCTION
     TO fhir_reader;
 GRANT USAGE ON TYPE fhir.response TO fhir_reader;
 
--- fhir_writer: rows of every table but the registry overrides and the recorded DDL
--- (fhir.user_ddl runs what it holds: only its owner writes it)
+-- fhir_writer: rows of every table but the registry overrides, the recorded DDL and the
+-- mass ingestion's indexes (fhir.user_ddl and fhir.mass_ingestion run what they hold: only
+-- their owner writes them)
 DO $$
 DECLARE
     c regclass;
 BEGIN
     FOR c IN SELECT oid FROM pg_catalog.pg_class
               WHERE relnamespace = 'fhir'::regnamespace AND relkind IN ('r', 'p')
-                AND relname NOT IN ('search_param_override', 'user_ddl') ORDER BY relname LOOP
+                AND relname NOT IN ('search_param_override', 'user_ddl', 'mass_ingestion') ORDER BY relname LOOP
         EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %s TO fhir_writer', c);
     END LOOP;
 END
@@ -71,7 +72,7 @@ GRANT USAGE ON SEQUENCE fhir.resource_rid_seq TO fhir_writer;
 GRANT EXECUTE ON FUNCTION
     fhir.create(jsonb), fhir.update(jsonb, integer), fhir.delete(text, text),
     fhir.patch(text, text, jsonb, integer),
-    fhir.transaction(jsonb), fhir.load(text, integer), fhir.load_file(text, integer),
+    fhir.transaction(jsonb), fhir.load(text, integer, text), fhir.load_file(text, integer, text),
     fhir.cache_invalidate(text)
     TO fhir_writer;
 
@@ -81,10 +82,13 @@ GRANT USAGE ON SEQUENCE fhir.custom_param_id_seq TO fhir_admin;
 GRANT EXECUTE ON FUNCTION
     fhir.create_index(text, text), fhir.index_ddl(text, text, boolean), fhir.drop_index(text, text),
     fhir.create_default_indexes(), fhir._default_index_names(), fhir.set_search_param_enabled(text, text, boolean),
-    fhir.add_search_param(jsonb), fhir.drop_search_param(text, text), fhir.reindex(text), fhir.cache_reset()
+    fhir.add_search_param(jsonb), fhir.drop_search_param(text, text), fhir.reindex(text), fhir.cache_reset(),
+    fhir.begin_mass_ingestion(text[]), fhir.end_mass_ingestion(text, integer, boolean), fhir.mass_ingestion_ddl()
     TO fhir_admin;
 ALTER FUNCTION fhir.create_index(text, text) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION fhir.drop_index(text, text) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION fhir.create_default_indexes() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION fhir.reindex(text) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION fhir.drop_search_param(text, text) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION fhir.begin_mass_ingestion(text[]) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION fhir.end_mass_ingestion(text, integer, boolean) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
