@@ -30,3 +30,11 @@ SELECT fhir.load_file('/etc/hostname');
 RESET ROLE;
 DROP ROLE fhir_loader_test;
 SELECT fhir.load_file('/nonexistent/file.ndjson');
+-- mode => 'new_ids': the caller promises new ids; no read-before-write, and an id that
+-- exists after all fails the load (nothing of it remains)
+SELECT fhir.load(E'{"resourceType":"Patient","id":"new-1"}\n{"resourceType":"Patient","id":"new-2"}\n', 1000, 'new_ids') AS new_ids;
+SELECT fhir.read('Patient', 'new-2')->'meta'->>'versionId' AS new_2_version;
+SELECT fhir.load(E'{"resourceType":"Patient","id":"new-3"}\n{"resourceType":"Patient","id":"new-1"}\n', 1000, 'new_ids');
+SELECT fhir.read('Patient', 'new-3') IS NULL AS new_3_rolled_back, fhir.read('Patient', 'new-1')->'meta'->>'versionId' AS new_1_version;
+SELECT fhir.load(E'{"resourceType":"Patient","id":"new-4"}\n', 1000, 'mass, new_ids') AS mass_and_new_ids;
+SELECT fhir.load('{"resourceType":"Patient"}', 1000, 'fast');

@@ -16,6 +16,12 @@
 // the partitions of the types the data names are touched (a quick scan for
 // "resourceType" values: a type it misses keeps its indexes, which is slower, never
 // wrong).
+//
+// mode => 'new_ids' (alone or as 'mass,new_ids') is the caller's promise that no
+// resource ever had the ids of the data (not even a deleted one): resources are
+// inserted without looking for a current or past version first (seed 003's advice
+// for initial loads); one that exists after all fails the load with FH409. Lines
+// without an id get a fresh UUID and skip that read in every mode.
 #include "pg_includes.h"
 
 #include "cpp_wrapper.h"
@@ -43,7 +49,7 @@ using fhir::ErrorKind;
 // Writes batches and reports progress.
 class BatchLoader {
   public:
-    explicit BatchLoader(int batch_size) : batch_size_(batch_size) {
+    BatchLoader(int batch_size, bool new_ids) : batch_size_(batch_size), new_ids_(new_ids) {
         started_ = now_unix_micros();
         last_report_ = started_;
         batch_context_ = pg_call([] {
@@ -67,13 +73,14 @@ class BatchLoader {
         } catch (const Error &e) {
             throw Error(e.kind(), where + ": " + e.what(), e.detail());
         }
+        bool known_new = new_ids_ || identity.id.empty();
         if (identity.id.empty())
             identity.id = new_resource_id();
         std::string key = identity.type + "/" + identity.id;
         if (keys_.count(key))
             flush(); // a second version of the same resource: write the first one first
         keys_.insert(key);
-        batch_.push_back({identity.type, identity.id, std::move(parsed), std::move(text)});
+        batch_.push_back({identity.type, identity.id, std::move(parsed), std::move(text), known_new});
         if (static_cast<int>(batch_.size()) >= batch_size_)
             flush();
     }
@@ -119,6 +126,7 @@ class BatchLoader {
 
   private:
     int batch_size_;
+    bool new_ids_; // the caller promises every id is new
     std::vector<PendingWrite> batch_;
     std::unordered_set<std::string> keys_;
     uint64_t written_ = 0;
@@ -157,7 +165,11 @@ void load_bundle(const std::string &text, BatchLoader &loader) {
     }
 }
 
-enum class LoadMode { Default, Mass };
+// What the mode argument asks for: words separated by commas.
+struct LoadMode {
+    bool mass = false;    // 'mass': secondary indexes dropped and rebuilt around the load
+    bool new_ids = false; // 'new_ids': no read-before-write (see the file comment)
+};
 
 // The resource types the text names ("resourceType": "X", anywhere: NDJSON lines,
 // Bundle entries, contained resources), without parsing it.
@@ -183,25 +195,39 @@ std::vector<std::string> resource_types_named(const std::string &data) {
 
 // The mode argument (absent with the 0.2.0 SQL definitions).
 LoadMode mode_arg(FunctionCallInfo fcinfo, int n) {
+    LoadMode out;
     if (PG_NARGS() <= n)
-        return LoadMode::Default;
+        return out;
     text *t = pg_call([fcinfo, n] { return PG_GETARG_TEXT_PP(n); });
-    std::string mode(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-    if (mode == "default")
-        return LoadMode::Default;
-    if (mode == "mass")
-        return LoadMode::Mass;
-    throw Error(ErrorKind::InvalidResource, "mode must be 'default' or 'mass', not \"" + mode + "\"");
+    const std::string mode(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+    size_t pos = 0;
+    while (pos <= mode.size()) {
+        size_t comma = mode.find(',', pos);
+        if (comma == std::string::npos)
+            comma = mode.size();
+        std::string word = mode.substr(pos, comma - pos);
+        word.erase(0, word.find_first_not_of(' '));
+        word.erase(word.find_last_not_of(' ') + 1);
+        if (word == "mass")
+            out.mass = true;
+        else if (word == "new_ids")
+            out.new_ids = true;
+        else if (word != "default")
+            throw Error(ErrorKind::InvalidResource,
+                        "mode must be 'default', 'mass', 'new_ids' or 'mass,new_ids', not \"" + mode + "\"");
+        pos = comma + 1;
+    }
+    return out;
 }
 
 // Loads NDJSON text or one Bundle.
 uint64_t load_text(const std::string &data, int batch_size, LoadMode mode) {
     if (batch_size < 1 || batch_size > 100000)
         throw Error(ErrorKind::InvalidResource, "batch_size must be between 1 and 100000");
-    BatchLoader loader(batch_size);
+    BatchLoader loader(batch_size, mode.new_ids);
     spi_connect();
     // A mass ingestion begun before (by the DBA, or fhir-load) is ended by its owner.
-    bool own_mass_ingestion = mode == LoadMode::Mass && mass_ingestion_pending_indexes() == 0;
+    bool own_mass_ingestion = mode.mass && mass_ingestion_pending_indexes() == 0;
     if (own_mass_ingestion) {
         SPIPlanPtr begin = prepare_cached("SELECT fhir.begin_mass_ingestion($1)", {TEXTARRAYOID});
         Datum v[1] = {text_array(resource_types_named(data))};
