@@ -517,6 +517,22 @@ bool delete_resource(const std::string &type, const std::string &id) {
     return true;
 }
 
+SideRowCounts side_row_counts(const fhir::IndexRows &rows) {
+    SideRows side;
+    side.add(0, rows);
+    SideRowCounts c;
+    c.strings = static_cast<int32_t>(side.s_rid.size());
+    c.dates = static_cast<int32_t>(side.d_rid.size());
+    c.numbers = static_cast<int32_t>(side.n_rid.size());
+    c.quantities = static_cast<int32_t>(side.q_rid.size());
+    c.references = static_cast<int32_t>(side.r_rid.size());
+    c.composite_numbers = static_cast<int32_t>(side.cn_rid.size());
+    c.composite_dates = static_cast<int32_t>(side.cd_rid.size());
+    c.composite_strings = static_cast<int32_t>(side.cs_rid.size());
+    c.texts = static_cast<int32_t>(side.t_rid.size());
+    return c;
+}
+
 uint64_t write_batch(std::vector<PendingWrite> &batch, std::vector<StoredResource> *results) {
     if (results)
         results->assign(batch.size(), StoredResource());

@@ -11,6 +11,7 @@
 #include "pg_includes.h"
 
 #include "error.h"
+#include "extract.h"
 #include "json.h"
 #include "resource.h"
 
@@ -65,6 +66,14 @@ struct PendingWrite {
 // statements per type. Requires SPI. Returns the number written; with `results`,
 // also what each write stored (aligned with `batch`; content is not set).
 uint64_t write_batch(std::vector<PendingWrite> &batch, std::vector<StoredResource> *results = nullptr);
+
+// How many rows of each side table a resource's search values make (what a write
+// of them inserts under its rid), for consistency checks (fhir.check).
+struct SideRowCounts {
+    int32_t strings = 0, dates = 0, numbers = 0, quantities = 0, references = 0, composite_numbers = 0,
+            composite_dates = 0, composite_strings = 0, texts = 0;
+};
+SideRowCounts side_row_counts(const fhir::IndexRows &rows);
 
 // Re-extracts the search values of every resource of a type (after enabling a
 // parameter or adding a custom one). Requires SPI. Returns the number of resources.

@@ -83,7 +83,8 @@ GRANT EXECUTE ON FUNCTION
     fhir.create_index(text, text), fhir.index_ddl(text, text, boolean), fhir.drop_index(text, text),
     fhir.create_default_indexes(), fhir._default_index_names(), fhir.set_search_param_enabled(text, text, boolean),
     fhir.add_search_param(jsonb), fhir.drop_search_param(text, text), fhir.reindex(text), fhir.cache_reset(),
-    fhir.begin_mass_ingestion(text[]), fhir.end_mass_ingestion(text, integer, boolean), fhir.mass_ingestion_ddl()
+    fhir.begin_mass_ingestion(text[]), fhir.end_mass_ingestion(text, integer, boolean), fhir.mass_ingestion_ddl(),
+    fhir.check(integer)
     TO fhir_admin;
 ALTER FUNCTION fhir.create_index(text, text) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION fhir.drop_index(text, text) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
