@@ -34,6 +34,30 @@ bool transient_sqlstate(const std::string &state) {
            state == "57014";
 }
 
+// An error that escaped fhir.request() (it answers most failures itself): the
+// SQLSTATE's status as the README's table maps it.
+int status_for_sqlstate(const std::string &state, bool if_match) {
+    if (transient_sqlstate(state))
+        return 503;
+    if (state.rfind("22", 0) == 0 || state == "42704")
+        return 400;
+    if (state == "0A000")
+        return 501;
+    if (state == "FH404")
+        return 404;
+    if (state == "FH410")
+        return 410;
+    if (state == "FH409")
+        return if_match ? 412 : 409;
+    if (state == "FH412")
+        return 412;
+    if (state == "42501")
+        return 403;
+    if (state == "40001" || state == "40P01")
+        return 409;
+    return 500;
+}
+
 std::optional<double> optional_double(PGresult *res, int col) {
     if (PQgetisnull(res, 0, col))
         return std::nullopt;
@@ -95,18 +119,17 @@ class Connection {
             out.error = first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(conn_));
             if (out.error.empty())
                 out.error = first_line(PQerrorMessage(conn_));
-            if (PQstatus(conn_) != CONNECTION_OK || transient_sqlstate(out.sqlstate)) {
+            if (PQstatus(conn_) != CONNECTION_OK) {
                 out.status = 503;
-                if (PQstatus(conn_) != CONNECTION_OK) {
-                    out.error = "the database connection was lost: " + out.error;
-                    close();
-                }
-            } else if (out.sqlstate == "42501") {
-                out.status = 403;
-            } else if (out.sqlstate == "40001" || out.sqlstate == "40P01") {
-                out.status = 409;
+                out.error = "the database connection was lost: " + out.error;
+                close();
             } else {
-                out.status = 500;
+                out.status = status_for_sqlstate(out.sqlstate, !req.headers_json.empty() &&
+                                                                   req.headers_json.find("\"if-match\"") != std::string::npos);
+                // The extension's errors carry an OperationOutcome in DETAIL: that is the body.
+                const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : nullptr;
+                if (detail && std::strstr(detail, "\"OperationOutcome\"") && detail[0] == '{')
+                    out.body = detail;
             }
         }
         PQclear(res);
