@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 
 #include <chrono>
+#include <poll.h>
 #include <cstdlib>
 #include <cstring>
 
@@ -137,8 +138,19 @@ class Connection {
     }
 
   private:
+    // A backend that went away while the connection sat idle (a database restart
+    // terminates it with a FATAL message, then closes the socket) has left the
+    // socket readable: notice that before sending, so the request gets a fresh
+    // connection instead of a 503 for a connection that was dead already.
+    bool idle_connection_alive() {
+        pollfd pfd{PQsocket(conn_), POLLIN, 0};
+        if (poll(&pfd, 1, 0) <= 0)
+            return true; // nothing arrived: the usual case
+        return PQconsumeInput(conn_) == 1 && PQstatus(conn_) == CONNECTION_OK && !PQisBusy(conn_);
+    }
+
     bool ensure_connected(DbResult &out) {
-        if (conn_ && PQstatus(conn_) == CONNECTION_OK)
+        if (conn_ && PQstatus(conn_) == CONNECTION_OK && idle_connection_alive())
             return true;
         close();
         // Space out attempts while the database is away: a refused attempt is answered at once.
