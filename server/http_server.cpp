@@ -178,10 +178,30 @@ class Session : public std::enable_shared_from_this<Session> {
         });
     }
 
+    // The request target's path relative to the base ("Patient/1"), and its query.
+    std::pair<std::string, std::string> relative_target() const {
+        size_t q = target_.find('?');
+        std::string path = target_.substr(0, q);
+        std::string query = q == std::string::npos ? std::string() : target_.substr(q + 1);
+        const std::string &base = server_->base_path();
+        if (!base.empty() && path.compare(0, base.size(), base) == 0 &&
+            (path.size() == base.size() || path[base.size()] == '/'))
+            path = path.substr(base.size());
+        while (!path.empty() && path.front() == '/')
+            path.erase(0, 1);
+        return {path, query};
+    }
+
     void process() {
         state_ = State::Processing;
         stream_.expires_never();
         auto &req = parser_->get();
+        // Bulk Data $export: asynchronous jobs of this server, not one SQL call.
+        if (target_.find("export") != std::string::npos) {
+            auto [path, query] = relative_target();
+            if (auto reply = server_->exports().handle(method_, path, query, std::string(req[http::field::prefer])))
+                return send_export(std::move(*reply));
+        }
         DbRequest db;
         db.method = method_;
         db.url = target_;
@@ -306,6 +326,45 @@ class Session : public std::enable_shared_from_this<Session> {
         });
     }
 
+    void send_export(ExportReply reply) {
+        if (reply.file_path.empty()) {
+            res_ = {};
+            res_.version(11);
+            res_.result(static_cast<unsigned>(reply.status));
+            for (auto &[name, value] : reply.headers)
+                res_.set(name, value);
+            content_type_ = reply.content_type;
+            if (reply.status >= 400)
+                error_ = reply.body;
+            return send(std::move(reply.body));
+        }
+        state_ = State::Writing;
+        beast::error_code ec;
+        file_res_.emplace();
+        file_res_->version(11);
+        file_res_->result(http::status::ok);
+        file_res_->body().open(reply.file_path.c_str(), beast::file_mode::scan, ec);
+        if (ec)
+            return reply_error(500, "cannot open " + reply.file_path + ": " + ec.message());
+        file_res_->set(http::field::content_type, reply.content_type);
+        file_res_->set(http::field::server, "fhir-server");
+        if (server_->stopping())
+            keep_alive_ = false;
+        file_res_->keep_alive(keep_alive_);
+        file_res_->prepare_payload();
+        bytes_ = static_cast<size_t>(file_res_->body().size());
+        log_line(200, bytes_, nullptr);
+        // A large file may take a while: the write deadline scales with its size (1 MB/s at least).
+        stream_.expires_after(seconds(opts_.write_timeout_s + static_cast<double>(bytes_) / 1e6));
+        http::async_write(stream_, *file_res_, [self = shared_from_this()](beast::error_code wec, std::size_t) {
+            self->file_res_.reset();
+            if (wec || !self->keep_alive_)
+                return self->close();
+            self->reset_request();
+            self->wait_for_request();
+        });
+    }
+
     void reset_request() {
         parser_.reset();
         res_ = {};
@@ -363,6 +422,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::shared_ptr<DbPool::Job> job_;
     std::optional<http::request_parser<http::string_body>> parser_;
     http::response<http::string_body> res_;
+    std::optional<http::response<http::file_body>> file_res_;
     State state_ = State::Idle;
     std::string remote_, method_, target_, content_type_, error_;
     std::vector<std::pair<std::string, std::string>> extra_headers_;
@@ -375,8 +435,15 @@ class Session : public std::enable_shared_from_this<Session> {
     uint64_t requests_ = 0;
 };
 
-Server::Server(net::io_context &io, const Options &options, DbPool &pool, AccessLog &log)
-    : io_(io), options_(options), pool_(pool), log_(log), acceptor_(net::make_strand(io)) {}
+Server::Server(net::io_context &io, const Options &options, DbPool &pool, AccessLog &log, ExportManager &exports)
+    : io_(io), options_(options), pool_(pool), log_(log), exports_(exports), acceptor_(net::make_strand(io)) {
+    // scheme://host[:port]/path -> /path
+    const std::string &base = options_.base_url;
+    size_t scheme = base.find("://");
+    size_t slash = base.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+    if (slash != std::string::npos)
+        base_path_ = base.substr(slash);
+}
 
 void Server::start() {
     auto address = net::ip::make_address(options_.listen_host);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "access_log.h"
+#include "bulk_export.h"
 #include "db_pool.h"
 #include "options.h"
 
@@ -26,7 +27,7 @@ class Session;
 
 class Server : public std::enable_shared_from_this<Server> {
   public:
-    Server(boost::asio::io_context &io, const Options &options, DbPool &pool, AccessLog &log);
+    Server(boost::asio::io_context &io, const Options &options, DbPool &pool, AccessLog &log, ExportManager &exports);
 
     // Binds and listens; throws on failure (address in use, ...).
     void start();
@@ -38,6 +39,9 @@ class Server : public std::enable_shared_from_this<Server> {
     const Options &options() const { return options_; }
     DbPool &pool() { return pool_; }
     AccessLog &log() { return log_; }
+    ExportManager &exports() { return exports_; }
+    // The path of --base-url ("/fhir", or "" for the root).
+    const std::string &base_path() const { return base_path_; }
 
     void forget(uint64_t session_id);
     // Open client connections.
@@ -50,6 +54,8 @@ class Server : public std::enable_shared_from_this<Server> {
     const Options &options_;
     DbPool &pool_;
     AccessLog &log_;
+    ExportManager &exports_;
+    std::string base_path_;
     boost::asio::ip::tcp::acceptor acceptor_;
     std::atomic<bool> stopping_{false};
     std::mutex sessions_mutex_;

@@ -31,7 +31,8 @@ int main(int argc, char **argv) {
         DbPool pool(options.db, options.pool, options.max_queue, options.base_url);
         pool.start();
         net::io_context io(options.threads);
-        auto server = std::make_shared<Server>(io, options, pool, log);
+        ExportManager exports(options.db, options.base_url, options.export_dir, options.export_jobs);
+        auto server = std::make_shared<Server>(io, options, pool, log, exports);
         server->start();
         std::fprintf(stderr, "fhir-server: listening on %s:%u, base %s, pool %d, %d threads\n",
                      options.listen_host.c_str(), options.listen_port, options.base_url.c_str(), options.pool,

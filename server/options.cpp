@@ -30,7 +30,9 @@ const char *usage_text =
     "  --gzip-min-bytes BYTES   smallest body gzipped when Accept-Encoding asks (default 1024)\n"
     "  --access-log PATH        one JSON line per request: - (stdout, default), off, or a file\n"
     "  --auth-token TOKEN       require Authorization: Bearer TOKEN (env FHIR_SERVER_TOKEN;\n"
-    "                           metadata stays open)\n";
+    "                           metadata stays open)\n"
+    "  --export-dir DIR         where $export jobs write their NDJSON files (default /tmp/fhir-server-export)\n"
+    "  --export-jobs N          $export jobs running at once (default 2; 429 beyond)\n";
 
 [[noreturn]] void usage(int code, const std::string &why = std::string()) {
     if (!why.empty())
@@ -140,6 +142,10 @@ Options parse_options(int argc, char **argv) {
             o.access_log = value;
         else if (flag == "--auth-token")
             o.auth_token = value;
+        else if (flag == "--export-dir")
+            o.export_dir = value;
+        else if (flag == "--export-jobs")
+            o.export_jobs = parse_count(flag, value);
         else
             usage(2, "unknown flag " + flag);
     }

@@ -25,6 +25,8 @@ struct Options {
     size_t gzip_min_bytes = 1024;           // bodies at least this long are gzipped when the client asks
     std::string access_log = "-";           // "-" stdout, "off", or a file path (appended)
     std::string auth_token;                 // --auth-token or FHIR_SERVER_TOKEN: Authorization: Bearer check
+    std::string export_dir = "/tmp/fhir-server-export"; // $export files, one directory per job
+    int export_jobs = 2;                    // $export jobs running at once (429 beyond)
 };
 
 // Parses argv; prints usage and exits on --help or a bad flag.

@@ -4,7 +4,8 @@
 // JSON Patch and FHIRPath Patch, deleted reads (410), search with GET and POST
 // _search, paging through next links, compartment search, $everything, history
 // at three levels, batch, transactions with urn:uuid references, Prefer
-// (return= and handling=), gzip, the cache headers, metadata.
+// (return= and handling=), gzip, the cache headers, metadata, Bulk Data $export
+// (system, Patient and Group level with _type, _typeFilter, _since; status, files, DELETE).
 //   node test/clients/rest_client.mjs http://127.0.0.1:8080/fhir [label]
 // Prints one "ok"/"FAIL" line per check and "rest client: N passed, M failed";
 // exits non-zero when a check failed. Every run uses fresh identifiers, so it can
@@ -196,9 +197,53 @@ async function main() {
   const xml = await failure(client.request(`Patient/${id}?_format=xml`));
   check('_format=xml: 406', xml.status === 406 && isOutcome(xml.data), `${xml.status}`);
 
+  // Bulk Data $export: kick-off (Prefer: respond-async), status polling, NDJSON files
+  const exportRun = async (path) => {
+    const kick = await client.request(path, { options: { headers: { Prefer: 'respond-async' } } });
+    const statusUrl = headers(kick).get('content-location');
+    if (status(kick) !== 202 || !statusUrl) return { kick: status(kick) };
+    let manifest;
+    for (let i = 0; i < 600; i++) {
+      const st = await client.request(statusUrl);
+      if (status(st) === 200) { manifest = st; break; }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const files = {};
+    for (const out of manifest.output) {
+      const text = await (await fetch(out.url)).text();
+      const lines = text.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l));
+      files[out.type] = { count: out.count, lines };
+    }
+    return { kick: 202, statusUrl, manifest, files };
+  };
+  const noAsync = await failure(client.request('$export'));
+  check('$export without Prefer: respond-async: 400', noAsync.status === 400, `${noAsync.status}`);
+  const filterUrl = `$export?_type=Observation,Patient&_typeFilter=${encodeURIComponent(`Observation?subject=Patient/${txPatient}&value-quantity=gt70`)},${encodeURIComponent(`Patient?_id=${txPatient}`)}`;
+  const sys = await exportRun(filterUrl);
+  check('system $export with _type and _typeFilter: 14 Observations, 1 Patient in NDJSON files', sys.manifest &&
+    sys.files.Observation && sys.files.Observation.lines.length === 14 && sys.files.Observation.count === 14 &&
+    sys.files.Observation.lines.every((o) => o.resourceType === 'Observation' && o.valueQuantity.value > 70) &&
+    sys.files.Patient && sys.files.Patient.lines.length === 1 && sys.files.Patient.lines[0].id === txPatient &&
+    sys.manifest.request.endsWith(filterUrl) && !Number.isNaN(Date.parse(sys.manifest.transactionTime)),
+    JSON.stringify(sys.manifest && sys.manifest.output));
+  const totalObs = (await client.search({ resourceType: 'Observation', searchParams: { _summary: 'count' } })).total;
+  const pat = await exportRun('Patient/$export?_type=Observation');
+  const patIds = pat.files && pat.files.Observation ? new Set(pat.files.Observation.lines.map((o) => o.id)) : new Set();
+  check(`Patient-level $export: every Observation in a patient compartment once (${totalObs})`, pat.manifest &&
+    patIds.size === totalObs && pat.files.Observation.lines.length === totalObs, `${patIds.size} vs ${totalObs}`);
+  const group = await client.create({ resourceType: 'Group', body: { resourceType: 'Group', type: 'person', actual: true, member: [{ entity: { reference: `Patient/${txPatient}` } }] } });
+  const grp = await exportRun(`Group/${group.id}/$export?_type=Patient,Observation`);
+  check('Group-level $export: the member Patient and its 25 Observations', grp.manifest && grp.files.Patient && grp.files.Patient.lines.length === 1 &&
+    grp.files.Observation && grp.files.Observation.lines.length === 25, JSON.stringify(grp.manifest && grp.manifest.output));
+  const future = await exportRun('$export?_type=Patient&_since=2999-01-01T00:00:00Z');
+  check('$export with _since in the future: no output', future.manifest && future.manifest.output.length === 0);
+  const del = await failure(client.request(grp.statusUrl, { method: 'DELETE' }));
+  const afterDel = await failure(client.request(grp.statusUrl));
+  check('DELETE of an export: 202, then its status is 404', del.status === 202 && afterDel.status === 404, `${del.status} ${afterDel.status}`);
+
   // delete: 204; a deleted read is 410; older versions stay readable; conditional delete
-  const del = await failure(client.delete({ resourceType: 'Patient', id }));
-  check('delete: 204', del.status === 204, `${del.status}`);
+  const deleted = await failure(client.delete({ resourceType: 'Patient', id }));
+  check('delete: 204', deleted.status === 204, `${deleted.status}`);
   const gone = await failure(client.read({ resourceType: 'Patient', id }));
   check('read of a deleted resource: 410 Gone', gone.status === 410 && isOutcome(gone.data), `${gone.status}`);
   const old = await client.vread({ resourceType: 'Patient', id, version: '2' });

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fhir-server, the FHIR REST server (issue 13): a throwaway cluster, the server on
 # loopback, and
-#   - fhir-kit-client (npm) driving every interaction (test/clients/rest_client.mjs),
+#   - fhir-kit-client (npm) driving every interaction and Bulk Data $export (test/clients/rest_client.mjs),
 #     directly and through pgbouncer in transaction pooling mode;
 #   - bad and hostile clients (test/clients/rest_safety.py): malformed URLs and request
 #     lines, huge headers and bodies (4xx fast), slowloris, invalid JSON, unsupported
@@ -57,7 +57,7 @@ psql_t -c "SELECT fhir.update('{\"resourceType\":\"Patient\",\"id\":\"held\",\"n
 # Starts a server on HTTP port $1 with DSN $2 (more flags after); waits for metadata.
 start_server() {
   local port=$1 dsn=$2; shift 2
-  "$SERVER_BIN" --db "$dsn" --listen "$HOST:$port" --base-url "http://$HOST:$port/fhir" "$@" \
+  "$SERVER_BIN" --db "$dsn" --listen "$HOST:$port" --base-url "http://$HOST:$port/fhir" --export-dir "$WORK/export-$port" "$@" \
     >> "$WORK/access-$port.log" 2>> "$WORK/server-$port.err" &
   SERVER_PID=$!
   pids+=("$SERVER_PID")
