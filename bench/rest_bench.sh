@@ -14,7 +14,9 @@
 # comes from its access log (per request: time in the server minus the SQL call's round
 # trip), and the SQL call alone (the statement the server sends, same connection type) is
 # timed with pgbench at 1 connection for the read and the cached search.
-# Appends a dated section to bench/results/rest.md. Budget: about 5 minutes.
+# Then a Bulk Data $export of everything (system level) and of every patient's compartment
+# (Patient level), in resources/s. Appends a dated section to bench/results/rest.md.
+# Budget: about 5 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -72,7 +74,7 @@ BASE="http://127.0.0.1:$HTTP_PORT/fhir"
 ACCESS="$WORK/access.log"
 rm -f "$ACCESS"
 "$SERVER_BIN" --db "host=127.0.0.1 port=$PORT dbname=postgres user=postgres" --listen "127.0.0.1:$HTTP_PORT" \
-  --base-url "$BASE" --pool "$POOL" --threads "$THREADS" --access-log "$ACCESS" 2> "$WORK/server.err" &
+  --base-url "$BASE" --pool "$POOL" --threads "$THREADS" --access-log "$ACCESS" --export-dir "$WORK/export" 2> "$WORK/server.err" &
 SERVER_PID=$!
 for _ in $(seq 1 100); do curl -sf -o /dev/null "$BASE/metadata" && break; sleep 0.1; done
 
@@ -145,7 +147,8 @@ sql_alone cached "'/fhir/Patient?family=$FAMILY&_count=20'"
 
 RESULTS="$WORK/results.txt"
 : > "$RESULTS"
-for w in read search cached count tx; do
+run_workload() { # name
+  local w=$1 c t start
   for c in 1 16 64; do
     t=$(( c < THREADS ? c : THREADS ))
     log "$w at $c connections, ${DURATION}s"
@@ -156,7 +159,36 @@ for w in read search cached count tx; do
     tail -c +"$((start + 1))" "$ACCESS" > "$WORK/log-$w-$c.jsonl"
     echo "$w $c $WORK/wrk-$w-$c.txt $WORK/log-$w-$c.jsonl" >> "$RESULTS"
   done
-done
+}
+for w in read search cached count; do run_workload $w; done
+# Bulk Data $export: kick-off to the last file written, system level (every type) and
+# Patient level (every patient's compartment), in resources/s; before the transactions,
+# so the data is the generated set.
+export_time() { # name, kick-off path
+  local t0 loc code
+  t0=$(date +%s.%N)
+  loc=$(curl -s -D - -o /dev/null -H 'Prefer: respond-async' "$BASE/$2" | tr -d '\r' | awk 'tolower($1) == "content-location:" {print $2}')
+  for _ in $(seq 1 3000); do
+    code=$(curl -s -o "$WORK/manifest-$1.json" -w '%{http_code}' "$loc")
+    [ "$code" = 200 ] && break
+    sleep 0.1
+  done
+  python3 - "$WORK/manifest-$1.json" "$t0" "$(date +%s.%N)" "$1" >> "$WORK/export.txt" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+n = sum(o["count"] for o in m["output"])
+secs = float(sys.argv[3]) - float(sys.argv[2])
+print(f"{sys.argv[4]} {n} {secs:.2f} {n / secs:.0f} {len(m['output'])} {len(m['error'])}")
+PY
+}
+: > "$WORK/export.txt"
+log "\$export, system level"
+export_time system '$export'
+log "\$export, Patient level"
+export_time patient 'Patient/$export'
+
+# last: the transactions write Patients (more data, and they invalidate cached searches)
+run_workload tx
 
 python3 - "$RESULTS" "$WORK" "$N" "$COUNT" "$POOL" "$THREADS" "$DURATION" >> bench/results/rest.md <<'PY'
 import json, os, re, statistics, sys, datetime, subprocess
@@ -213,6 +245,10 @@ rp50, rp99, rn = sql_line("read")
 cp50, cp99, cn = sql_line("cached")
 print(f"\nThe SQL call alone (pgbench, 1 connection, the server's statement): read p50 {rp50:.2f} ms, p99 {rp99:.2f} ms "
       f"({rn} calls); cached search p50 {cp50:.2f} ms, p99 {cp99:.2f} ms ({cn} calls).")
+for line in open(os.path.join(work, "export.txt")):
+    name, total, secs, rate, files, errors = line.split()
+    print(f"Bulk Data `$export`, {name} level: {int(total):,} resources in {float(secs):.1f} s, {int(rate):,} resources/s "
+          f"({files} NDJSON files, {errors} error files; kick-off to manifest, polling every 0.1 s).")
 cached1 = [r for r in rows if r[0].startswith("same search") and r[1] == "1"]
 read1 = [r for r in rows if r[0].startswith("read") and r[1] == "1"]
 if cached1 and read1:
