@@ -99,7 +99,7 @@ echo
 echo "== 5. the FHIR REST server: fhir-server on http://127.0.0.1:$HTTP_PORT/fhir"
 BASE="http://127.0.0.1:$HTTP_PORT/fhir"
 "$BIN/fhir-server" --db "host=$WORK port=$PORT dbname=postgres user=postgres" --listen "127.0.0.1:$HTTP_PORT" \
-  --base-url "$BASE" --pool 4 --access-log "$WORK/access.log" 2> "$WORK/fhir-server.log" &
+  --base-url "$BASE" --pool 1 --access-log "$WORK/access.log" 2> "$WORK/fhir-server.log" &
 echo $! > "$WORK/fhir-server.pid"
 for _ in $(seq 1 50); do curl -sf -o /dev/null "$BASE/metadata" && break; sleep 0.1; done
 echo "\$ curl -si '$BASE/Patient/demo'"
