@@ -314,6 +314,8 @@ class Session : public std::enable_shared_from_this<Session> {
         res_.prepare_payload();
         if (head && bytes_)
             res_.content_length(bytes_);
+        else if (head)
+            res_.erase(http::field::content_length); // the SQL API sends no body for HEAD: length unknown
         log_line(static_cast<int>(res_.result_int()), bytes_, nullptr);
         stream_.expires_after(seconds(opts_.write_timeout_s));
         http::async_write(stream_, res_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
