@@ -271,6 +271,8 @@ class Session : public std::enable_shared_from_this<Session> {
         if (result_.queue_ms > 0.05)
             timing += ", pool;dur=" + ms_text(result_.queue_ms);
         res_.set("Server-Timing", timing);
+        if (result_.status == 503)
+            res_.set(http::field::retry_after, "1");
         send(std::move(body));
     }
 
@@ -289,6 +291,8 @@ class Session : public std::enable_shared_from_this<Session> {
         for (auto &[name, value] : extra_headers_)
             res_.set(name, value);
         extra_headers_.clear();
+        if (status == 503)
+            res_.set(http::field::retry_after, "1");
         send(operation_outcome("error", issue_code(status), why));
     }
 

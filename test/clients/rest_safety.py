@@ -5,7 +5,7 @@ test/scripts/rest_server.sh, which starts the server with short limits:
 --read-timeout 2 --max-header 8k --max-body 1m --pool 4 --pool-wait 0.5.
 
   rest_safety.py bad HOST PORT BASEPATH          malformed requests, limits, slowloris
-  rest_safety.py concurrent HOST PORT PATH N     N reads at once; prints "status seconds" per read
+  rest_safety.py concurrent HOST PORT PATH N     N reads at once; prints "status seconds retry-after" per read
   rest_safety.py load HOST PORT PATH SECONDS     4 clients in a loop; prints per-status counts and
                                                  the statuses of the last second (JSON)
 Prints "ok"/"FAIL" lines and a summary for `bad`; exits non-zero on a failure.
@@ -214,16 +214,16 @@ def concurrent(host, port, path, n):
     out = [None] * n
 
     def one(i):
-        st, _, _, secs = get(host, port, path, timeout=30)
-        out[i] = (st, secs)
+        st, hdrs, _, secs = get(host, port, path, timeout=30)
+        out[i] = (st, secs, hdrs.get("retry-after", "-"))
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    for st, secs in out:
-        print(f"{st} {secs:.3f}")
+    for st, secs, retry in out:
+        print(f"{st} {secs:.3f} {retry}")
     return True
 
 
