@@ -6,6 +6,8 @@ test/scripts/rest_server.sh, which starts the server with short limits:
 
   rest_safety.py bad HOST PORT BASEPATH          malformed requests, limits, slowloris
   rest_safety.py concurrent HOST PORT PATH N     N reads at once; prints "status seconds retry-after" per read
+  rest_safety.py slowreader HOST PORT PATH       asks for a large response and does not read it:
+                                                 the server must give up at --write-timeout (2 s)
   rest_safety.py load HOST PORT PATH SECONDS     4 clients in a loop; prints per-status counts and
                                                  the statuses of the last second (JSON)
 Prints "ok"/"FAIL" lines and a summary for `bad`; exits non-zero on a failure.
@@ -227,6 +229,39 @@ def concurrent(host, port, path, n):
     return True
 
 
+def slowreader(host, port, path):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: a small window
+    s.connect((host, port))
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+    time.sleep(0.5)
+    st, _, _, secs = get(host, port, path.rsplit("/", 1)[0] + "?_count=1")
+    check(f"while a client does not read its response, another is served ({secs * 1000:.0f} ms)", st == 200 and secs < 1,
+          f"{st} {secs:.2f}")
+    time.sleep(3.5)  # past the write timeout
+    s.settimeout(10)
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            data += chunk
+    except (ConnectionResetError, socket.timeout):
+        pass
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-length":
+            length = int(v.strip())
+    check(f"a client that does not read is cut off at --write-timeout ({len(body):,} of {length:,} bytes sent)",
+          head.startswith(b"HTTP/1.1 200") and length > 0 and len(body) < length, f"{head[:40]} {len(body)} {length}")
+    print(f"rest safety: {passed} passed, {failed} failed")
+    return failed == 0
+
+
 def load(host, port, path, seconds):
     counts = {}
     last = []
@@ -258,6 +293,8 @@ if __name__ == "__main__":
     host, port = sys.argv[2], int(sys.argv[3])
     if cmd == "bad":
         ok = bad(host, port, sys.argv[4])
+    elif cmd == "slowreader":
+        ok = slowreader(host, port, sys.argv[4])
     elif cmd == "concurrent":
         ok = concurrent(host, port, sys.argv[4], int(sys.argv[5]))
     elif cmd == "load":

@@ -5,7 +5,7 @@
 #     directly and through pgbouncer in transaction pooling mode;
 #   - bad and hostile clients (test/clients/rest_safety.py): malformed URLs and request
 #     lines, huge headers and bodies (4xx fast), slowloris, invalid JSON, unsupported
-#     media types, idle connections;
+#     media types, idle connections, a client that does not read its response;
 #   - an exhausted pool (bounded wait, then 503), a database restart with requests in
 #     flight (503) and under load (recovery), graceful shutdown on SIGTERM.
 #   sudo test/scripts/rest_server.sh    (env: NO_BUILD=0 KEEP=0 WORK PORT HTTP_PORT BOUNCER_PORT
@@ -82,7 +82,7 @@ hold_lock() {
   return 1
 }
 
-start_server "$HTTP_PORT" "$DIRECT" --pool 4 --pool-wait 0.5 --read-timeout 2 --idle-timeout 3 \
+start_server "$HTTP_PORT" "$DIRECT" --pool 4 --pool-wait 0.5 --read-timeout 2 --idle-timeout 3 --write-timeout 2 \
   --max-header 8k --max-body 1m || { fail "fhir-server did not start"; exit 1; }
 MAIN_PID=$SERVER_PID
 ok "fhir-server started ($SERVER_BIN)"
@@ -106,6 +106,11 @@ echo "$plain" | grep -qi '^content-encoding' && fail "gzip without Accept-Encodi
 
 # 3. bad and hostile clients
 tally "$(python3 test/clients/rest_safety.py bad $HOST "$HTTP_PORT" /fhir 2>&1)"
+
+# a client that stops reading: an 8 MB Patient (stored through SQL: the server's --max-body is 1 MB)
+psql_t -c "SELECT fhir.update(jsonb_build_object('resourceType', 'Patient', 'id', 'big', 'text',
+             jsonb_build_object('status', 'generated', 'div', '<div xmlns=\"http://www.w3.org/1999/xhtml\">' || repeat('x', 8000000) || '</div>')))" >/dev/null
+tally "$(python3 test/clients/rest_safety.py slowreader $HOST "$HTTP_PORT" /fhir/Patient/big 2>&1)"
 
 # 4. pool exhausted: 4 connections busy (waiting on a lock), more requests get 503 after --pool-wait
 if hold_lock 2.5; then
