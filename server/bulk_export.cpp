@@ -308,8 +308,10 @@ class Exporter {
 
 } // namespace
 
-ExportManager::ExportManager(std::string conninfo, std::string base_url, std::string dir, int max_jobs)
-    : conninfo_(std::move(conninfo)), base_url_(std::move(base_url)), dir_(std::move(dir)), max_jobs_(max_jobs) {}
+ExportManager::ExportManager(std::string conninfo, std::string base_url, std::string dir, int max_jobs,
+                             bool requires_token)
+    : conninfo_(std::move(conninfo)), base_url_(std::move(base_url)), dir_(std::move(dir)), max_jobs_(max_jobs),
+      requires_token_(requires_token) {}
 
 ExportManager::~ExportManager() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -475,7 +477,8 @@ ExportReply ExportManager::status(const std::string &job_id) {
     ExportReply r;
     r.content_type = "application/json; charset=utf-8";
     r.body = "{\"transactionTime\":\"" + json_escape(job->transaction_time) + "\",\"request\":\"" +
-             json_escape(job->request_url) + "\",\"requiresAccessToken\":false,\"output\":" + list(job->files) +
+             json_escape(job->request_url) + "\",\"requiresAccessToken\":" + (requires_token_ ? "true" : "false") +
+             ",\"output\":" + list(job->files) +
              ",\"error\":" + list(job->error_files) + "}";
     return r;
 }

@@ -69,7 +69,8 @@ struct ExportReply {
 
 class ExportManager {
   public:
-    ExportManager(std::string conninfo, std::string base_url, std::string dir, int max_jobs);
+    // `requires_token`: the server checks a bearer token (--auth-token), also for the files.
+    ExportManager(std::string conninfo, std::string base_url, std::string dir, int max_jobs, bool requires_token);
     ~ExportManager();
 
     // The $export routes: nullopt when `path` (relative to the base, undecoded, no
@@ -87,6 +88,7 @@ class ExportManager {
 
     std::string conninfo_, base_url_, dir_;
     int max_jobs_;
+    bool requires_token_;
     std::mutex mutex_;
     std::map<std::string, std::shared_ptr<ExportJob>> jobs_;
 };

@@ -31,7 +31,8 @@ int main(int argc, char **argv) {
         DbPool pool(options.db, options.pool, options.max_queue, options.base_url);
         pool.start();
         net::io_context io(options.threads);
-        ExportManager exports(options.db, options.base_url, options.export_dir, options.export_jobs);
+        ExportManager exports(options.db, options.base_url, options.export_dir, options.export_jobs,
+                              !options.auth_token.empty());
         auto server = std::make_shared<Server>(io, options, pool, log, exports);
         server->start();
         std::fprintf(stderr, "fhir-server: listening on %s:%u, base %s, pool %d, %d threads\n",

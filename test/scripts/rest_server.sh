@@ -196,7 +196,29 @@ else
   fail "pgbouncer did not start"; cat "$WORK/pgbouncer.log"
 fi
 
-# 8. graceful shutdown: SIGTERM lets the request in flight finish, then the server exits
+# 8. --auth-token: a bearer token for everything but metadata, the export files included
+APORT=$((HTTP_PORT + 2))
+if start_server "$APORT" "$DIRECT" --pool 2 --auth-token s3cr3t; then
+  AB="http://$HOST:$APORT/fhir"
+  tok='Authorization: Bearer s3cr3t'
+  code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+  c1=$(code "$AB/metadata"); c2=$(code "$AB/Patient/held"); c3=$(code -H 'Authorization: Bearer wrong' "$AB/Patient/held")
+  c4=$(code -H "$tok" "$AB/Patient/held")
+  www=$(curl -s -D - -o /dev/null "$AB/Patient/held" | grep -ci '^www-authenticate: bearer')
+  if [ "$c1$c2$c3$c4" = 200401401200 ] && [ "$www" = 1 ]; then ok "auth token: metadata open, 401 with WWW-Authenticate without or with a wrong token, 200 with it"
+  else fail "auth token: $c1 $c2 $c3 $c4 www=$www"; fi
+  loc=$(curl -s -D - -o /dev/null -H "$tok" -H 'Prefer: respond-async' "$AB/\$export?_type=Patient" | tr -d '\r' | awk 'tolower($1) == "content-location:" {print $2}')
+  for _ in $(seq 1 100); do [ "$(code -H "$tok" "$loc")" = 200 ] && break; sleep 0.1; done
+  manifest=$(curl -s -H "$tok" "$loc")
+  file=$(echo "$manifest" | python3 -c 'import json,sys; m=json.load(sys.stdin); print(m["output"][0]["url"] if m["requiresAccessToken"] is True else "")')
+  if [ -n "$file" ] && [ "$(code "$file")" = 401 ] && [ "$(code -H "$tok" "$file")" = 200 ]; then
+    ok "auth token: the export manifest says requiresAccessToken, its files need the token"
+  else fail "auth token and \$export: $manifest"; fi
+else
+  fail "fhir-server with --auth-token did not start"
+fi
+
+# 9. graceful shutdown: SIGTERM lets the request in flight finish, then the server exits
 if hold_lock 1.5; then
   t0=$(date +%s.%N)
   code_file="$WORK/inflight_shutdown.txt"
