@@ -28,6 +28,8 @@ unit_tests() {
   (cd "$ROOT/build" && ctest --output-on-failure -j"$(nproc)")
 }
 suite "unit tests (ctest)" unit_tests
+# the core under ASan+UBSan: unit tests again, then short libFuzzer runs (test/fuzz)
+suite "sanitizers: unit tests and fuzzing (${FUZZ_SECONDS:-20} s per target)" bash test/scripts/sanitizers.sh
 
 # 2. the extension: build, install, pg_regress and isolation tests in temp instances (as postgres:
 #    initdb refuses root). Output goes to a directory the postgres user owns.

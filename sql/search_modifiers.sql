@@ -55,3 +55,5 @@ SELECT fhir.search('Observation', 'code:in=http://x');
 SELECT fhir.search('Observation', 'subject.nosuch=1');
 SELECT fhir.search('Patient', 'active:missing=perhaps');
 SELECT fhir.search('Patient', '_has:Observation:subject:_has:RiskAssessment:subject:status=final');
+-- :text on a CodeableConcept that has only its text (no coding)
+SELECT pg_temp.ids('DiagnosticReport', 'code:text=panel') AS text_only_concept;

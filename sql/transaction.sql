@@ -66,3 +66,78 @@ SELECT jsonb_path_query_array(b, '$.entry[*].response.status') AS statuses,
   {"request":{"method":"GET","url":"Patient/b3"}},
   {"request":{"method":"GET","url":"Patient/none"}}]}') b;
 SELECT fhir.read('Patient', 'b3') IS NOT NULL AS b3_written, fhir.read('Patient', 'b1') IS NULL AS b1_deleted_first;
+
+-- Set-based runs keep sequential semantics: a conditional reference sees a resource
+-- POSTed earlier in the same Bundle, a second PUT of a resource makes version 2,
+-- responses come back in request order with their own locations.
+SELECT jsonb_path_query_array(b, '$.entry[*].response.status') AS statuses,
+       jsonb_path_query_array(b, '$.entry[*].response.etag') AS etags,
+       (SELECT count(*) FROM jsonb_array_elements(b->'entry') e
+         WHERE e->'response'->>'location' ~ '^(Organization|Patient|Observation)/[^/]+/_history/[12]$') AS located
+  FROM fhir.transaction('{"resourceType":"Bundle","type":"transaction","entry":[
+  {"resource":{"resourceType":"Patient","id":"run-p","name":[{"family":"One"}],
+               "managingOrganization":{"reference":"Organization?identifier=urn:run|o1"}},
+   "request":{"method":"PUT","url":"Patient/run-p"}},
+  {"fullUrl":"urn:uuid:33333333-3333-4333-8333-333333333333",
+   "resource":{"resourceType":"Organization","identifier":[{"system":"urn:run","value":"o1"}]},
+   "request":{"method":"POST","url":"Organization"}},
+  {"resource":{"resourceType":"Observation","status":"final","code":{"text":"run"},
+               "subject":{"reference":"Patient/run-p"},
+               "performer":[{"reference":"urn:uuid:33333333-3333-4333-8333-333333333333"}]},
+   "request":{"method":"POST","url":"Observation"}},
+  {"resource":{"resourceType":"Patient","id":"run-p","name":[{"family":"Two"}],
+               "managingOrganization":{"reference":"Organization?identifier=urn:run|o1"}},
+   "request":{"method":"PUT","url":"Patient/run-p"}}]}') b;
+SELECT content->'name'->0->>'family' AS family, version_id,
+       content->'managingOrganization'->>'reference' =
+         'Organization/' || (SELECT id FROM fhir.resource_organization WHERE content->'identifier'->0->>'value' = 'o1') AS org_resolved
+  FROM fhir.resource_patient WHERE id = 'run-p';
+SELECT fhir.search('Observation', 'subject=Patient/run-p&performer:Organization.identifier=urn:run|o1')->'total' AS found_through_chain;
+
+-- Match-URL cache across transactions (fhir_search.match_url_cache_size > 0): a
+-- repeated conditional reference is answered from the cache (DEBUG1 says so) until
+-- a write of its type commits; a transaction that wrote the type searches again.
+SET fhir_search.match_url_cache_size = 100;
+SELECT fhir.update('{"resourceType":"Organization","id":"mu-org1","identifier":[{"system":"urn:mu","value":"m1"}]}') IS NOT NULL AS org1;
+CREATE FUNCTION pg_temp.mu_bundle(ref text) RETURNS jsonb LANGUAGE sql AS $$
+  SELECT jsonb_build_object('resourceType', 'Bundle', 'type', 'transaction', 'entry', jsonb_build_array(
+    jsonb_build_object('resource', jsonb_build_object('resourceType', 'Patient', 'id', 'mu-p',
+                                                      'managingOrganization', jsonb_build_object('reference', ref)),
+                       'request', jsonb_build_object('method', 'PUT', 'url', 'Patient/mu-p'))))
+$$;
+CREATE FUNCTION pg_temp.mu_org() RETURNS text LANGUAGE sql AS $$
+  SELECT fhir.read('Patient', 'mu-p')->'managingOrganization'->>'reference'
+$$;
+SELECT fhir.transaction(pg_temp.mu_bundle('Organization?identifier=urn:mu|m1')) IS NOT NULL AS searched;
+SET client_min_messages = debug1;
+SELECT fhir.transaction(pg_temp.mu_bundle('Organization?identifier=urn:mu|m1')) IS NOT NULL AS from_cache;
+RESET client_min_messages;
+SELECT pg_temp.mu_org();
+-- another session's kind of change: the identifier moves to a new Organization
+SELECT fhir.update('{"resourceType":"Organization","id":"mu-org1","identifier":[{"system":"urn:mu","value":"old"}]}') IS NOT NULL AS org1_changed;
+SELECT fhir.update('{"resourceType":"Organization","id":"mu-org2","identifier":[{"system":"urn:mu","value":"m1"}]}') IS NOT NULL AS org2;
+SET client_min_messages = debug1;
+SELECT fhir.transaction(pg_temp.mu_bundle('Organization?identifier=urn:mu|m1')) IS NOT NULL AS searched_again;
+RESET client_min_messages;
+SELECT pg_temp.mu_org();
+SELECT fhir.delete('Organization', 'mu-org2') AS org2_deleted;
+\set VERBOSITY terse
+SELECT fhir.transaction(pg_temp.mu_bundle('Organization?identifier=urn:mu|m1'));
+-- "no match" is remembered too, until this transaction writes an Organization
+SELECT fhir.transaction(pg_temp.mu_bundle('Organization?identifier=urn:mu|m3'));
+SET client_min_messages = debug1;
+SELECT fhir.transaction(pg_temp.mu_bundle('Organization?identifier=urn:mu|m3'));
+RESET client_min_messages;
+\set VERBOSITY default
+BEGIN;
+SELECT fhir.update('{"resourceType":"Organization","id":"mu-org3","identifier":[{"system":"urn:mu","value":"m3"}]}') IS NOT NULL AS org3;
+SET LOCAL client_min_messages = debug1;
+SELECT fhir.transaction(pg_temp.mu_bundle('Organization?identifier=urn:mu|m3')) IS NOT NULL AS own_write_seen;
+COMMIT;
+SELECT pg_temp.mu_org();
+-- queries that read other types are never cached
+SET client_min_messages = debug1;
+SELECT fhir.transaction(pg_temp.mu_bundle('Organization?identifier=urn:mu|m3&_has:Patient:organization:_id=mu-p')) IS NOT NULL AS has_searched;
+SELECT fhir.transaction(pg_temp.mu_bundle('Organization?identifier=urn:mu|m3&_has:Patient:organization:_id=mu-p')) IS NOT NULL AS has_searched_again;
+RESET client_min_messages;
+RESET fhir_search.match_url_cache_size;

@@ -2,12 +2,14 @@
 #include "bundle_plan.h"
 
 #include "base64.h"
+#include "query_string.h"
 #include "error.h"
 #include "registry.h"
 #include "resource.h"
 
 #include <algorithm>
 #include <functional>
+#include <string_view>
 
 namespace fhir {
 
@@ -228,34 +230,60 @@ bool split_conditional_reference(const std::string &reference, std::string *type
     return true;
 }
 
-std::string rewrite_reference_strings(const std::string &json_text, const std::map<std::string, std::string> &mapping) {
+std::string rewrite_reference_strings(const std::string &json_text, const ReferenceMap &mapping) {
     if (mapping.empty())
         return json_text;
     std::string out;
-    out.reserve(json_text.size());
-    size_t i = 0;
+    out.reserve(json_text.size() + json_text.size() / 8);
+    size_t i = 0, copied = 0; // json_text[copied, i) is still to copy
     while (i < json_text.size()) {
-        char c = json_text[i];
-        if (c != '"') {
-            out.push_back(c);
+        if (json_text[i] != '"') {
             i++;
             continue;
         }
-        // Copy one JSON string token, replacing it when it matches exactly.
+        // One JSON string token, replaced when it matches exactly.
         size_t j = i + 1;
         while (j < json_text.size() && json_text[j] != '"') {
             if (json_text[j] == '\\')
                 j++;
             j++;
         }
-        std::string token = json_text.substr(i + 1, j - i - 1);
+        std::string_view token(json_text.data() + i + 1, std::min(j, json_text.size()) - i - 1);
         auto it = mapping.find(token);
-        out.push_back('"');
-        out += it == mapping.end() ? token : it->second;
-        out.push_back('"');
+        if (it != mapping.end()) {
+            out.append(json_text, copied, i + 1 - copied);
+            out += it->second;
+            copied = j; // the closing quote is copied with what follows
+        }
         i = j + 1;
     }
+    if (copied < json_text.size())
+        out.append(json_text, copied, std::string::npos);
     return out;
+}
+
+size_t rewrite_reference_values(Json &node, const ReferenceMap &mapping) {
+    size_t n = 0;
+    if (node.is_string()) {
+        auto it = mapping.find(node.get_ref<const std::string &>());
+        if (it != mapping.end()) {
+            node = it->second;
+            n++;
+        }
+    } else if (node.is_object() || node.is_array()) {
+        for (auto &child : node)
+            n += rewrite_reference_values(child, mapping);
+    }
+    return n;
+}
+
+bool conditional_reads_only_its_type(const std::string &query) {
+    for (const QueryPair &pair : split_query_string(query)) {
+        const std::string &name = pair.name;
+        if (name.find_first_of(".:") != std::string::npos || name.rfind("_has", 0) == 0 || name == "_list")
+            return false;
+    }
+    return true;
 }
 
 } // namespace fhir

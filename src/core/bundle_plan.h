@@ -51,9 +51,22 @@ BundlePlan plan_bundle(const Json &bundle);
 // any depth) that is a urn:uuid: or a conditional reference ("Type?query").
 std::vector<std::string> references_to_resolve(const Json &resource);
 
+// Reference rewrites of a Bundle: fullUrl or conditional reference -> Type/id.
+using ReferenceMap = std::map<std::string, std::string, std::less<>>;
+
 // Replaces each exact JSON string "old" by "new" in JSON text (both unescaped
 // forms must need no JSON escaping; urn:uuid and Type/id never do).
-std::string rewrite_reference_strings(const std::string &json_text, const std::map<std::string, std::string> &mapping);
+std::string rewrite_reference_strings(const std::string &json_text, const ReferenceMap &mapping);
+
+// The same rewrite on a parsed document: every string value equal to a key of
+// `mapping` becomes its value (object keys are left alone). Returns how many.
+size_t rewrite_reference_values(Json &node, const ReferenceMap &mapping);
+
+// Whether a conditional query ("identifier=a|b&active=true") reads nothing but
+// resources of its own type: no chains, no _has, no _list, no modifiers (:in and
+// :below read ValueSets and CodeSystems). Writes of other types cannot change
+// what such a query matches.
+bool conditional_reads_only_its_type(const std::string &query);
 
 // Splits a conditional reference "Patient?identifier=a|b" into type and query.
 bool split_conditional_reference(const std::string &reference, std::string *type, std::string *query);

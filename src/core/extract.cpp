@@ -341,6 +341,11 @@ void index_token(Sink &sink, const Node &node) {
         index_identifier(sink, value);
     } else if (kind == Kind::ContactPoint) {
         index_code(sink, nullptr, string_at(value, "value"));
+    } else if ((kind == Kind::None || kind == Kind::Other) && value.is_object()) {
+        // Untyped, shaped like no coded type: a CodeableConcept with only its text
+        // ({"text":"Pulse"}) still answers :text.
+        if (const std::string *text = string_at(value, "text"))
+            sink.text(*text);
     }
 }
 

@@ -20,6 +20,7 @@ int guc_default_count = 20;
 int guc_max_count = 1000;
 bool guc_strict_handling = false;
 int guc_plan_cache_size = 64;
+int guc_match_url_cache_size = 0;
 bool loaded_at_startup = false;
 
 // Registers the settings; some only while shared_preload_libraries is loading us.
@@ -41,6 +42,12 @@ static void define_gucs() {
                             "A search statement run again with the same values uses a plan made for those values "
                             "(parsed and planned once); others are planned per execution. 0 turns this off.",
                             &guc_plan_cache_size, 64, 0, 100000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("fhir_search.match_url_cache_size",
+                            "Conditional URLs per backend whose matches are remembered across transactions.",
+                            "Match-URL cache for ifNoneExist, conditional references and conditional update/patch: "
+                            "an answer is reused until a write of its resource type commits. 0 (the default) turns "
+                            "it off; needs shared_preload_libraries.",
+                            &guc_match_url_cache_size, 0, 0, 1000000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     define_local_time_zone_guc();
     cache::define_gucs();
     FHIR_RESERVE_GUC_PREFIX("fhir_search");

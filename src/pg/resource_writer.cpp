@@ -226,7 +226,8 @@ void insert_side_rows(const SideRows &rows) {
                               BOOLARRAYOID,                                                          // date multi
                               INT8ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, INT8ARRAYOID,  // composite string
                               TEXTARRAYOID};
-    SPIPlanPtr plan = prepare_cached(kInsertSideRowsSql, types);
+    // Generic: a custom plan would fold every array in as a constant, each time.
+    SPIPlanPtr plan = prepare_cached(kInsertSideRowsSql, types, CURSOR_OPT_GENERIC_PLAN);
     Datum v[53] = {
         int8_array(rows.s_rid), int4_array(rows.s_param), text_array(rows.s_norm), text_array(rows.s_exact),
         int8_array(rows.d_rid), int4_array(rows.d_param), timestamptz_array(rows.d_lo), timestamptz_array(rows.d_hi),
@@ -516,7 +517,9 @@ bool delete_resource(const std::string &type, const std::string &id) {
     return true;
 }
 
-uint64_t write_batch(std::vector<PendingWrite> &batch) {
+uint64_t write_batch(std::vector<PendingWrite> &batch, std::vector<StoredResource> *results) {
+    if (results)
+        results->assign(batch.size(), StoredResource());
     if (batch.empty())
         return 0;
     const fhir::Extractor &extractor = current_extractor();
@@ -536,22 +539,25 @@ uint64_t write_batch(std::vector<PendingWrite> &batch) {
     std::vector<int64_t> replaced_rids;
     for (auto &[type, members] : by_type) {
         const std::string table = fhir::partition_table(type);
-        std::vector<std::string> ids;
+        std::vector<std::string> ids; // those that may exist
         ids.reserve(members.size());
         for (size_t i : members)
-            ids.push_back(batch[i].id);
+            if (!batch[i].known_new)
+                ids.push_back(batch[i].id);
 
         // Which of these exist already? Those are written one by one (updates are
         // rare in bulk loads); the rest go in one INSERT.
-        SPIPlanPtr existing = prepare_cached(
-            "SELECT id FROM " + table + " WHERE rtype = $1 AND id = ANY($2) "
-            "UNION SELECT DISTINCT id FROM fhir.resource_history WHERE rtype = $1 AND id = ANY($2)",
-            {TEXTOID, TEXTARRAYOID});
-        Datum ev[2] = {text_datum(type), text_array(ids)};
-        uint64_t n_existing = spi_execute(existing, ev, nullptr, false);
         std::unordered_set<std::string> existing_ids;
-        for (uint64_t r = 0; r < n_existing; r++)
-            existing_ids.insert(spi_get_text(r, 1));
+        if (!ids.empty()) {
+            SPIPlanPtr existing = prepare_cached(
+                "SELECT id FROM " + table + " WHERE rtype = $1 AND id = ANY($2) "
+                "UNION SELECT DISTINCT id FROM fhir.resource_history WHERE rtype = $1 AND id = ANY($2)",
+                {TEXTOID, TEXTARRAYOID});
+            Datum ev[2] = {text_datum(type), text_array(ids)};
+            uint64_t n_existing = spi_execute(existing, ev, nullptr, false);
+            for (uint64_t r = 0; r < n_existing; r++)
+                existing_ids.insert(spi_get_text(r, 1));
+        }
 
         std::vector<std::string> new_ids, new_texts;
         std::vector<size_t> new_members; // batch index of each new resource
@@ -562,7 +568,9 @@ uint64_t write_batch(std::vector<PendingWrite> &batch) {
             PendingWrite &w = batch[i];
             if (existing_ids.count(w.id)) {
                 Datum content = text_to_jsonb(w.text);
-                write_resource(content, std::move(w.parsed), w.type, w.id, std::nullopt);
+                StoredResource stored = write_resource(content, std::move(w.parsed), w.type, w.id, std::nullopt);
+                if (results)
+                    (*results)[i] = stored;
                 written++;
                 continue;
             }
@@ -584,9 +592,10 @@ uint64_t write_batch(std::vector<PendingWrite> &batch) {
             "SELECT nextval('fhir.resource_rid_seq'), $1, c.id, 1, $2, " + stamped + ", "
             "  $5[c.off + 1 : c.off + c.cnt] "
             "FROM unnest($4::text[], $6::text[]::jsonb[], $7::int[], $8::int[]) AS c(id, content, off, cnt) "
-            "RETURNING rid, id",
+            "ON CONFLICT (rtype, id) DO NOTHING RETURNING rid, id",
             {TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTARRAYOID, INT8ARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
-             INT4ARRAYOID});
+             INT4ARRAYOID},
+            CURSOR_OPT_GENERIC_PLAN); // a custom plan would only fold the arrays in as constants
         Datum iv[8] = {text_datum(type),          TimestampTzGetDatum(last_updated_ts), text_datum(last_updated_text),
                        text_array(new_ids),       int8_array(new_tokens),               text_array(new_texts),
                        int4_array(token_offsets), int4_array(token_counts)};
@@ -594,8 +603,27 @@ uint64_t write_batch(std::vector<PendingWrite> &batch) {
         std::unordered_map<std::string, int64_t> rid_of;
         for (uint64_t r = 0; r < inserted; r++)
             rid_of.emplace(spi_get_text(r, 2), spi_get_int64(r, 1));
-        for (size_t k = 0; k < new_ids.size(); k++)
+        if (inserted < new_ids.size()) // a known_new id that exists, or a concurrent creator won
+            for (size_t k = 0; k < new_ids.size(); k++)
+                if (!rid_of.count(new_ids[k])) {
+                    const std::string what = type + "/" + new_ids[k];
+                    throw Error(ErrorKind::VersionConflict,
+                                batch[new_members[k]].known_new
+                                    ? what + " exists already, but its writer promised a new id"
+                                    : what + " was created by another transaction during this write",
+                                fhir::operation_outcome("error", "duplicate", what + " exists already"));
+                }
+        for (size_t k = 0; k < new_ids.size(); k++) {
             side.add(rid_of.at(new_ids[k]), new_rows[k]);
+            if (results) {
+                StoredResource &stored = (*results)[new_members[k]];
+                stored.type = type;
+                stored.id = new_ids[k];
+                stored.version = 1;
+                stored.last_updated = last_updated;
+                stored.created = true;
+            }
+        }
         // -- contained resources of the new resources of this type
         ContainedRows contained;
         for (size_t k = 0; k < new_ids.size(); k++) {

@@ -54,11 +54,17 @@ struct PendingWrite {
     std::string id;
     fhir::Json parsed;
     std::string text;
+    // The writer promises that no resource of this type ever had this id (a
+    // fresh UUID): it is inserted without looking for a current or past version.
+    // Should it exist after all, the write fails (unique violation), never
+    // silently overwriting it.
+    bool known_new = false;
 };
 
 // Writes many resources (update semantics, client ids) with a few set-based
-// statements per type. Requires SPI. Returns the number written.
-uint64_t write_batch(std::vector<PendingWrite> &batch);
+// statements per type. Requires SPI. Returns the number written; with `results`,
+// also what each write stored (aligned with `batch`; content is not set).
+uint64_t write_batch(std::vector<PendingWrite> &batch, std::vector<StoredResource> *results = nullptr);
 
 // Re-extracts the search values of every resource of a type (after enabling a
 // parameter or adding a custom one). Requires SPI. Returns the number of resources.

@@ -10,6 +10,7 @@
 #include "pg_includes.h"
 
 #include "conditional.h"
+#include "conditional_cache.h"
 #include "cpp_wrapper.h"
 #include "everything.h"
 #include "guc.h"
@@ -245,7 +246,7 @@ std::string search_query(const fhir::RestRoute &route, const std::optional<std::
 
 // The matches of a conditional interaction: exactly one, none (nullopt), or 412.
 std::optional<std::string> single_match(const std::string &type, const std::string &query, const char *what) {
-    std::vector<std::string> ids = match_conditional(type, std::string(fhir::query_of_url(query)), 2);
+    std::vector<std::string> ids = match_conditional_cached(type, std::string(fhir::query_of_url(query)), 2);
     if (ids.size() > 1)
         throw Error(ErrorKind::PreconditionFailed,
                     std::string(what) + " \"" + type + "?" + query + "\" matched more than one resource",

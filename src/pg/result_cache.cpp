@@ -494,6 +494,18 @@ void note_write_all() {
     note_slots(slots);
 }
 
+std::optional<uint64_t> type_generation(const std::string &resource_type) {
+    if (!available() || reuse_unsafe_here() || RecoveryInProgress() || IsolationUsesXactSnapshot())
+        return std::nullopt;
+    const uint32_t slot = fhir::cache::generation_slot(resource_type);
+    if (pending_slots.test(slot))
+        return std::nullopt;
+    fhir::cache::GenerationStamp stamp = fhir::cache::read_generations(arena().generations(), {slot});
+    if (!stamp.storable || stamp.slots.empty())
+        return std::nullopt;
+    return stamp.slots[0].second;
+}
+
 // ---------------------------------------------------------------------------
 // Administration
 // ---------------------------------------------------------------------------

@@ -119,6 +119,16 @@ void note_write(const std::string &resource_type);
 // Same for every type (registry changes, direct SQL on the storage tables).
 void note_write_all();
 
+// --- Other caches on the same counters ------------------------------------------
+// The current generation of `resource_type`'s counter, for a backend-local cache
+// whose answers depend only on resources of that type (the match-URL cache): an
+// answer computed by a query whose snapshot is taken after this call stays valid
+// while the counter reads the same value. nullopt when nothing can be vouched
+// for: no shared memory, a hot standby, a transaction snapshot older than now
+// (REPEATABLE READ / SERIALIZABLE), a commit on the type in flight, or this
+// transaction wrote the type (its uncommitted rows may be in the answer).
+std::optional<uint64_t> type_generation(const std::string &resource_type);
+
 // --- Administration -------------------------------------------------------------
 struct Stats {
     bool available = false;

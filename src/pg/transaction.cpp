@@ -6,11 +6,20 @@
 // rewritten in the resources' JSON text (and in PATCH entries' patches: a
 // Parameters, or a Binary's base64 JSON Patch), and the writes run in FHIR order. Any
 // failure raises an error and the caller's transaction rolls back everything.
+// Runs of consecutive POST and PUT entries are written set-based, like a bulk load
+// batch (resource_writer.cpp write_batch): a few statements per resource type
+// instead of a round of statements per entry. POSTs get fresh UUIDs, so they skip
+// the read-before-write. The run is flushed before anything that could observe it:
+// a DELETE, PATCH, GET or If-Match entry, a second write of the same resource, and
+// a conditional reference whose search could match a pending write (same type, or a
+// query reading other types). Each distinct conditional reference is searched once
+// per Bundle.
 // Batch: each entry runs in its own subtransaction and reports its own outcome.
 #include "pg_includes.h"
 
 #include "bundle_plan.h"
 #include "conditional.h"
+#include "conditional_cache.h"
 #include "cpp_wrapper.h"
 #include "patch_writer.h"
 #include "pg_json.h"
@@ -20,6 +29,7 @@
 #include "values.h"
 
 #include <map>
+#include <unordered_set>
 
 namespace fhir_pg {
 namespace {
@@ -37,7 +47,7 @@ struct EntryOutcome {
 
 // Resolves a conditional query to exactly one id, or explains why it cannot.
 std::string resolve_single(const std::string &type, const std::string &query, const std::string &what) {
-    std::vector<std::string> ids = match_conditional(type, query, 2);
+    std::vector<std::string> ids = match_conditional_cached(type, query, 2);
     if (ids.size() == 1)
         return ids[0];
     throw Error(ErrorKind::PreconditionFailed,
@@ -61,8 +71,17 @@ std::vector<std::string> entry_resource_texts(Datum bundle) {
 }
 
 // Settles the target id of every entry and builds the reference rewrite map.
-void settle_ids(fhir::BundlePlan &plan, std::map<std::string, std::string> &rewrites,
+void settle_ids(fhir::BundlePlan &plan, fhir::ReferenceMap &rewrites,
                 std::vector<EntryOutcome> &outcomes, std::vector<bool> &skip) {
+    // Nothing is written before every id is settled, so a match URL repeated in the
+    // Bundle (ifNoneExist, conditional update/patch) has one answer: search it once.
+    std::map<std::string, std::vector<std::string>> matches;
+    auto match_conditional = [&matches](const std::string &type, const std::string &query, long limit) {
+        auto it = matches.find(type + "?" + query);
+        if (it == matches.end())
+            it = matches.emplace(type + "?" + query, match_conditional_cached(type, query, limit)).first;
+        return it->second;
+    };
     for (fhir::PlannedEntry &e : plan.entries) {
         if (!e.error.empty())
             continue;
@@ -107,58 +126,58 @@ void settle_ids(fhir::BundlePlan &plan, std::map<std::string, std::string> &rewr
     }
 }
 
-// `text` (of `parsed`) with its references to this Bundle's entries
-// (urn:uuid: fullUrls) and its conditional references ("Patient?identifier=...")
-// rewritten to Type/id.
-std::string with_resolved_references(const std::string &text, const fhir::Json &parsed,
-                                     const std::map<std::string, std::string> &rewrites,
-                                     std::map<std::string, std::string> &conditional_cache) {
-    std::map<std::string, std::string> mapping = rewrites;
-    for (const std::string &ref : fhir::references_to_resolve(parsed)) {
+// Adds to `mapping` the conditional references of `resource` ("Patient?identifier=...")
+// it does not hold yet, each searched once; `before_search(type, query)` runs
+// before each search (the set-based writer flushes what the search could see).
+// References to fullUrls not in the Bundle are errors.
+template <typename BeforeSearch>
+void resolve_references(const fhir::Json &resource, fhir::ReferenceMap &mapping, BeforeSearch &&before_search) {
+    for (const std::string &ref : fhir::references_to_resolve(resource)) {
         if (mapping.count(ref))
             continue;
         std::string type, query;
         if (!fhir::split_conditional_reference(ref, &type, &query))
             throw Error(ErrorKind::InvalidResource, "reference \"" + ref + "\" points to no entry of this Bundle");
-        auto cached = conditional_cache.find(ref);
-        if (cached == conditional_cache.end())
-            cached = conditional_cache.emplace(ref, type + "/" + resolve_single(type, query, "conditional reference")).first;
-        mapping[ref] = cached->second;
+        before_search(type, query);
+        mapping.emplace(ref, type + "/" + resolve_single(type, query, "conditional reference"));
     }
+}
+
+// `text` (of `parsed`) with its references to this Bundle's entries (urn:uuid:
+// fullUrls) and its conditional references rewritten to Type/id.
+std::string with_resolved_references(const std::string &text, const fhir::Json &parsed, fhir::ReferenceMap &mapping) {
+    resolve_references(parsed, mapping, [](const std::string &, const std::string &) {});
     return fhir::rewrite_reference_strings(text, mapping);
 }
 
 // The patch of a PATCH entry, its references resolved: the Binary's decoded data
 // or the Parameters' own text.
 fhir::Json entry_patch(const fhir::PlannedEntry &e, const std::vector<std::string> &texts,
-                       const std::map<std::string, std::string> &rewrites,
-                       std::map<std::string, std::string> &conditional_cache) {
+                       fhir::ReferenceMap &mapping) {
     if (!e.is_binary_patch)
-        return patch_document(with_resolved_references(texts.at(e.index), *e.resource, rewrites, conditional_cache));
+        return patch_document(with_resolved_references(texts.at(e.index), *e.resource, mapping));
     fhir::Json parsed = fhir::Json::parse(e.binary_patch, nullptr, false);
     if (parsed.is_discarded())
         throw Error(ErrorKind::InvalidJson, "the PATCH Binary's data is not valid JSON",
                     fhir::operation_outcome("error", "structure", "the patch is not valid JSON"));
-    return patch_document(with_resolved_references(e.binary_patch, parsed, rewrites, conditional_cache));
+    return patch_document(with_resolved_references(e.binary_patch, parsed, mapping));
 }
 
 // Executes one settled entry.
 EntryOutcome execute_entry(const fhir::PlannedEntry &e, const std::vector<std::string> &texts,
-                           const std::map<std::string, std::string> &rewrites,
-                           std::map<std::string, std::string> &conditional_cache) {
+                           fhir::ReferenceMap &mapping) {
     EntryOutcome out;
     if (e.method == "PATCH") {
-        fhir::Json patch = entry_patch(e, texts, rewrites, conditional_cache);
+        fhir::Json patch = entry_patch(e, texts, mapping);
         StoredResource stored = patch_resource(e.type, e.id, patch, e.if_match, e.patch_media_type);
         out.status = "200 OK";
         out.version = stored.version;
         out.location = e.type + "/" + e.id + "/_history/" + std::to_string(stored.version);
         out.last_modified = stored.last_updated;
     } else if (e.method == "POST" || e.method == "PUT") {
-        std::string text = with_resolved_references(texts.at(e.index), *e.resource, rewrites, conditional_cache);
-        fhir::Json parsed = fhir::Json::parse(text, nullptr, false);
-        if (parsed.is_discarded())
-            throw Error(ErrorKind::Internal, "rewritten resource is not valid JSON");
+        std::string text = with_resolved_references(texts.at(e.index), *e.resource, mapping);
+        fhir::Json parsed = *e.resource;
+        fhir::rewrite_reference_values(parsed, mapping);
         Datum content = text_to_jsonb(text);
         std::optional<int> if_match = e.if_match;
         StoredResource stored = write_resource(content, std::move(parsed), e.type, e.id, if_match);
@@ -185,6 +204,85 @@ EntryOutcome execute_entry(const fhir::PlannedEntry &e, const std::vector<std::s
         out.location = e.type + "/" + e.id + "/_history/" + std::to_string(spi_get_int32(0, 1));
     }
     return out;
+}
+
+// A run of consecutive POST and PUT entries, written together by write_batch.
+class EntryRun {
+  public:
+    bool empty() const { return writes_.empty(); }
+    bool holds_resource(const std::string &type, const std::string &id) const { return keys_.count(type + "/" + id); }
+    bool holds_type(const std::string &type) const { return types_.count(type) > 0; }
+
+    // Queues entry `e`, its references resolved in `text` and `parsed`.
+    void add(const fhir::PlannedEntry &e, fhir::Json parsed, std::string text) {
+        keys_.insert(e.type + "/" + e.id);
+        types_.insert(e.type);
+        PendingWrite w;
+        w.type = e.type;
+        w.id = e.id;
+        w.parsed = std::move(parsed);
+        w.text = std::move(text);
+        w.known_new = e.method == "POST"; // a fresh UUID: no read-before-write
+        writes_.push_back(std::move(w));
+        entries_.push_back(e.index);
+    }
+
+    // Writes the run and records each entry's outcome.
+    void flush(std::vector<EntryOutcome> &outcomes) {
+        if (writes_.empty())
+            return;
+        std::vector<StoredResource> stored;
+        write_batch(writes_, &stored);
+        for (size_t k = 0; k < entries_.size(); k++) {
+            EntryOutcome &out = outcomes[entries_[k]];
+            const StoredResource &s = stored[k];
+            out.status = s.created ? "201 Created" : "200 OK";
+            out.version = s.version;
+            out.location = s.type + "/" + s.id + "/_history/" + std::to_string(s.version);
+            out.last_modified = s.last_updated;
+        }
+        writes_.clear();
+        entries_.clear();
+        keys_.clear();
+        types_.clear();
+    }
+
+  private:
+    std::vector<PendingWrite> writes_;
+    std::vector<size_t> entries_; // Bundle.entry index of each write
+    std::unordered_set<std::string> keys_, types_;
+};
+
+// Runs a transaction's settled entries in processing order (see the file comment).
+void run_transaction(const fhir::BundlePlan &plan, const std::vector<std::string> &texts,
+                     fhir::ReferenceMap &mapping, const std::vector<bool> &skip, std::vector<EntryOutcome> &outcomes) {
+    EntryRun run;
+    for (const fhir::PlannedEntry &e : plan.entries) {
+        if (skip[e.index])
+            continue;
+        try {
+            bool batched = (e.method == "POST" || e.method == "PUT") && !e.if_match;
+            if (!batched) {
+                run.flush(outcomes);
+                outcomes[e.index] = execute_entry(e, texts, mapping);
+                continue;
+            }
+            if (run.holds_resource(e.type, e.id))
+                run.flush(outcomes); // a second write of the same resource sees the first
+            resolve_references(*e.resource, mapping, [&](const std::string &type, const std::string &query) {
+                if (run.holds_type(type) || !fhir::conditional_reads_only_its_type(query))
+                    run.flush(outcomes); // the search must see the writes before it
+            });
+            // The Bundle's own tree, moved out (nothing reads it after this entry).
+            fhir::Json parsed = std::move(*const_cast<fhir::Json *>(e.resource));
+            fhir::rewrite_reference_values(parsed, mapping);
+            run.add(e, std::move(parsed), fhir::rewrite_reference_strings(texts.at(e.index), mapping));
+        } catch (const fhir::Error &err) {
+            throw fhir::Error(err.kind(), "transaction entry " + std::to_string(e.index) + ": " + err.what(),
+                              err.detail());
+        }
+    }
+    run.flush(outcomes);
 }
 
 // HTTP status line for a failed batch entry, from its SQLSTATE.
@@ -232,7 +330,7 @@ FHIR_FUNCTION(fhir_transaction) {
     fhir::BundlePlan plan = fhir::plan_bundle(bundle);
     std::vector<EntryOutcome> outcomes(plan.entry_count);
     std::vector<bool> skip(plan.entry_count, false);
-    std::map<std::string, std::string> rewrites, conditional_cache;
+    fhir::ReferenceMap mapping; // fullUrls and conditional references -> Type/id
 
     spi_connect();
     std::vector<std::string> texts = entry_resource_texts(PointerGetDatum(bundle_jsonb));
@@ -242,19 +340,11 @@ FHIR_FUNCTION(fhir_transaction) {
                 throw fhir::Error(fhir::ErrorKind::InvalidResource,
                                   "transaction entry " + std::to_string(e.index) + ": " + e.error,
                                   fhir::operation_outcome("error", "invalid", e.error));
-        settle_ids(plan, rewrites, outcomes, skip);
-        for (const fhir::PlannedEntry &e : plan.entries) {
-            if (skip[e.index])
-                continue;
-            try {
-                outcomes[e.index] = execute_entry(e, texts, rewrites, conditional_cache);
-            } catch (const fhir::Error &err) {
-                throw fhir::Error(err.kind(), "transaction entry " + std::to_string(e.index) + ": " + err.what(),
-                                  err.detail());
-            }
-        }
+        settle_ids(plan, mapping, outcomes, skip);
+        run_transaction(plan, texts, mapping, skip, outcomes);
     } else {
         // Batch: ids first (failures there are per entry too), then each entry alone.
+        fhir::ReferenceMap &conditional_refs = mapping; // conditional references, searched once per Bundle
         for (fhir::PlannedEntry &e : plan.entries) {
             if (!e.error.empty())
                 continue;
@@ -263,13 +353,13 @@ FHIR_FUNCTION(fhir_transaction) {
                 single.entries.push_back(e);
                 std::vector<EntryOutcome> one(plan.entry_count);
                 std::vector<bool> one_skip(plan.entry_count, false);
-                std::map<std::string, std::string> no_rewrites;
+                fhir::ReferenceMap no_rewrites; // batch entries do not see each other's fullUrls
                 settle_ids(single, no_rewrites, one, one_skip);
                 e = single.entries[0];
                 if (one_skip[e.index])
                     outcomes[e.index] = one[e.index];
                 else
-                    outcomes[e.index] = execute_entry(e, texts, no_rewrites, conditional_cache);
+                    outcomes[e.index] = execute_entry(e, texts, conditional_refs);
             });
             if (failure.failed) {
                 outcomes[e.index] = EntryOutcome();

@@ -910,3 +910,11 @@ TEST(Extract, RangeWithoutBoundValuesGivesNothing) {
     for (const auto &row : rows.quantities)
         EXPECT_NE(row.param_id, param("Condition", "onset-age"));
 }
+
+TEST(Extract, CodeableConceptWithOnlyTextAnswersTextModifier) {
+    IndexRows rows = extract(Json::parse(R"({"resourceType":"Observation","status":"final","code":{"text":"Pulse"},
+        "category":[{"text":"Vital Signs"}]})"));
+    EXPECT_EQ(texts_of(rows, param("Observation", "code")), std::vector<std::string>{"pulse"});
+    EXPECT_EQ(texts_of(rows, param("Observation", "category")), std::vector<std::string>{"vital signs"});
+    EXPECT_TRUE(has_token(rows, "Observation", "status", TokenForm::Code, "final"));
+}

@@ -104,6 +104,28 @@ TEST(BundlePlan, FindsAndRewritesReferences) {
     EXPECT_FALSE(fhir::split_conditional_reference("Nope?x=1", &type, &query));
 }
 
+TEST(BundlePlan, RewritesReferencesInTextAndTreeAlike) {
+    const std::string text =
+        R"({"subject":{"reference":"urn:uuid:1"},"a":["urn:uuid:2","urn:uuid:1x"],"esc":"q\"urn:uuid:1","n":1.50})";
+    fhir::ReferenceMap mapping = {{"urn:uuid:1", "Patient/9"}, {"urn:uuid:2", "Encounter/e"}};
+    std::string out = fhir::rewrite_reference_strings(text, mapping);
+    EXPECT_EQ(out, R"({"subject":{"reference":"Patient/9"},"a":["Encounter/e","urn:uuid:1x"],"esc":"q\"urn:uuid:1","n":1.50})");
+    Json tree = Json::parse(text);
+    EXPECT_EQ(fhir::rewrite_reference_values(tree, mapping), 2u);
+    EXPECT_EQ(tree, Json::parse(out));
+    EXPECT_EQ(fhir::rewrite_reference_strings(text, {}), text);
+    EXPECT_EQ(fhir::rewrite_reference_strings(R"("urn:uuid:1")", mapping), R"("Patient/9")");
+}
+
+TEST(BundlePlan, TellsWhichConditionalsReadOnlyTheirType) {
+    EXPECT_TRUE(fhir::conditional_reads_only_its_type("identifier=http://x|1"));
+    EXPECT_TRUE(fhir::conditional_reads_only_its_type("identifier=a|b&active=true&_id=3"));
+    EXPECT_FALSE(fhir::conditional_reads_only_its_type("organization.name=Acme"));
+    EXPECT_FALSE(fhir::conditional_reads_only_its_type("code:in=http://vs"));
+    EXPECT_FALSE(fhir::conditional_reads_only_its_type("identifier=a&_has:Observation:subject:code=1"));
+    EXPECT_FALSE(fhir::conditional_reads_only_its_type("_list=l1"));
+}
+
 TEST(QueryString, SplitsAndDecodes) {
     auto pairs = fhir::split_query_string("?code=http%3A%2F%2Floinc.org%7C8867-4&&date=ge2020-01-01T00:00:00+05:00&flag");
     ASSERT_EQ(pairs.size(), 3u);
