@@ -85,6 +85,28 @@ $(EXTENSION)--%.sql: $$(sort $$(wildcard src/sql/upgrade/%/*.sql)) $(API_PIECES)
 	cat $(firstword $(call upgrade_pieces,$*)) $(if $(filter %--$(EXTVERSION),$*),$(API_PIECES)) \
 	    $(wordlist 2,999,$(call upgrade_pieces,$*)) > $@
 
+# fhir-server (server/): the FHIR REST server, a program of its own on the public
+# SQL API (C++17, Boost.Beast/Asio headers, libpq, zlib; docs/rest-server.md).
+# `make` builds it with the extension; `make install` puts it into PostgreSQL's
+# bindir (pg_config --bindir) as fhir-server.
+SERVER_SRCS     = $(sort $(wildcard server/*.cpp))
+SERVER_OBJS     = $(SERVER_SRCS:.cpp=.o)
+SERVER_CXXFLAGS = -std=c++17 -O2 -g -Wall -Wextra -pthread -DBOOST_BEAST_USE_STD_STRING_VIEW -I$(shell $(PG_CONFIG) --includedir)
+SERVER_LIBS     = -L$(shell $(PG_CONFIG) --libdir) -lpq -lz -pthread
+.PHONY: server install-server
+all: server/fhir-server
+server: server/fhir-server
+server/%.o: server/%.cpp
+	$(CXX) $(SERVER_CXXFLAGS) -MMD -MP -c -o $@ $<
+server/fhir-server: $(SERVER_OBJS)
+	$(CXX) $(SERVER_CXXFLAGS) -o $@ $^ $(SERVER_LIBS)
+install: install-server
+install-server: server/fhir-server
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
+	$(INSTALL_PROGRAM) server/fhir-server '$(DESTDIR)$(bindir)/fhir-server'
+-include $(SERVER_OBJS:.o=.d)
+EXTRA_CLEAN += server/fhir-server $(SERVER_OBJS) $(SERVER_OBJS:.o=.d)
+
 # Regenerate sources derived from the official FHIR R4 definitions.
 FHIR_DEFS ?= ../shared/fhir-r4
 .PHONY: regenerate

@@ -7,17 +7,22 @@
 #   scripts/demo.sh            run the demo, then stop the cluster
 #   scripts/demo.sh --keep     leave the cluster running to explore it
 #   scripts/demo.sh --stop     stop a cluster left running by --keep
-# Options (environment): PATIENTS=200 (sample size), PORT=5499, DEMO_DIR, YES=1 (replace a
-# kept cluster without asking).
+# Then it starts fhir-server (the FHIR REST server) on loopback and shows two curl calls
+# with their headers.
+# Options (environment): PATIENTS=200 (sample size), PORT=5499, HTTP_PORT=8499, DEMO_DIR, YES=1
+# (replace a kept cluster without asking).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 WORK="${DEMO_DIR:-/tmp/fhir_search_demo}"
 PORT="${PORT:-5499}"
 PATIENTS="${PATIENTS:-200}"
+HTTP_PORT="${HTTP_PORT:-8499}"
 source scripts/lib/cluster.sh
+stop_server() { [ -f "$WORK/fhir-server.pid" ] && kill "$(cat "$WORK/fhir-server.pid")" 2>/dev/null; rm -f "$WORK/fhir-server.pid"; return 0; }
 
 if [ "${1:-}" = "--stop" ]; then
+  stop_server
   cluster_stop && echo "demo cluster stopped"
   exit 0
 fi
@@ -39,12 +44,13 @@ if [ -f "$WORK/data/postmaster.pid" ]; then
 elif [ -d "$WORK" ]; then
   echo "   removing the previous demo directory $WORK"
 fi
+stop_server
 cluster_stop
 rm -rf "$WORK"
 cluster_init <<CONF
 fhir_search.base_url = 'http://localhost/fhir'
 CONF
-[ "$KEEP" = 1 ] || trap cluster_stop EXIT
+[ "$KEEP" = 1 ] || trap 'stop_server; cluster_stop' EXIT
 cluster_start
 PSQL=(as_pg psql -X -q -h "$WORK" -p "$PORT" -d postgres -v ON_ERROR_STOP=1)
 
@@ -88,11 +94,28 @@ SELECT e->>'sql' AS sql, e->'indexes' AS indexes FROM fhir.explain('Patient', 'f
 \set ON_ERROR_STOP 0
 SELECT fhir.update('{"resourceType":"Patient","id":"not valid!"}');
 SQL
+
+echo
+echo "== 5. the FHIR REST server: fhir-server on http://127.0.0.1:$HTTP_PORT/fhir"
+BASE="http://127.0.0.1:$HTTP_PORT/fhir"
+"$BIN/fhir-server" --db "host=$WORK port=$PORT dbname=postgres user=postgres" --listen "127.0.0.1:$HTTP_PORT" \
+  --base-url "$BASE" --pool 1 --access-log "$WORK/access.log" 2> "$WORK/fhir-server.log" &
+echo $! > "$WORK/fhir-server.pid"
+for _ in $(seq 1 50); do curl -sf -o /dev/null "$BASE/metadata" && break; sleep 0.1; done
+echo "\$ curl -si '$BASE/Patient/demo'"
+curl -si "$BASE/Patient/demo"
+echo
+echo
+echo "\$ curl -s -D - -o /dev/null --compressed '$BASE/Observation?code=http://loinc.org|8867-4&_count=50'   (twice: the second is a cache HIT)"
+curl -s -o /dev/null --compressed "$BASE/Observation?code=http://loinc.org%7C8867-4&_count=50"
+curl -s -D - -o /dev/null --compressed "$BASE/Observation?code=http://loinc.org%7C8867-4&_count=50"
+echo "   access log ($WORK/access.log): $(tail -1 "$WORK/access.log")"
 echo
 if [ "$KEEP" = 1 ]; then
-  echo "The demo cluster is running. Connect with:"
+  echo "The demo cluster and fhir-server ($BASE) are running. Connect with:"
   echo "  $CONNECT"
-  echo "Stop it with: scripts/demo.sh --stop"
+  echo "  curl -s '$BASE/Patient?name=mul&_count=3'"
+  echo "Stop them with: scripts/demo.sh --stop"
 else
   echo "Done; the demo cluster is stopped. Run 'scripts/demo.sh --keep' to keep it running and connect with"
   echo "  $CONNECT"

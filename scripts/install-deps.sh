@@ -4,11 +4,13 @@ set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 PG_MAJOR="${PG_MAJOR:-15}"
-# pgbouncer, python3-psycopg and Node (with npm, for node-postgres) are for the
-# real-client tests (test/scripts/clients.sh); python3-psycopg also runs the parallel
-# loader loader/fhir-load (test/scripts/parallel_load.sh).
+# pgbouncer, python3-psycopg and Node (with npm, for node-postgres and fhir-kit-client) are
+# for the real-client tests (test/scripts/clients.sh, rest_server.sh); libboost-dev (Beast,
+# Asio), libpq-dev and zlib1g-dev build fhir-server (server/), curl tests it;
+# python3-psycopg also runs the parallel loader loader/fhir-load (test/scripts/parallel_load.sh).
 packages=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-contrib nlohmann-json3-dev libgtest-dev
-          cmake g++ clang libclang-rt-dev make python3 ca-certificates pgbouncer python3-psycopg)
+          cmake g++ clang libclang-rt-dev make python3 ca-certificates pgbouncer python3-psycopg libboost-dev libpq-dev
+          zlib1g-dev curl)
 # Node: Debian's nodejs and npm, unless a node with npm is installed already (NodeSource's
 # nodejs package carries npm and conflicts with Debian's).
 if ! { command -v node && command -v npm; } >/dev/null 2>&1; then

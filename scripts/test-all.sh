@@ -58,6 +58,7 @@ suite "Debian package (build, install, remove)" env NO_BUILD=1 bash test/scripts
 suite "parallel loader (fhir-load)" env NO_BUILD=1 bash test/scripts/parallel_load.sh
 # real clients: psycopg, node-postgres, pgbouncer in transaction pooling mode
 suite "clients (psycopg, node-postgres, pgbouncer)" env NO_BUILD=1 bash test/scripts/clients.sh
+suite "REST server (fhir-kit-client, bad clients, restarts, pgbouncer)" env NO_BUILD=1 bash test/scripts/rest_server.sh
 # result cache under concurrent writes (the isolation specs run inside "pg_regress")
 suite "cache stress (60 s)" env DURATION="${CACHE_STRESS_SECONDS:-60}" bash test/scripts/cache_stress.sh
 

@@ -106,6 +106,9 @@ SELECT pg_temp.r(fhir.request('POST', 'Patient/r1'));
 SELECT pg_temp.r(fhir.request('OPTIONS', 'Patient'));
 SELECT pg_temp.r(fhir.request('GET', 'Patient/r1/$validate'));
 SELECT pg_temp.r(fhir.request('GET', 'Patient/r1/foo/bar/baz'));
+-- a malformed escape or invalid UTF-8 in the path: 400 in the row, not an error
+SELECT pg_temp.r(fhir.request('GET', 'Patient/%zz'));
+SELECT pg_temp.r(fhir.request('GET', '/fhir/Patient/%C3%28/_history'));
 SELECT pg_temp.r(fhir.request('GET', 'Patient', NULL, '"not an object"'));
 -- transaction and batch: POST to the base
 SELECT pg_temp.r(fhir.request('POST', '', '{"resourceType":"Bundle","type":"transaction","entry":[

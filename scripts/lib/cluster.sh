@@ -27,8 +27,8 @@ own_by_postgres() { chown postgres "$@" 2>/dev/null || sudo chown postgres "$@";
 build_and_install() {
   bash scripts/install-deps.sh || return 1
   local total
-  total=$(ls src/core/*.cpp src/core/generated/*.cpp src/pg/*.cpp | wc -l)
-  log "building fhir_search (up to $total C++ files)"
+  total=$(ls src/core/*.cpp src/core/generated/*.cpp src/pg/*.cpp server/*.cpp | wc -l)
+  log "building fhir_search and fhir-server (up to $total C++ files)"
   make -j"$(nproc)" 2>&1 | awk -v total="$total" '
     / -c .*\.cpp$/ { n++; f = $NF; printf "  [%3d/%d] %s\n", n, total, f; fflush(); next }
     /(error|warning): |\*\*\*/ { print; fflush() }'

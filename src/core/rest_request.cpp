@@ -1,6 +1,7 @@
 // rest_request.cpp: routing FHIR REST requests and reading their headers.
 #include "rest_request.h"
 
+#include "error.h"
 #include "query_string.h"
 #include "registry.h"
 
@@ -123,8 +124,14 @@ RestRoute route_request(std::string_view method_text, std::string_view url, std:
         size_t slash = path.find('/', pos);
         if (slash == std::string_view::npos)
             slash = path.size();
-        if (slash > pos)
-            segments.push_back(percent_decode(path.substr(pos, slash - pos)));
+        if (slash > pos) {
+            try {
+                segments.push_back(percent_decode(path.substr(pos, slash - pos)));
+            } catch (const Error &e) {
+                // a malformed escape or invalid UTF-8 in the path is the client's error
+                return no_route(400, std::string("malformed URL path: ") + e.what());
+            }
+        }
         pos = slash + 1;
     }
     const size_t n = segments.size();

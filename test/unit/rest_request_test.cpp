@@ -79,6 +79,13 @@ TEST(RestRequestTest, RefusesWhatIsNotFhir) {
     EXPECT_EQ(route_request("GET", "Patient/1/_history/0", "").error_status, 404);
     EXPECT_EQ(route_request("GET", "Patient/1/foo/bar/baz", "").error_status, 404);
     EXPECT_EQ(route_request("GET", "$export", "").error_status, 501);
+    // malformed escapes and invalid UTF-8 in the path are 400 routes, not exceptions
+    auto escape = route_request("GET", "Patient/%zz", "");
+    EXPECT_EQ(escape.interaction, Interaction::None);
+    EXPECT_EQ(escape.error_status, 400);
+    EXPECT_NE(escape.error.find("malformed URL path"), std::string::npos);
+    EXPECT_EQ(route_request("GET", "Patient/%C3%28", "").error_status, 400);
+    EXPECT_EQ(route_request("GET", "Patient/a%2", "").error_status, 400);
 }
 
 TEST(RestRequestTest, ReadsHeaders) {
