@@ -61,7 +61,7 @@ void check_batch(const std::vector<int64_t> &rids, ReturnSetInfo *rsinfo, uint64
     std::vector<std::vector<int32_t>> side(kSideTableCount);
     for (uint64_t row = 0; row < n; row++) {
         found.push_back(spi_get_int64(row, 1));
-        fhir::Json resource = jsonb_to_json(DatumGetJsonbP(spi_get_datum(row, 2)));
+        fhir::Json resource = jsonb_datum_to_json(spi_get_datum(row, 2));
         fhir::IndexRows rows = extractor.extract(resource);
         offsets.push_back(static_cast<int32_t>(tokens.size()));
         counts.push_back(static_cast<int32_t>(rows.tokens.size()));

@@ -114,6 +114,11 @@ static fhir::Json container_to_json(JsonbContainer *root, bool exact_decimals = 
 
 fhir::Json jsonb_to_json(Jsonb *jsonb, bool exact_decimals) { return container_to_json(&jsonb->root, exact_decimals); }
 
+fhir::Json jsonb_datum_to_json(Datum datum) {
+    Jsonb *jsonb = pg_call([datum] { return DatumGetJsonbP(datum); });
+    return jsonb_to_json(jsonb);
+}
+
 // Walks the root object's members without descending (skipNested), converting
 // only the kept ones.
 fhir::Json jsonb_members_to_json(Jsonb *jsonb, const std::function<bool(std::string_view)> &keep) {

@@ -20,6 +20,10 @@ namespace fhir_pg {
 // for a round trip through json_to_jsonb_exact that keeps 1.50 as 1.50.
 fhir::Json jsonb_to_json(Jsonb *jsonb, bool exact_decimals = false);
 
+// The same for a jsonb Datum as SPI returns it (detoasted inside the error boundary:
+// a TOASTed resource is read and decompressed first).
+fhir::Json jsonb_datum_to_json(Datum datum);
+
 // The same for the top-level members `keep` accepts of a jsonb object (other
 // members are skipped without being converted); a non-object converts whole.
 fhir::Json jsonb_members_to_json(Jsonb *jsonb, const std::function<bool(std::string_view)> &keep);

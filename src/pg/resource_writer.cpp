@@ -680,7 +680,7 @@ uint64_t reindex_rows(const std::string &type, SPIPlanPtr next, SPIPlanPtr set_t
         SideRows side;
         for (uint64_t row = 0; row < n; row++) {
             int64_t rid = spi_get_int64(row, 1);
-            fhir::Json resource = jsonb_to_json(DatumGetJsonbP(spi_get_datum(row, 2)));
+            fhir::Json resource = jsonb_datum_to_json(spi_get_datum(row, 2));
             fhir::IndexRows rows = extractor.extract(resource);
             rids.push_back(rid);
             offsets.push_back(static_cast<int32_t>(tokens.size()));
