@@ -50,10 +50,6 @@ PG_CPPFLAGS  = -Isrc/core -Isrc/pg
 # -Wshadow=compatible-local: PostgreSQL 16+ adds it to CFLAGS; set here so a 15 build warns alike.
 PG_CXXFLAGS  = -MMD -MP -std=c++17 -Wall -Wextra -Wshadow=compatible-local -Wno-register -Wno-unused-parameter -Wno-missing-field-initializers
 SHLIB_LINK   = -lstdc++
-# Extra compile and link flags, e.g. sanitizers (test/scripts/regress_asan.sh).
-SANITIZE_FLAGS ?=
-PG_CXXFLAGS += $(SANITIZE_FLAGS)
-SHLIB_LINK  += $(SANITIZE_FLAGS)
 
 # PGXS would compile LLVM bitcode for every .cpp with flags that ignore PG_CXXFLAGS
 # (no C++17); JIT inlining of our code is not worth that, so we opt out.
