@@ -100,6 +100,7 @@ fi
 dpkg-deb -x "$DEB" "$WORK/pkgroot" || fail "dpkg-deb -x"
 check "the package holds $LIBDIR/fhir_search.so" "$([ -f "$WORK/pkgroot$LIBDIR/fhir_search.so" ] && echo yes)" yes
 check "the package holds /usr/lib/postgresql/$PG_MAJOR/bin/fhir-server" "$([ -x "$WORK/pkgroot/usr/lib/postgresql/$PG_MAJOR/bin/fhir-server" ] && echo yes)" yes
+check "the package holds /usr/lib/postgresql/$PG_MAJOR/bin/fhir-load" "$([ -x "$WORK/pkgroot/usr/lib/postgresql/$PG_MAJOR/bin/fhir-load" ] && echo yes)" yes
 check "the package holds $EXTDIR/fhir_search.control" "$([ -f "$WORK/pkgroot$EXTDIR/fhir_search.control" ] && echo yes)" yes
 if diff <(grep -v fhir_search.so "$WORK/ref.sha256") <(installed_files "$WORK/pkgroot" | grep -v fhir_search.so) > "$WORK/contents.diff"; then
   ok "the package's extension files are those make install installs ($(grep -c -v fhir_search.so "$WORK/ref.sha256") files, identical)"
@@ -107,7 +108,7 @@ else
   fail "the package's extension files differ from make install's:"; cat "$WORK/contents.diff"
 fi
 others=$(dpkg-deb -c "$DEB" | awk '{print $6}' | grep -v -e '/$' -e "^\.$LIBDIR/fhir_search.so$" -e "^\.$EXTDIR/fhir_search" \
-         -e "^\./usr/share/doc/$PKG/" -e "^\./usr/lib/postgresql/$PG_MAJOR/bin/fhir-server$")
+         -e "^\./usr/share/doc/$PKG/" -e "^\./usr/lib/postgresql/$PG_MAJOR/bin/fhir-\(server\|load\)$")
 check "nothing else in the package but its docs" "$others" ""
 depends=$(dpkg-deb -f "$DEB" Depends)
 case "$depends" in *"postgresql-$PG_MAJOR"*) ok "Depends: $depends";; *) fail "Depends lacks postgresql-$PG_MAJOR: $depends";; esac
